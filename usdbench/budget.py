@@ -1,0 +1,55 @@
+"""Expected resident memory of a workload, so a benchmark can skip a
+combination that would not fit instead of taking the machine down.
+
+The per-prim figures are the peak RSS of load + reading all 20 properties of
+every prim (the heaviest workload), measured with memtrack at 100k prims on
+this project's 2-core/24 GiB machines (see README, "Memory guard"), rounded up.
+"""
+
+from __future__ import annotations
+
+from usdbench.formats import get_format
+
+# Peak bytes per prim of the heaviest workload, by property-layer format family.
+PEAK_BYTES_PER_PRIM = {"usda": 16_000, "usdc": 14_000, "usdz": 14_000, "parquet": 9_000}
+# A deep hierarchy adds ~11% intermediate prims and longer paths.
+DEEP_FACTOR = 1.3
+# Fraction of the available memory a single benchmark may expect to use.
+HEADROOM = 0.6
+
+
+def expected_peak_bytes(format_name: str, scale: int, hierarchy: str = "flat") -> int:
+    fmt = get_format(format_name)
+    family = "parquet" if fmt.is_parquet else fmt.extension
+    factor = DEEP_FACTOR if hierarchy == "deep" else 1.0
+    return int(PEAK_BYTES_PER_PRIM[family] * scale * factor)
+
+
+def available_bytes() -> int | None:
+    """Memory the system can still hand out, or None where unknown."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        return int(psutil.virtual_memory().available)
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def fits(format_name: str, scale: int, hierarchy: str = "flat") -> tuple[bool, str]:
+    """Whether the combination is expected to fit, and a reason to show if not."""
+    need = expected_peak_bytes(format_name, scale, hierarchy)
+    have = available_bytes()
+    if have is None or need <= have * HEADROOM:
+        return True, ""
+    return False, (
+        f"{format_name} at {scale} {hierarchy} prims expects ~{need / 2**30:.1f} GiB peak, "
+        f"more than {HEADROOM:.0%} of the {have / 2**30:.1f} GiB available"
+    )

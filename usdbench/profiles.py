@@ -1,0 +1,64 @@
+"""Benchmark profiles, chosen with the environment variable USDBENCH_PROFILE:
+which formats, scales and hierarchies the asv suite covers, and how many
+fresh-process samples a cold timing takes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from usdbench.errors import UsdBenchError
+from usdbench.formats import FORMAT_NAMES
+from usdbench.scenario import Scenario
+
+ENV = "USDBENCH_PROFILE"
+DEFAULT = "default"
+
+PROFILES = {
+    # A smoke run for CI: every benchmark once, on the smallest scene.
+    "quick": {
+        "formats": ["usda", "usdc", "usdz", "parquet-zstd-rg1000"],
+        "scales": [1_000],
+        "heavy_scales": [1_000],
+        "hierarchies": ["flat"],
+        "rounds": 1,
+    },
+    "default": {
+        "formats": [
+            "usda",
+            "usdc",
+            "usdz",
+            "parquet-none-rg1000",
+            "parquet-snappy-rg1000",
+            "parquet-zstd-rg1000",
+        ],
+        "scales": [1_000, 10_000, 100_000],
+        "heavy_scales": [1_000, 10_000],
+        "hierarchies": ["flat"],
+        "rounds": 3,
+    },
+    "full": {
+        "formats": list(FORMAT_NAMES),
+        "scales": [1_000, 10_000, 100_000, 1_000_000],
+        "heavy_scales": [1_000, 10_000, 100_000, 1_000_000],
+        "hierarchies": ["flat", "deep"],
+        "rounds": 5,
+    },
+}
+
+
+
+
+def current() -> dict:
+    name = os.environ.get(ENV, DEFAULT)
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UsdBenchError(f"{ENV}={name!r}: expected one of {', '.join(PROFILES)}") from None
+
+
+def scenarios(profile: dict) -> Iterator[tuple[Scenario, list[str]]]:
+    """Every scenario the profile benchmarks, with its formats."""
+    for hierarchy in profile["hierarchies"]:
+        for scale in sorted(set(profile["scales"]) | set(profile["heavy_scales"])):
+            yield Scenario(scale, hierarchy), list(profile["formats"])
