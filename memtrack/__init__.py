@@ -1,0 +1,24 @@
+"""memtrack: process-level memory tracking (peak, delta, retained), native allocations included.
+
+    from memtrack import PerformanceTracker
+    with PerformanceTracker() as tracker:
+        data = [0] * 1_000_000
+    print(tracker.result.peak_bytes / 2**20)
+
+It measures resident memory (RSS) of the whole process, so it sees what C and
+C++ libraries allocate, unlike tracemalloc. It imports neither USD nor pyarrow,
+and psutil only where it is needed and present.
+"""
+
+from .backends import CHAIN as BACKENDS
+from .release import release_memory
+from .tracker import MemtrackWarning, PerformanceTracker, Probe, TrackerResult
+
+__all__ = [
+    "BACKENDS",
+    "MemtrackWarning",
+    "PerformanceTracker",
+    "Probe",
+    "TrackerResult",
+    "release_memory",
+]

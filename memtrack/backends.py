@@ -1,0 +1,302 @@
+"""Ways to obtain the peak resident memory of an interval, best first.
+
+- "hwm": Linux kernel high-water mark, reset per interval. Exact, also for
+  spikes while C code holds the GIL or in other threads.
+- "sampled": a separate process polls RSS at ~1 ms and keeps the maximum.
+  Misses what rises and falls between two samples.
+- "getrusage": ru_maxrss cannot be reset, so it only tells something when it
+  rises above its value at the start of the interval; otherwise the peak is a
+  lower bound (the highest RSS seen at the interval's ends and probes).
+- "unavailable": zeros.
+
+An interval is a `Mark`. The resettable sources (hwm, sampled) have one
+process-wide maximum, so before any reset the current maximum is folded into
+every active mark's running maximum: an inner or concurrent tracker cannot
+erase an outer one's peak.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+
+from . import procfs, rss, sampler
+
+CHAIN = ("hwm", "sampled", "getrusage", "unavailable")
+
+
+class BackendError(RuntimeError):
+    """A measurement source failed; the tracker degrades to the next one."""
+
+
+class Mark:
+    """One measured interval: its starting RSS and the highest RSS seen so far."""
+
+    __slots__ = ("baseline", "running_max", "maxrss_entry", "source", "breakdown")
+
+    def __init__(self, baseline: int, maxrss_entry: int = 0):
+        self.baseline = baseline
+        self.running_max = baseline
+        self.maxrss_entry = maxrss_entry
+        self.source = None  # the sampler process a sampled mark belongs to
+        self.breakdown = None  # anon/file/shmem at the start, if read on the way
+
+
+@dataclass(frozen=True)
+class Reading:
+    peak_rss: int  # highest resident bytes since the mark began (absolute)
+    rss: int  # resident bytes now
+    exact: bool = True  # False: peak_rss is only a lower bound
+    note: str = ""  # why it is not exact
+    breakdown: dict | None = None  # anon/file/shmem now, if read on the way
+
+
+class Backend:
+    name = "?"
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def begin(self) -> Mark:
+        raise NotImplementedError
+
+    def read(self, mark: Mark) -> Reading:
+        raise NotImplementedError
+
+    def end(self, mark: Mark) -> None:
+        pass
+
+
+class _ResettableBackend(Backend):
+    """Shared logic of sources with one resettable process-wide maximum."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._marks: set[Mark] = set()
+
+    def _reset(self) -> tuple[int, int, dict | None]:
+        """Reset the maximum; return (maximum before the reset, RSS now, split or None)."""
+        raise NotImplementedError
+
+    def _peek(self) -> tuple[int, int, dict | None]:
+        """(maximum since the last reset, RSS now, split or None)."""
+        raise NotImplementedError
+
+    def _idle(self) -> None:
+        pass
+
+    def begin(self) -> Mark:
+        with self._lock:
+            before, now, breakdown = self._reset()
+            for m in self._marks:
+                if before > m.running_max:
+                    m.running_max = before
+            mark = Mark(now)
+            mark.breakdown = breakdown
+            self._marks.add(mark)
+            return mark
+
+    def read(self, mark: Mark) -> Reading:
+        with self._lock:
+            peak, now, breakdown = self._peek()
+            if peak > mark.running_max:
+                mark.running_max = peak
+            return Reading(mark.running_max, now, breakdown=breakdown)
+
+    def end(self, mark: Mark) -> None:
+        with self._lock:
+            self._marks.discard(mark)
+            if not self._marks:
+                self._idle()
+
+
+class HwmBackend(_ResettableBackend):
+    name = "hwm"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._refused: str | None = None
+        self._usable_in_pid: int | None = None
+
+    def unavailable_reason(self) -> str | None:
+        if self._refused is not None:
+            return self._refused
+        if self._usable_in_pid == os.getpid():
+            return None
+        if not sys.platform.startswith("linux"):
+            return f"not Linux ({sys.platform})"
+        reason = procfs.hwm_unsupported_reason()
+        if reason is None:
+            self._usable_in_pid = os.getpid()
+        return reason
+
+    def _reset(self) -> tuple[int, int, dict | None]:
+        # Read, then reset: whatever RSS rises in between (microseconds, other
+        # threads only) is the one thing this cannot see.
+        try:
+            status = procfs.read_status()
+            procfs.reset_hwm()
+        except OSError as exc:
+            self._refused = f"high-water-mark reset refused ({exc})"
+            raise BackendError(self._refused) from exc
+        return status["hwm"], status["rss"], _split(status)
+
+    def _peek(self) -> tuple[int, int, dict | None]:
+        try:
+            status = procfs.read_status()
+        except OSError as exc:
+            raise BackendError(f"/proc/self/status unreadable ({exc})") from exc
+        return status["hwm"], status["rss"], _split(status)
+
+
+def _split(status: dict) -> dict | None:
+    if "anon" in status and "file" in status and "shmem" in status:
+        return {"anon": status["anon"], "file": status["file"], "shmem": status["shmem"]}
+    return None
+
+
+class SampledBackend(_ResettableBackend):
+    name = "sampled"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start_error: str | None = None
+        self._start_pid: int | None = None
+
+    def unavailable_reason(self) -> str | None:
+        # A sampler that cannot start at all will not start next time either;
+        # one that died is restarted by shared_sampler().
+        if self._start_error is not None and self._start_pid == os.getpid():
+            return self._start_error
+        try:
+            sampler.shared_sampler()
+        except sampler.SamplerError as exc:
+            self._start_error, self._start_pid = str(exc), os.getpid()
+            return self._start_error
+        return None
+
+    def _ask(self, s: sampler.Sampler, reset: bool) -> tuple[int, int]:
+        try:
+            return s.reset() if reset else s.query()
+        except sampler.SamplerError as exc:
+            sampler.discard_shared_sampler(s)
+            raise BackendError(str(exc)) from exc
+
+    def begin(self) -> Mark:
+        with self._lock:
+            try:
+                s = sampler.shared_sampler()
+            except sampler.SamplerError as exc:
+                raise BackendError(str(exc)) from exc
+            before, now = self._ask(s, reset=True)
+            # Marks of a sampler that died and was replaced are not folded:
+            # their reads fail and degrade instead of reporting a wrong peak.
+            for m in self._marks:
+                if m.source is s and before > m.running_max:
+                    m.running_max = before
+            mark = Mark(now)
+            mark.source = s
+            self._marks.add(mark)
+            return mark
+
+    def read(self, mark: Mark) -> Reading:
+        with self._lock:
+            peak, now = self._ask(mark.source, reset=False)
+            if peak > mark.running_max:
+                mark.running_max = peak
+            return Reading(mark.running_max, now)
+
+    def end(self, mark: Mark) -> None:
+        with self._lock:
+            self._marks.discard(mark)
+            if not self._marks:
+                mark.source.idle()
+
+
+def maxrss_bytes() -> int:
+    """ru_maxrss of this process in bytes (macOS reports bytes, others KiB)."""
+    import resource
+
+    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return value if sys.platform == "darwin" else value * 1024
+
+
+class GetrusageBackend(Backend):
+    name = "getrusage"
+
+    def __init__(self) -> None:
+        self._reader = None
+        self._reason: str | None = None
+        self._checked = False
+
+    def unavailable_reason(self) -> str | None:
+        if not self._checked:
+            self._checked = True
+            try:
+                maxrss_bytes()
+            except (ImportError, OSError) as exc:
+                self._reason = f"resource.getrusage unavailable ({exc})"
+            else:
+                self._reader = rss.current_rss_reader()
+                if self._reader is None:
+                    self._reason = "no way to read the current RSS"
+        return self._reason
+
+    def _rss(self) -> int:
+        try:
+            return self._reader()
+        except Exception as exc:
+            raise BackendError(f"current RSS unreadable ({exc})") from exc
+
+    def begin(self) -> Mark:
+        return Mark(self._rss(), maxrss_bytes())
+
+    def begin_from(self, baseline: int) -> Mark:
+        """A mark starting now whose baseline another source already measured."""
+        return Mark(baseline, maxrss_bytes())
+
+    def read(self, mark: Mark) -> Reading:
+        now = self._rss()
+        if now > mark.running_max:
+            mark.running_max = now
+        maxrss = maxrss_bytes()
+        if maxrss > mark.maxrss_entry:
+            # The process's all-time maximum was reached inside the interval.
+            return Reading(max(maxrss, mark.running_max), now)
+        return Reading(
+            mark.running_max,
+            now,
+            exact=False,
+            note="lower bound: ru_maxrss did not rise above its value at entry",
+        )
+
+
+class UnavailableBackend(Backend):
+    name = "unavailable"
+
+    def begin(self) -> Mark:
+        return Mark(0)
+
+    def read(self, mark: Mark) -> Reading:
+        return Reading(0, 0, exact=False)
+
+
+_instances: dict[str, Backend] = {}
+_instances_lock = threading.Lock()
+_CLASSES = {
+    "hwm": HwmBackend,
+    "sampled": SampledBackend,
+    "getrusage": GetrusageBackend,
+    "unavailable": UnavailableBackend,
+}
+
+
+def get_backend(name: str) -> Backend:
+    """The process-wide instance of a backend (its marks must be shared)."""
+    with _instances_lock:
+        backend = _instances.get(name)
+        if backend is None:
+            backend = _instances[name] = _CLASSES[name]()
+        return backend

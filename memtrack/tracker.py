@@ -1,0 +1,309 @@
+"""PerformanceTracker: peak and delta of resident memory, and time, of a block."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from . import backends, release, rss
+from .backends import CHAIN, Mark, Reading
+
+ENV_BACKEND = "MEMTRACK_BACKEND"
+
+
+class MemtrackWarning(RuntimeWarning):
+    """The measurement is degraded (fallback backend) or unavailable."""
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(message: str) -> None:
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, MemtrackWarning, stacklevel=4)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An intermediate point of a tracked block (see PerformanceTracker.probe)."""
+
+    label: str
+    elapsed_s: float  # since the block started, probe overhead excluded
+    interval_s: float  # since the previous probe (or the start)
+    current_bytes: int  # RSS now minus the block's baseline
+    delta_bytes: int  # RSS now minus RSS at the previous probe (or the baseline)
+    peak_bytes: int  # highest RSS within the interval minus the block's baseline (>= 0)
+    interval_peak_bytes: int  # highest RSS within the interval minus RSS at its start (>= 0)
+
+
+@dataclass(frozen=True)
+class TrackerResult:
+    """What a tracked block used. Bytes are resident memory (RSS)."""
+
+    peak_bytes: int  # highest RSS during the block minus baseline, never below 0
+    current_bytes: int  # RSS at exit minus baseline; negative if memory was freed
+    baseline_bytes: int  # RSS at entry
+    elapsed_s: float  # wall time of the block, probe overhead excluded
+    method: str  # backend name, with why it fell back or is a lower bound
+    backend: str  # the bare backend name: hwm, sampled, getrusage, unavailable
+    exact: bool  # False: peak_bytes is a lower bound (or unavailable)
+    breakdown: dict[str, int] | None  # Linux: anon / file / shmem deltas of RSS
+    retained_bytes: int | None  # retained=True: RSS after release_memory() minus baseline
+    probes: list[Probe] = field(default_factory=list)
+    failed: bool = False  # the block raised (the figures cover it up to the exception)
+
+
+def _requested_backend(backend: str | None) -> str:
+    if backend is not None:
+        if backend not in CHAIN:
+            raise ValueError(f"unknown memtrack backend {backend!r}; expected one of {CHAIN}")
+        return backend
+    env = os.environ.get(ENV_BACKEND, "").strip()
+    if env:
+        if env in CHAIN:
+            return env
+        _warn_once(f"memtrack: ignoring {ENV_BACKEND}={env!r}; expected one of {CHAIN}")
+    return CHAIN[0]
+
+
+_current_rss = None
+
+
+def _read_current_rss() -> int | None:
+    global _current_rss
+    if _current_rss is None:
+        _current_rss = rss.current_rss_reader() or (lambda: None)
+    try:
+        return _current_rss()
+    except Exception:
+        return None
+
+
+class PerformanceTracker:
+    """Context manager measuring resident memory (peak, delta, retained) and time.
+
+    backend: None chooses the best available (or $MEMTRACK_BACKEND), else one of
+    "hwm", "sampled", "getrusage", "unavailable"; an unusable backend falls back
+    to the next one and `result.method` says why. With retained=True, memory is
+    released (gc, malloc_trim, Arrow pool) before the baseline and after the
+    block, and `result.retained_bytes` is what stays resident above baseline
+    while the block's objects are still referenced.
+
+    The tracker itself never raises while measuring; exceptions of the block
+    propagate unchanged, and `result` still covers the block up to them.
+    """
+
+    def __init__(self, backend: str | None = None, retained: bool = False):
+        self._requested = _requested_backend(backend)
+        self.retained = retained
+        self.result: TrackerResult | None = None
+        self._active = False
+
+    # -- entry --------------------------------------------------------------
+    def __enter__(self) -> PerformanceTracker:
+        if self._active:
+            raise RuntimeError("this PerformanceTracker is already active; use one per block")
+        self._active = True
+        self.result = None
+        self._probes: list[Probe] = []
+        self._overhead = 0.0
+        self._notes: list[str] = []
+        self._interval: Mark | None = None
+        self._fallback: Mark | None = None
+        self._mark = None
+        try:
+            self._start()
+        except Exception as exc:  # never let measurement break the caller
+            if self._mark is not None:
+                try:
+                    self._backend.end(self._mark)
+                except Exception:
+                    pass
+            self._to_unavailable(f"tracker error at entry: {type(exc).__name__}: {exc}")
+        self._last_rss = self._baseline
+        self._last_t = 0.0
+        self._t0 = time.perf_counter()
+        return self
+
+    def _start(self) -> None:
+        if self.retained:
+            release.release_memory()
+        for name in CHAIN[CHAIN.index(self._requested) :]:
+            backend = backends.get_backend(name)
+            reason = backend.unavailable_reason()
+            if reason is None:
+                try:
+                    mark = backend.begin()
+                except Exception as exc:
+                    reason = f"{type(exc).__name__}: {exc}"
+                else:
+                    break
+            self._notes.append(f"{name} unavailable: {reason}")
+        self._backend, self._mark = backend, mark
+        self._baseline = mark.baseline
+        self._breakdown0 = mark.breakdown if mark.breakdown is not None else rss.breakdown()
+        if self._notes:
+            _warn_once(f"memtrack: using {backend.name}; " + "; ".join(self._notes))
+        if backend.name == "unavailable":
+            _warn_once("memtrack: no memory measurement available here; figures are zeros")
+        elif backend.name == "sampled":
+            # A second source to degrade to if the sampling process dies
+            # mid-block (one getrusage call). Not for hwm: where procfs fails
+            # mid-block, getrusage's current RSS (procfs too) fails as well,
+            # and getrusage right after a procfs read took up to ~100 us here.
+            ru = backends.get_backend("getrusage")
+            if ru.unavailable_reason() is None:
+                try:
+                    self._fallback = ru.begin_from(self._baseline)
+                except Exception:
+                    self._fallback = None
+
+    def _to_unavailable(self, note: str) -> None:
+        self._notes.append(note)
+        _warn_once(f"memtrack: {note}; figures are zeros")
+        self._backend = backends.get_backend("unavailable")
+        self._mark = self._backend.begin()
+        self._baseline = 0
+        self._breakdown0 = None
+
+    def _degrade(self, exc: Exception) -> None:
+        """The backend failed mid-block: end its marks, continue with getrusage or nothing."""
+        failed = self._backend
+        note = f"{failed.name} failed: {type(exc).__name__}: {exc}"
+        for m in (self._mark, self._interval):
+            if m is not None:
+                try:
+                    failed.end(m)
+                except Exception:
+                    pass
+        self._interval = None
+        if self._fallback is not None:
+            self._notes.append(note)
+            _warn_once(f"memtrack: {note}; continuing with getrusage")
+            self._backend = backends.get_backend("getrusage")
+            self._mark, self._fallback = self._fallback, None
+        else:
+            self._to_unavailable(note)
+
+    def _read(self, mark: Mark | None) -> Reading:
+        try:
+            return self._backend.read(mark if mark is not None else self._mark)
+        except Exception as exc:
+            self._degrade(exc)
+        try:
+            return self._backend.read(self._mark)
+        except Exception as exc:
+            self._to_unavailable(f"{self._backend.name} failed: {type(exc).__name__}: {exc}")
+            return self._backend.read(self._mark)
+
+    # -- probes -------------------------------------------------------------
+    def probe(self, label: str) -> Probe | None:
+        """Record an intermediate point; its own cost is excluded from the times."""
+        t_in = time.perf_counter()
+        if not self._active:
+            return None
+        elapsed = t_in - self._t0 - self._overhead
+        try:
+            interval = self._interval
+            reading = self._read(interval)
+            if interval is not None and self._interval is interval:
+                self._backend.end(interval)
+                start = interval.baseline
+            else:  # first interval, or the backend just degraded
+                start = self._last_rss
+            # The next interval gets its own mark (with hwm: a folded reset).
+            self._interval = self._backend.begin()
+            if self._backend.name == "unavailable":
+                reading = Reading(self._baseline, self._last_rss, exact=False)
+            probe = Probe(
+                label=label,
+                elapsed_s=elapsed,
+                interval_s=elapsed - self._last_t,
+                current_bytes=reading.rss - self._baseline,
+                delta_bytes=reading.rss - self._last_rss,
+                peak_bytes=max(0, reading.peak_rss - self._baseline),
+                interval_peak_bytes=max(0, reading.peak_rss - start),
+            )
+            self._last_rss, self._last_t = reading.rss, elapsed
+        except Exception as exc:
+            _warn_once(f"memtrack: probe failed: {type(exc).__name__}: {exc}")
+            probe = Probe(label, elapsed, elapsed - self._last_t, 0, 0, 0, 0)
+        self._probes.append(probe)
+        self._overhead += time.perf_counter() - t_in
+        return probe
+
+    # -- exit ---------------------------------------------------------------
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        elapsed = time.perf_counter() - self._t0 - self._overhead
+        try:
+            self.result = self._finish(elapsed, failed=exc_type is not None)
+        except Exception as err:  # never mask the block's own exception
+            _warn_once(f"memtrack: tracker error at exit: {type(err).__name__}: {err}")
+            self.result = TrackerResult(
+                peak_bytes=0,
+                current_bytes=0,
+                baseline_bytes=0,
+                elapsed_s=elapsed,
+                method=f"unavailable (tracker error at exit: {err})",
+                backend="unavailable",
+                exact=False,
+                breakdown=None,
+                retained_bytes=None,
+                probes=list(self._probes),
+                failed=exc_type is not None,
+            )
+        finally:
+            self._active = False
+        return False
+
+    def _finish(self, elapsed: float, failed: bool) -> TrackerResult:
+        reading = self._read(None)
+        breakdown1 = reading.breakdown
+        if breakdown1 is None and self._breakdown0 is not None:
+            breakdown1 = rss.breakdown()
+        for m in (self._interval, self._mark):
+            if m is not None:
+                try:
+                    self._backend.end(m)
+                except Exception:
+                    pass
+        self._interval = None
+        name = self._backend.name
+        if name == "unavailable":
+            peak = current = baseline = 0
+        else:
+            baseline = self._baseline
+            peak = max(0, reading.peak_rss - baseline)
+            current = reading.rss - baseline
+        retained = None
+        if self.retained and name != "unavailable":
+            release.release_memory()
+            now = _read_current_rss()
+            retained = None if now is None else now - baseline
+        breakdown = None
+        if name != "unavailable" and self._breakdown0 is not None and breakdown1 is not None:
+            breakdown = {k: breakdown1[k] - self._breakdown0[k] for k in self._breakdown0}
+        notes = list(self._notes)
+        if not reading.exact and reading.note:
+            notes.append(reading.note)
+        method = f"{name} ({'; '.join(notes)})" if notes else name
+        return TrackerResult(
+            peak_bytes=peak,
+            current_bytes=current,
+            baseline_bytes=baseline,
+            elapsed_s=elapsed,
+            method=method,
+            backend=name,
+            exact=reading.exact and name != "unavailable",
+            breakdown=breakdown,
+            retained_bytes=retained,
+            probes=list(self._probes),
+            failed=failed,
+        )

@@ -1,0 +1,231 @@
+"""memtrack.asv.track_memory: the generated methods, called directly and through real asv."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+
+import pytest
+
+from memtrack.asv import track_memory
+from memtrack.backends import get_backend
+
+MiB = 2**20
+REPO = Path(__file__).resolve().parents[1]
+
+linux_hwm = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or get_backend("hwm").unavailable_reason() is not None,
+    reason="needs the Linux kernel high-water-mark reset (/proc/self/clear_refs)",
+)
+
+
+def assert_near(value: int, expected: int, rel: float = 0.05, what: str = "") -> None:
+    assert abs(value - expected) <= rel * expected, (
+        f"{what}: {value / MiB:.1f} MiB, expected {expected / MiB:.1f} MiB +-{rel:.0%}"
+    )
+
+
+# One operation with three distinct answers: a 96 MiB transient spike (peak),
+# 48 MiB held by a reference cycle that only gc frees (delta, not retained),
+# and a 32 MiB result kept by the caller (delta and retained).
+BENCH_SOURCE = """
+class Payload:
+    def __init__(self, nbytes):
+        self.data = bytearray(nbytes)
+
+
+@track_memory(retained=True)
+class ThreeFigures:
+    params = ([1, 2], ["x"])
+    param_names = ["scale", "label"]
+
+    def setup(self, scale, label):
+        self.step = scale * 16 * 2**20  # the peak is 6 steps, delta 5, retained 2
+        self.seen = []
+
+    def measure(self, scale, label):
+        self.seen.append((scale, label))
+        spike = bytearray(6 * self.step)
+        del spike
+        cycle = Payload(3 * self.step)
+        cycle.self = cycle
+        del cycle
+        return Payload(2 * self.step)
+"""
+
+
+def _bench_namespace() -> dict:
+    ns = {"track_memory": track_memory}
+    exec(BENCH_SOURCE, ns)
+    return ns
+
+
+def test_refuses_a_class_without_measure():
+    with pytest.raises(TypeError, match=r"NoMeasure has no measure\(self, \*params\) method"):
+
+        @track_memory
+        class NoMeasure:
+            def setup(self):
+                pass
+
+
+def test_refuses_a_non_class_and_existing_methods():
+    with pytest.raises(TypeError, match="decorates a class"):
+        track_memory(lambda: None)
+    with pytest.raises(TypeError, match="already defines track_peak_bytes"):
+
+        @track_memory()
+        class Clash:
+            def measure(self):
+                pass
+
+            def track_peak_bytes(self):
+                return 0
+
+
+def test_generated_methods_units_and_docs():
+    @track_memory
+    class Plain:
+        def measure(self):
+            pass
+
+    @track_memory(retained=True)
+    class WithRetained(Plain):  # measure inherited from a base works too
+        pass
+
+    assert not hasattr(Plain, "track_retained_bytes")
+    for cls, names in (
+        (Plain, ["track_delta_bytes", "track_peak_bytes"]),
+        (WithRetained, ["track_delta_bytes", "track_peak_bytes", "track_retained_bytes"]),
+    ):
+        assert sorted(n for n in dir(cls) if n.startswith("track_")) == names
+        for n in names:
+            assert getattr(cls, n).unit == "bytes"
+    assert "highest resident memory" in Plain.track_peak_bytes.__doc__
+    assert "still referenced" in Plain.track_delta_bytes.__doc__
+    assert "malloc_trim" in WithRetained.track_retained_bytes.__doc__
+    # asv would collect a module-level function named track_* imported into a
+    # benchmark module; the decorator is marked as not a benchmark.
+    assert track_memory.skip_benchmark is True
+
+
+@linux_hwm
+def test_figures_when_called_as_asv_does():
+    cls = _bench_namespace()["ThreeFigures"]
+    unit = 16 * MiB
+    expected = {"track_peak_bytes": 6 * unit, "track_delta_bytes": 5 * unit}
+    expected["track_retained_bytes"] = 2 * unit
+    for name, want in expected.items():
+        bench = cls()
+        bench.setup(1, "x")
+        results = []
+        original = bench.measure
+
+        def measure(*params, _original=original, _results=results):
+            value = _original(*params)
+            _results.append(weakref.ref(value))
+            return value
+
+        bench.measure = measure
+        got = getattr(bench, name)(1, "x")
+        assert got["number"] == 1 and len(got["samples"]) == 1, got
+        assert_near(got["samples"][0], want, what=name)
+        assert bench.seen == [(1, "x")], "measure must run exactly once with the params"
+        gc.collect()
+        assert results[0]() is None, "measure()'s return value was not dropped afterwards"
+
+
+@linux_hwm
+def test_samples_rerun_setup_before_each_measurement():
+    ns = _bench_namespace()
+    sampled = track_memory(samples=3)(type("Sampled", (ns["ThreeFigures"],), {}))
+    bench = sampled()
+    setups = []
+    original_setup = bench.setup
+
+    def setup(*params):
+        setups.append(params)
+        original_setup(*params)
+
+    bench.setup = setup
+    bench.setup(2, "x")  # what asv does before calling the method
+    got = bench.track_peak_bytes(2, "x")
+    assert setups == [(2, "x")] * 3, "setup must run again before samples 2 and 3"
+    assert bench.seen == [(2, "x")], "each setup starts a fresh list: one measure after it"
+    assert got["number"] == 1 and len(got["samples"]) == 3
+    for value in got["samples"]:
+        assert_near(value, 6 * 32 * MiB, what="peak sample")
+
+
+def test_samples_must_be_a_positive_integer():
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="samples must be an integer >= 1"):
+            track_memory(samples=bad)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="asv needs git")
+def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
+    asv = Path(sys.executable).with_name("asv")
+    if not asv.exists():
+        pytest.skip(f"asv is not installed next to {sys.executable}")
+    project = tmp_path / "proj"
+    (project / "benchmarks").mkdir(parents=True)
+    (project / "benchmarks" / "__init__.py").write_text("")
+    # asv imports only the benchmarks package from the project; memtrack comes
+    # from this checkout.
+    header = f"import sys\nsys.path.insert(0, {str(REPO)!r})\n"
+    header += "from memtrack.asv import track_memory\n"
+    (project / "benchmarks" / "bench_three.py").write_text(header + BENCH_SOURCE)
+    conf = {
+        "version": 1,
+        "project": "memtrack-asv-test",
+        "repo": ".",
+        "branches": ["main"],
+        "environment_type": "existing",
+        "benchmark_dir": "benchmarks",
+        "results_dir": "results",
+        "html_dir": "html",
+    }
+    (project / "asv.conf.json").write_text(json.dumps(conf))
+    env = dict(os.environ, HOME=str(tmp_path))  # asv machine writes ~/.asv-machine.json
+
+    def run(*cmd):
+        proc = subprocess.run(
+            cmd, cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, f"{cmd}: {proc.stdout}\n{proc.stderr}"
+        return proc.stdout
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    run(*git, "init", "-q", "-b", "main", ".")
+    run(*git, "commit", "-q", "--allow-empty", "-m", "init")
+    commit = run("git", "rev-parse", "HEAD").strip()
+    run(str(asv), "machine", "--yes", "--machine", "testbox")
+    run(
+        str(asv), "run", "-E", f"existing:{sys.executable}", "--quick",
+        "--set-commit-hash", commit, "--machine", "testbox",
+    )  # fmt: skip
+
+    listed = json.loads((project / "results" / "benchmarks.json").read_text())
+    names = sorted(k for k in listed if k != "version")
+    assert names == [
+        "bench_three.ThreeFigures.track_delta_bytes",
+        "bench_three.ThreeFigures.track_peak_bytes",
+        "bench_three.ThreeFigures.track_retained_bytes",
+    ], "asv collected something else (e.g. the imported track_memory function)"
+    assert all(listed[n]["unit"] == "bytes" for n in names)
+
+    (result_file,) = (project / "results" / "testbox").glob(f"{commit[:8]}-*.json")
+    results = json.loads(result_file.read_text())["results"]
+    unit = 16 * MiB
+    for name, per_unit in (("peak", 6), ("delta", 5), ("retained", 2)):
+        values, params = results[f"bench_three.ThreeFigures.track_{name}_bytes"][:2]
+        assert params == [["1", "2"], ["'x'"]]
+        for scale, value in zip((1, 2), values, strict=True):
+            assert_near(value, per_unit * scale * unit, what=f"asv {name} at scale {scale}")
