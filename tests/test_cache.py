@@ -1,0 +1,115 @@
+"""The scenario cache: instant second request, atomic files, kill safety, CLI."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from usdbench import cache
+from usdbench.formats import FORMAT_NAMES
+from usdbench.scenario import GENERATOR_VERSION, Scenario
+
+
+def _snapshot(directory):
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in directory.iterdir()}
+
+
+def test_second_request_reuses_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("USDBENCH_CACHE", str(tmp_path))
+    scenario = Scenario(200, "deep")
+    first = cache.ensure(scenario, "usdz")
+    assert first.directory == tmp_path / f"v{GENERATOR_VERSION}" / scenario.key
+    before = _snapshot(first.directory)
+    # A second request must not regenerate: no table is built, nothing rewritten.
+    monkeypatch.setattr(Scenario, "property_table", lambda self: pytest.fail("regenerated"))
+    again = cache.ensure(scenario, "usdz")
+    assert again == first and _snapshot(first.directory) == before
+
+
+def test_keys_separate_scenarios_and_options(tmp_path):
+    a = cache.ensure(Scenario(100, "flat", seed=1), "parquet-zstd-rg100", root=tmp_path)
+    b = cache.ensure(Scenario(100, "flat", seed=2), "parquet-zstd-rg100", root=tmp_path)
+    c = cache.ensure(Scenario(100, "flat", seed=1), "parquet-zstd-rg1000", root=tmp_path)
+    assert len({a.props, b.props, c.props}) == 3
+    assert pq.read_table(a.props)["cost"] != pq.read_table(b.props)["cost"]
+
+
+def test_unknown_format_is_an_error(tmp_path):
+    from usdbench.errors import UsdBenchError
+
+    with pytest.raises(UsdBenchError, match="unknown format 'parquet-lz4'"):
+        cache.ensure(Scenario(10), "parquet-lz4", root=tmp_path)
+    assert not any(tmp_path.rglob("*.parquet"))
+
+
+def test_killed_generation_leaves_no_usable_file(tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "usdbench", "generate", "--scale", "300000", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".*.partial*")):  # a file is being written
+            assert proc.poll() is None, "generation ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    partial = list(out.glob(".*.partial*"))
+    assert partial, "the kill should have caught a file mid-write"
+    for p in partial:  # ".<stem>.<pid>.partial<suffix>" stands for "<stem><suffix>"
+        target = out / (p.name[1:].split(".")[0] + p.suffix)
+        assert not target.exists(), f"{target.name} was published while still partial"
+    # The next generation cleans up and produces complete files.
+    files = cache.materialize(Scenario(300000), ["parquet-zstd-rg10000"], out)
+    assert pq.ParquetFile(files["parquet-zstd-rg10000"].props).metadata.num_rows == 300000
+    assert not list(out.glob(".*.partial*"))
+
+
+def test_cli_generates_every_format(tmp_path):
+    out = tmp_path / "scene"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "usdbench",
+            "generate",
+            "--scale",
+            "50",
+            "--hierarchy",
+            "deep",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for fmt in FORMAT_NAMES:
+        assert (out / f"root-{fmt}.usda").exists() and fmt in run.stdout
+    assert {p.suffix for p in out.glob("props*")} == {".usda", ".usdc", ".usdz", ".parquet"}
+
+
+def test_cli_rejects_bad_scale_without_traceback(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "generate", "--scale", "0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "scale must be at least 1" in run.stderr and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_help():
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "generate", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--scale" in run.stdout and "--hierarchy" in run.stdout and "--out" in run.stdout

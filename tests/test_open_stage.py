@@ -1,0 +1,303 @@
+"""open_stage: Parquet sublayers at any depth of a real layer stack, composed
+by real USD stages: strength order, nesting, lifetime, privacy and errors."""
+
+from __future__ import annotations
+
+import gc
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pxr import Sdf, Usd
+
+from usdbench.errors import UsdBenchError
+from usdbench.stage import KEEPALIVE_ATTRIBUTE, native_parquet_plugin, open_stage
+
+PRIMS = [f"/World/P{i}" for i in range(6)]
+
+
+def _usda(path: Path, sublayers=(), body="", offsets=None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = ", ".join(f"@{s}@" for s in sublayers)
+    head = f"#usda 1.0\n(\n    subLayers = [{entries}]\n)\n" if sublayers else "#usda 1.0\n"
+    path.write_text(head + body)
+    if offsets:
+        layer = Sdf.Layer.FindOrOpen(str(path))
+        for i, offset in offsets.items():
+            layer.subLayerOffsets[i] = offset
+        layer.Save()
+    return path
+
+
+def _base_body(cost=-1.0) -> str:
+    """Weaker opinions: every prim defined, with cost and an attribute of its own."""
+    prims = "".join(
+        f'def Xform "{p.rsplit("/", 1)[1]}" {{\n double cost = {cost}\n double base_only = {i}\n'
+        f' string label = "base"\n}}\n'
+        for i, p in enumerate(PRIMS)
+    )
+    return f'def Xform "World" {{\n{prims}}}\n'
+
+
+def _props_table():
+    return pa.table(
+        {
+            "path": PRIMS,
+            "cost": [10.0, None, 12.0, 13.0, None, 15.0],
+            "label": ["p0", "p1", None, "p3", "p4", "p5"],
+            "count": pa.array([0, 1, 2, 3, 4, 5], pa.int32()),
+        }
+    )
+
+
+def _scene(tmp_path: Path, table=None, props="props.parquet") -> Path:
+    pq.write_table(table if table is not None else _props_table(), tmp_path / props)
+    _usda(tmp_path / "base.usda", body=_base_body())
+    return _usda(tmp_path / "root.usda", [f"./{props}", "./base.usda"])
+
+
+def _get(stage, path, name):
+    return stage.GetPrimAtPath(path).GetAttribute(name).Get()
+
+
+def test_native_plugin_probe_matches_usd():
+    assert native_parquet_plugin() == (Sdf.FileFormat.FindByExtension("parquet") is not None)
+
+
+needs_python_loader = pytest.mark.skipif(
+    native_parquet_plugin(), reason="a native Parquet plugin is registered: USD loads the files"
+)
+
+
+@needs_python_loader
+def test_parquet_over_base_wins_and_weaker_layers_fill_in(tmp_path):
+    stage = open_stage(_scene(tmp_path))
+    table = _props_table().to_pylist()
+    for i, row in enumerate(table):
+        path = row["path"]
+        assert stage.GetPrimAtPath(path).GetTypeName() == "Xform"  # from the base
+        assert _get(stage, path, "cost") == (row["cost"] if row["cost"] is not None else -1.0)
+        assert _get(stage, path, "label") == (row["label"] or "base")  # null: base shows
+        assert _get(stage, path, "count") == i
+        assert _get(stage, path, "base_only") == i
+
+
+@needs_python_loader
+def test_sublayer_order_is_kept_parquet_listed_weaker_loses(tmp_path):
+    _scene(tmp_path)
+    root = _usda(tmp_path / "weak.usda", ["./base.usda", "./props.parquet"])
+    stage = open_stage(root)
+    assert _get(stage, "/World/P0", "cost") == -1.0  # base is now stronger
+    assert _get(stage, "/World/P0", "label") == "base"
+    assert _get(stage, "/World/P0", "count") == 0  # only the Parquet layer has it
+
+
+@needs_python_loader
+def test_nested_sublayers_resolve_relative_to_the_layer_listing_them(tmp_path):
+    # root -> layers/mid.usda -> deeper/inner.usda -> ../../data/props.parquet
+    (tmp_path / "data").mkdir()
+    pq.write_table(_props_table(), tmp_path / "data" / "props.parquet")
+    _usda(tmp_path / "base.usda", body=_base_body())
+    _usda(tmp_path / "layers" / "deeper" / "inner.usda", ["../../data/props.parquet"])
+    strong = 'over "World" {\n over "P3" {\n  double cost = 99\n }\n}\n'
+    _usda(tmp_path / "layers" / "mid.usda", ["./deeper/inner.usda"], body=strong)
+    root = _usda(tmp_path / "root.usda", ["./layers/mid.usda", "./base.usda"])
+    stage = open_stage(root)
+    assert _get(stage, "/World/P3", "cost") == 99.0  # mid.usda beats its own sublayer
+    assert _get(stage, "/World/P0", "cost") == 10.0  # Parquet, three levels down
+    assert _get(stage, "/World/P1", "cost") == -1.0  # null there: base
+    assert _get(stage, "/World/P5", "count") == 5
+    stack = [layer.identifier for layer in stage.GetLayerStack()]
+    assert not any(".parquet" in i and not i.startswith("anon:") for i in stack)
+    # The files on disk and USD's shared layers still list the Parquet file.
+    assert "../../data/props.parquet" in (tmp_path / "layers/deeper/inner.usda").read_text()
+    assert list(Sdf.Layer.FindOrOpen(str(tmp_path / "layers/deeper/inner.usda")).subLayerPaths) == [
+        "../../data/props.parquet"
+    ]
+
+
+@needs_python_loader
+def test_other_stages_of_the_same_root_are_untouched(tmp_path):
+    root = _scene(tmp_path)
+    all_columns = open_stage(root)
+    only_count = open_stage(root, parquet_columns=["count"])
+    plain = Usd.Stage.Open(str(root))  # USD alone: skips the Parquet file
+    assert _get(all_columns, "/World/P0", "cost") == 10.0
+    assert _get(only_count, "/World/P0", "cost") == -1.0  # projected away
+    assert _get(only_count, "/World/P0", "count") == 0
+    assert _get(plain, "/World/P0", "cost") == -1.0
+    assert list(plain.GetRootLayer().subLayerPaths) == ["./props.parquet", "./base.usda"]
+    assert not plain.GetRootLayer().dirty
+
+
+@needs_python_loader
+def test_root_cannot_be_saved_with_anonymous_ids(tmp_path):
+    root = _scene(tmp_path)
+    before = root.read_text()
+    stage = open_stage(root)
+    layer = stage.GetRootLayer()
+    assert layer.realPath == str(root) and not layer.permissionToSave
+    with pytest.raises(Exception, match="saving not allowed"):
+        layer.Save()
+    assert root.read_text() == before
+
+
+@needs_python_loader
+def test_anonymous_layers_live_exactly_as_long_as_the_stage(tmp_path):
+    stage = open_stage(_scene(tmp_path))
+    kept = getattr(stage, KEEPALIVE_ATTRIBUTE)
+    anonymous = [layer.identifier for layer in kept if layer.anonymous]
+    assert anonymous
+    del kept
+    gc.collect()
+    # Muting a part drops it from the layer stack (nothing in USD holds it
+    # then); unmuting finds it again only because the stage object keeps it.
+    for identifier in anonymous:
+        stage.MuteLayer(identifier)
+    gc.collect()
+    assert _get(stage, "/World/P0", "cost") == -1.0
+    for identifier in anonymous:
+        stage.UnmuteLayer(identifier)
+    assert _get(stage, "/World/P0", "cost") == 10.0 and _get(stage, "/World/P0", "base_only") == 0
+    assert all(Sdf.Layer.Find(i) for i in anonymous)
+    del stage
+    gc.collect()
+    assert not any(Sdf.Layer.Find(i) for i in anonymous)
+
+
+@needs_python_loader
+def test_projection_and_prefix_apply_to_every_parquet_sublayer(tmp_path):
+    root = _scene(tmp_path)
+    stage = open_stage(root, parquet_columns=["label"], parquet_path_prefix="/World/P3")
+    assert _get(stage, "/World/P3", "label") == "p3"
+    assert _get(stage, "/World/P4", "label") == "base"  # outside the prefix
+    assert _get(stage, "/World/P3", "cost") == -1.0  # not projected
+    assert _get(stage, "/World/P3", "count") is None
+
+
+@needs_python_loader
+def test_pandas_written_parquet_composes_with_expected_values(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "path": PRIMS,
+            "label": pd.Categorical(["red", None, "blue", "red", None, "blue"]),
+            "cost": [1.0, float("nan"), 3.0, None, 5.0, 6.0],
+            "count": pd.array([None, 1, 2, 3, None, 5], dtype="Int32"),
+        }
+    ).set_index(pd.Index(range(100, 106)))
+    frame.to_parquet(tmp_path / "pandas.parquet")
+    _usda(tmp_path / "base.usda", body=_base_body())
+    root = _usda(tmp_path / "root.usda", ["./pandas.parquet", "./base.usda"])
+    stage = open_stage(root)
+    labels = ["red", "base", "blue", "red", "base", "blue"]
+    costs = [1.0, -1.0, 3.0, -1.0, 5.0, 6.0]
+    counts = [None, 1, 2, 3, None, 5]
+    for path, label, cost, count in zip(PRIMS, labels, costs, counts, strict=True):
+        assert _get(stage, path, "label") == label
+        assert _get(stage, path, "cost") == cost
+        assert _get(stage, path, "count") == count
+    assert not stage.GetPrimAtPath("/World/P0").GetAttribute("__index_level_0__")
+
+
+@needs_python_loader
+def test_layer_offsets_of_other_sublayers_are_kept(tmp_path):
+    pq.write_table(_props_table(), tmp_path / "props.parquet")
+    _usda(
+        tmp_path / "anim.usda",
+        body='over "World" {\n over "P0" {\n'
+        "  double speed.timeSamples = {\n   0: 1,\n   10: 2,\n  }\n }\n}\n",
+    )
+    root = _usda(
+        tmp_path / "root.usda",
+        ["./props.parquet", "./anim.usda"],
+        offsets={1: Sdf.LayerOffset(offset=5)},
+    )
+    stage = open_stage(root)
+    speed = stage.GetPrimAtPath("/World/P0").GetAttribute("speed")
+    assert speed.Get(5) == 1.0 and speed.Get(15) == 2.0  # shifted by the offset
+    assert _get(stage, "/World/P0", "cost") == 10.0
+
+
+@needs_python_loader
+def test_a_parquet_file_listed_twice_loads_once(tmp_path):
+    data = tmp_path / "my data"
+    data.mkdir()
+    pq.write_table(_props_table(), data / "props v1.parquet")
+    _usda(tmp_path / "base.usda", body=_base_body())
+    _usda(tmp_path / "mid.usda", ["./my data/props v1.parquet"])
+    root = _usda(
+        tmp_path / "root.usda", ["./mid.usda", "./my data/props v1.parquet", "./base.usda"]
+    )
+    stage = open_stage(root)
+    assert _get(stage, "/World/P5", "cost") == 15.0
+    parts = [layer for layer in getattr(stage, KEEPALIVE_ATTRIBUTE) if layer.anonymous]
+    assert len(parts) == 1  # one small file, one part, listed at both places
+    listed = [layer.identifier for layer in stage.GetLayerStack()]
+    assert listed.count(parts[0].identifier) == 2  # the same layer at both places
+
+
+@needs_python_loader
+def test_a_stack_without_parquet_is_plain_usd(tmp_path):
+    _usda(tmp_path / "base.usda", body=_base_body())
+    _usda(tmp_path / "mid.usda", ["./base.usda"])
+    root = _usda(tmp_path / "root.usda", ["./mid.usda"])
+    stage = open_stage(root)
+    assert stage.GetRootLayer().identifier == str(root)
+    assert not hasattr(stage, KEEPALIVE_ATTRIBUTE)
+    assert _get(stage, "/World/P2", "base_only") == 2
+
+
+@needs_python_loader
+def test_in_memory_root_layer_and_parquet_root(tmp_path):
+    _scene(tmp_path)
+    root = Sdf.Layer.CreateAnonymous("mine.usda")
+    root.subLayerPaths = [str(tmp_path / "props.parquet"), str(tmp_path / "base.usda")]
+    stage = open_stage(root)
+    assert _get(stage, "/World/P2", "cost") == 12.0
+    assert list(root.subLayerPaths)[0].endswith("props.parquet")  # caller's layer untouched
+    alone = open_stage(tmp_path / "props.parquet")
+    assert _get(alone, "/World/P5", "cost") == 15.0
+    assert alone.GetPrimAtPath("/World/P5").GetSpecifier() == Sdf.SpecifierOver
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+
+@needs_python_loader
+def test_bad_parquet_sublayer_raises_naming_it_and_leaves_nothing(tmp_path):
+    table = _props_table().set_column(0, "path", pa.array(PRIMS[:5] + ["World/P5"]))
+    root = _scene(tmp_path, table)
+    gc.collect()
+    before = {layer.identifier for layer in Sdf.Layer.GetLoadedLayers()}
+    with pytest.raises(UsdBenchError, match="row 5, column 'path'") as caught:
+        open_stage(root)
+    assert caught.value.file == str(tmp_path / "props.parquet")
+    del caught
+    gc.collect()
+    after = {layer.identifier for layer in Sdf.Layer.GetLoadedLayers()}
+    assert after <= before, after - before  # no private root, no anonymous part
+
+
+@needs_python_loader
+def test_non_parquet_content_in_a_parquet_sublayer(tmp_path):
+    root = _scene(tmp_path)
+    (tmp_path / "props.parquet").write_text("#usda 1.0\n")
+    with pytest.raises(UsdBenchError, match="not a readable Parquet file"):
+        open_stage(root)
+
+
+def test_missing_root_layer(tmp_path):
+    with pytest.raises(UsdBenchError, match="nowhere.usda"):
+        open_stage(tmp_path / "nowhere.usda")
+
+
+@needs_python_loader
+def test_a_missing_non_parquet_sublayer_is_left_to_usd(tmp_path):
+    pq.write_table(_props_table(), tmp_path / "props.parquet")
+    root = _usda(tmp_path / "root.usda", ["./props.parquet", "./gone.usda"])
+    stage = open_stage(root)  # USD warns about gone.usda, as it always does
+    assert _get(stage, "/World/P0", "cost") == 10.0
+    assert math.isclose(_get(stage, "/World/P5", "cost"), 15.0)

@@ -1,0 +1,3 @@
+from usdbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,265 @@
+"""Side-by-side measurement of the Python Parquet loader against usdc.
+
+    python -m usdbench.loader_perf --scale 100000 [--repeat 5] [--dir DIR]
+
+Scene: the flat scenario of ``--scale`` prims (base.usda) under a property
+layer of the 20 properties, as usdc and as Parquet (zstd, row groups of
+1,000). Each measurement runs in a fresh process (imports and USD's plugin
+registry paid before the clock starts; files in the warm OS cache):
+
+  (a) usdc:    Usd.Stage.Open(root listing [props.usdc, base.usda]) + read all
+               20 properties of every prim
+  (b) parquet: open_stage(root listing [props.parquet, base.usda]) + the same
+  (c) one property (temperature) over every prim: usdc, and Parquet with
+      column projection (only path + temperature are read)
+
+Reported: medians of the wall time, of the peak resident memory during the
+measurement (kernel high-water mark, reset first) and of the resident memory
+at the end with the stage still alive, then the ratios to the targets:
+(b) <= 0.8x (a) time and <= 0.6x its memory; (c) Parquet <= 0.3x usdc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ONE_PROPERTY = "temperature"
+PARQUET_ROW_GROUP = 1_000
+MODES = {
+    "a_usdc_all": "(a) usdc, all 20 properties",
+    "b_parquet_all": "(b) Parquet, all 20 properties",
+    "c_usdc_one": "(c) usdc, temperature only",
+    "c_parquet_one": "(c) Parquet, temperature only (projected)",
+}
+TARGETS = [
+    ("b_parquet_all", "a_usdc_all", "seconds", 0.8),
+    ("b_parquet_all", "a_usdc_all", "final_rss", 0.6),
+    ("b_parquet_all", "a_usdc_all", "peak_rss", 0.6),
+    ("c_parquet_one", "c_usdc_one", "seconds", 0.3),
+]
+# Not targets: CPU time (all threads) is less sensitive to other processes
+# competing for the cores than wall time, so it is reported alongside.
+CPU_RATIOS = [("b_parquet_all", "a_usdc_all"), ("c_parquet_one", "c_usdc_one")]
+
+
+# -- data ----------------------------------------------------------------------
+
+
+PARQUET_FORMAT = f"parquet-zstd-rg{PARQUET_ROW_GROUP}"
+
+
+def prepare(scale: int, directory: Path) -> Path:
+    """The flat scenario as usdc and Parquet in ``directory`` (the project's own
+    writers; files already there are reused)."""
+    from usdbench.cache import materialize
+    from usdbench.scenario import Scenario
+
+    materialize(Scenario(scale, "flat", 0), ["usdc", PARQUET_FORMAT], directory)
+    return directory
+
+
+def root_layer(directory: Path, fmt: str) -> str:
+    from usdbench.formats import get_format
+
+    return str(directory / get_format("usdc" if fmt == "usdc" else PARQUET_FORMAT).root_filename)
+
+
+# -- one measurement, in a fresh process ---------------------------------------------
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's high-water mark (VmHWM) to the current RSS."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure(mode: str, directory: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet  # noqa: F401  (import cost outside the clock, as for USD)
+    from pxr import Sdf, Usd
+
+    from usdbench.scenario import PROPERTIES
+    from usdbench.stage import open_stage
+
+    # Plugin registry and file formats: paid by every mode before the clock.
+    for ext in ("usda", "usdc"):
+        Sdf.FileFormat.FindByExtension(ext)
+    warm = Usd.Stage.CreateInMemory()
+    warm.DefinePrim("/W").CreateAttribute("x", Sdf.ValueTypeNames.Double).Set(1.0)
+    del warm
+    # pyarrow imports pandas (when installed) at its first array or scalar:
+    # ~0.3 s of import, paid here like every other import.
+    pa.scalar(0)
+
+    names = PROPERTIES if mode.endswith("_all") else (ONE_PROPERTY,)
+    fmt = "usdc" if "usdc" in mode else "parquet"
+    root = root_layer(directory, fmt)
+    rss_before = _status_kib("VmRSS")
+    exact_peak = _reset_peak()
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    if fmt == "usdc":
+        stage = Usd.Stage.Open(root)
+    else:
+        stage = open_stage(root, parquet_columns=None if mode.endswith("_all") else names)
+    opened = time.perf_counter()
+    found = 0
+    checksum = 0.0
+    for prim in stage.Traverse():
+        for name in names:
+            attr = prim.GetAttribute(name)
+            if attr:
+                value = attr.Get()
+                if value is not None:
+                    found += 1
+                    if name == ONE_PROPERTY:
+                        checksum += value
+    seconds = time.perf_counter() - start
+    result = {
+        "mode": mode,
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu_start,
+        "open_seconds": opened - start,
+        "rss_before": rss_before / 1024,
+        "peak_rss": _status_kib("VmHWM") / 1024,
+        "final_rss": _status_kib("VmRSS") / 1024,
+        "peak_exact": exact_peak,
+        "values": found,
+        "checksum": checksum,
+    }
+    del stage
+    return result
+
+
+def _child(mode: str, directory: Path) -> dict:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run(
+        [sys.executable, "-m", "usdbench.loader_perf", "--child", mode, "--dir", str(directory)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"measurement {mode} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def run(scale: int, repeat: int, directory: Path, modes=tuple(MODES)) -> dict:
+    t = time.perf_counter()
+    prepare(scale, directory)
+    print(f"data: {directory} ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    runs: dict[str, list[dict]] = {m: [] for m in modes}
+    for i in range(repeat):  # interleaved, so that drift hits every mode alike
+        for mode in modes:
+            r = _child(mode, directory)
+            runs[mode].append(r)
+            print(
+                f"  run {i + 1}/{repeat} {mode:14s} {r['seconds']:7.2f} s "
+                f"(open {r['open_seconds']:.2f}, cpu {r['cpu_seconds']:.2f})  "
+                f"peak {r['peak_rss']:7.0f} MiB  "
+                f"final {r['final_rss']:7.0f} MiB",
+                file=sys.stderr,
+            )
+    medians = {
+        m: {k: statistics.median(r[k] for r in rs) for k in rs[0] if isinstance(rs[0][k], float)}
+        for m, rs in runs.items()
+    }
+    for m, rs in runs.items():
+        medians[m]["values"] = rs[0]["values"]
+        medians[m]["checksum"] = rs[0]["checksum"]
+        medians[m]["peak_exact"] = all(r["peak_exact"] for r in rs)
+    return {"scale": scale, "repeat": repeat, "medians": medians, "runs": runs}
+
+
+def report(result: dict) -> str:
+    med = result["medians"]
+    lines = [
+        f"scale {result['scale']} flat prims x 20 properties, median of {result['repeat']} "
+        "fresh processes (warm OS cache)",
+        f"{'measurement':44s} {'time s':>8s} {'open s':>8s} {'cpu s':>8s} {'peak MiB':>9s} "
+        f"{'final MiB':>9s} {'values':>9s}",
+    ]
+    for mode, label in MODES.items():
+        if mode in med:
+            m = med[mode]
+            lines.append(
+                f"{label:44s} {m['seconds']:8.2f} {m['open_seconds']:8.2f} {m['cpu_seconds']:8.2f} "
+                f"{m['peak_rss']:9.0f} {m['final_rss']:9.0f} {m['values']:9d}"
+            )
+    lines.append("ratios (target):")
+    for mode, base, key, target in TARGETS:
+        if mode in med and base in med:
+            ratio = med[mode][key] / med[base][key]
+            verdict = "ok" if ratio <= target else "MISSED"
+            lines.append(f"  {mode} / {base} {key:10s} {ratio:5.2f}x (<= {target}x) {verdict}")
+    for mode, base in CPU_RATIOS:
+        if mode in med and base in med:
+            ratio = med[mode]["cpu_seconds"] / med[base]["cpu_seconds"]
+            lines.append(f"  {mode} / {base} cpu_seconds {ratio:5.2f}x (not a target)")
+    for mode, base in CPU_RATIOS:
+        if mode in med and base in med:
+            same = (med[mode]["values"], med[mode]["checksum"]) == (
+                med[base]["values"],
+                med[base]["checksum"],
+            )
+            lines.append(f"  same values read {mode} vs {base}: {same}")
+    if not all(m["peak_exact"] for m in med.values()):
+        lines.append("  note: VmHWM could not be reset; peaks include start-up")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m usdbench.loader_perf", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--scale", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per measurement")
+    parser.add_argument("--dir", type=Path, help="data folder (default: the usdbench cache)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--json", type=Path, help="also write every run as JSON here")
+    parser.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.dir:
+        directory = args.dir
+    else:  # the suite's own cache: the data is shared with the benchmarks
+        from usdbench.cache import scenario_dir
+        from usdbench.scenario import Scenario
+
+        directory = scenario_dir(Scenario(max(args.scale, 1), "flat", 0))
+    if args.child:
+        print(json.dumps(measure(args.child, directory)))
+        return 0
+    if args.scale < 1 or args.repeat < 1:
+        parser.error("--scale and --repeat must be at least 1")
+    result = run(args.scale, args.repeat, directory, tuple(args.modes))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

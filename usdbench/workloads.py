@@ -1,0 +1,139 @@
+"""The operations the benchmarks measure, as plain functions over scenario files
+and stages. Nothing here generates data: callers get files from the cache
+first, so generation never lands inside a timed or tracked region."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from pxr import Sdf, Usd
+
+from usdbench.cache import ScenarioFiles, ensure
+from usdbench.scenario import PROPERTIES, SIX_PROPERTIES, Scenario
+from usdbench.stage import open_stage
+
+ONE_PROPERTY = "temperature"
+# How many prims the "random prim" and "path order" workloads visit.
+SAMPLE_PRIMS = 1_000
+
+__all__ = [
+    "ONE_PROPERTY",
+    "PROPERTIES",
+    "SIX_PROPERTIES",
+    "drop_page_cache",
+    "file_size",
+    "load",
+    "middle_prim",
+    "path_order_sample",
+    "random_sample",
+    "read_many",
+    "read_one",
+    "read_traversal",
+    "shuffled_paths",
+    "warm_up",
+]
+
+
+# A tiny scenario every benchmark process loads once in every format family
+# before measuring (see warm_up).
+WARM_UP_SCENARIO = Scenario(8, "flat")
+WARM_UP_FORMATS = ("usda", "usdc", "usdz", "parquet-zstd-rg1000")
+
+
+def warm_up() -> None:
+    """Pay the one-time costs of the libraries so that they land in no
+    measurement: USD's plugin registry, file formats and schema registry, and
+    on the Parquet path pyarrow's reader, compute kernels and memory pool
+    (measured here: the first Parquet load of a process held ~50 MiB more than
+    the next one, mostly library pages and Arrow's start-up, not the file).
+    Loads a tiny cached scenario in every format family, whole and projected."""
+    import pyarrow.parquet  # noqa: F401
+
+    for ext in ("usda", "usdc", "usdz"):
+        Sdf.FileFormat.FindByExtension(ext)
+    for name in WARM_UP_FORMATS:
+        files = ensure(WARM_UP_SCENARIO, name)
+        read_traversal(load(files), PROPERTIES)
+        read_traversal(load(files, columns=[ONE_PROPERTY]), [ONE_PROPERTY])
+
+
+def drop_page_cache(paths: Iterable[Path]) -> bool:
+    """Evict files from the OS page cache so the next read comes from disk.
+    False where the platform cannot (the caller should then say "warm OS cache")."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            # Dirty pages are not dropped: flush freshly generated files first.
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
+def file_size(files: ScenarioFiles) -> int:
+    """Bytes on disk of the property layer (the part the formats differ in)."""
+    return files.props.stat().st_size
+
+
+def load(files: ScenarioFiles, columns: Sequence[str] | None = None) -> Usd.Stage:
+    """Open and compose the scenario's root layer. ``columns`` projects Parquet
+    property layers (ignored by the USD formats, which load lazily anyway)."""
+    return open_stage(str(files.root), parquet_columns=columns)
+
+
+def middle_prim(scenario: Scenario) -> str:
+    return scenario.sorted_prim_paths()[scenario.scale // 2].as_py()
+
+
+def random_sample(scenario: Scenario, count: int = SAMPLE_PRIMS, seed: int = 1) -> list[str]:
+    """``count`` distinct prims chosen at random (seeded)."""
+    paths = scenario.prim_paths()
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(paths), size=min(count, len(paths)), replace=False)
+    return paths.take(picks).to_pylist()
+
+
+def path_order_sample(scenario: Scenario, count: int = SAMPLE_PRIMS) -> list[str]:
+    """``count`` consecutive prims in path order, from the middle of the scene."""
+    paths = scenario.sorted_prim_paths()
+    count = min(count, len(paths))
+    start = (len(paths) - count) // 2
+    return paths.slice(start, count).to_pylist()
+
+
+def shuffled_paths(scenario: Scenario, seed: int = 2) -> list[str]:
+    """Every prim, in a seeded random order."""
+    paths = scenario.prim_paths()
+    return paths.take(np.random.default_rng(seed).permutation(len(paths))).to_pylist()
+
+
+def read_one(stage: Usd.Stage, path: str, name: str = ONE_PROPERTY):
+    return stage.GetPrimAtPath(path).GetAttribute(name).Get()
+
+
+def read_many(stage: Usd.Stage, paths: Iterable[str], names: Sequence[str]) -> int:
+    """Read ``names`` on each prim of ``paths``; returns how many values were found."""
+    found = 0
+    for path in paths:
+        prim = stage.GetPrimAtPath(path)
+        for name in names:
+            if prim.GetAttribute(name).Get() is not None:
+                found += 1
+    return found
+
+
+def read_traversal(stage: Usd.Stage, names: Sequence[str]) -> int:
+    """Traverse every prim and read ``names`` where present; returns the count."""
+    found = 0
+    for prim in stage.Traverse():
+        for name in names:
+            attr = prim.GetAttribute(name)
+            if attr and attr.Get() is not None:
+                found += 1
+    return found

@@ -1,0 +1,86 @@
+"""Writers: the base scene, the property layer in every format (identical
+content), and one root layer per format stacking the property layer over the
+base. Every file appears atomically: written under a temporary name in the
+same folder, then renamed, so a killed writer never leaves a usable file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pxr import Sdf
+
+from usdbench.errors import UsdBenchError
+from usdbench.formats import Format
+from usdbench.parquet import table_to_usda
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` (same suffix, so USD picks the
+    same file format) that replaces ``path`` only if the block succeeds."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise UsdBenchError("writer produced no file", file=str(path))
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_parquet(table: pa.Table, fmt: Format, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(
+            table,
+            tmp,
+            compression=fmt.compression,
+            row_group_size=fmt.row_group_size,
+            # Statistics let readers (ours included) skip row groups by path.
+            write_statistics=True,
+        )
+
+
+def write_usda_props(table: pa.Table, path: Path) -> None:
+    write_text(path, table_to_usda(table, source=str(path)))
+
+
+def write_usdc_props(usda_path: Path, path: Path) -> None:
+    """usdc with exactly the usda layer's content: USD's own parse + export."""
+    layer = Sdf.Layer.OpenAsAnonymous(str(usda_path))
+    if layer is None:
+        raise UsdBenchError("USD could not open the usda property layer", file=str(usda_path))
+    with atomic_path(path) as tmp:
+        if not layer.Export(str(tmp)):
+            raise UsdBenchError("USD could not export the usdc property layer", file=str(path))
+
+
+def write_usdz_props(usdc_path: Path, path: Path) -> None:
+    """A usdz package holding the usdc layer (uncompressed, aligned: USD's writer)."""
+    with atomic_path(path) as tmp:
+        writer = Sdf.ZipFileWriter.CreateNew(str(tmp))
+        writer.AddFile(str(usdc_path), usdc_path.name)
+        if not writer.Save():
+            raise UsdBenchError("USD could not write the usdz package", file=str(path))
+
+
+def root_layer_text(props_filename: str, base_filename: str = "base.usda") -> str:
+    """The root: the property layer (strongest) over the base scene."""
+    return (
+        "#usda 1.0\n(\n"
+        '    defaultPrim = "World"\n'
+        "    subLayers = [\n"
+        f"        @./{props_filename}@,\n"
+        f"        @./{base_filename}@\n"
+        "    ]\n)\n"
+    )
