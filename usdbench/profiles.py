@@ -22,6 +22,7 @@ PROFILES = {
         "heavy_scales": [1_000],
         "hierarchies": ["flat"],
         "rounds": 1,
+        "read_samples": 1,
     },
     "default": {
         "formats": [
@@ -36,6 +37,7 @@ PROFILES = {
         "heavy_scales": [1_000, 10_000],
         "hierarchies": ["flat"],
         "rounds": 3,
+        "read_samples": 3,
     },
     "full": {
         "formats": list(FORMAT_NAMES),
@@ -43,10 +45,9 @@ PROFILES = {
         "heavy_scales": [1_000, 10_000, 100_000, 1_000_000],
         "hierarchies": ["flat", "deep"],
         "rounds": 5,
+        "read_samples": 5,
     },
 }
-
-
 
 
 def current() -> dict:

@@ -1,0 +1,89 @@
+"""Reading properties: one prim (cold, warm), samples of prims (random, path
+order), six properties on one prim. The stage is opened in setup except for
+the cold read, so these figures are the reads alone."""
+
+from memtrack.asv import track_memory
+from usdbench import workloads
+
+from .common import READ_SAMPLES, _Operation
+
+
+@track_memory(retained=True)
+class OnePropertyOnePrimCold(_Operation):
+    """Fresh process, data pages dropped from the OS cache: open the stage and
+    read ``temperature`` on the middle prim. Retained = "memory after one access"."""
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.path = workloads.middle_prim(self.scenario)
+
+    def measure(self, *params):
+        stage = workloads.load(self.files)
+        workloads.read_one(stage, self.path)
+        return stage
+
+
+class _OnLoadedStage(_Operation):
+    """Reads on a stage loaded in setup. Their memory is small (0 to ~100 KiB
+    at 1,000 prims: page-sized allocator noise is of the same order), so each
+    memory figure is the median of several samples, each on a freshly
+    loaded stage (READ_SAMPLES: setup runs again before each)."""
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.stage = workloads.load(self.files)
+
+
+@track_memory(samples=READ_SAMPLES)
+class OnePropertyOnePrimWarm(_OnLoadedStage):
+    """Read ``temperature`` on the middle prim again (it was read once in setup).
+    Its memory figures are typically 0: one cached value needs less than the
+    kernel counter's 4 KiB page; they are there to catch a warm read that
+    starts allocating."""
+
+    rounds, repeat, number, warmup_time = 2, (3, 20, 1.0), 0, 0.1
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.path = workloads.middle_prim(self.scenario)
+        workloads.read_one(self.stage, self.path)
+
+    def measure(self, *params):
+        return workloads.read_one(self.stage, self.path)
+
+
+@track_memory(samples=READ_SAMPLES)
+class OnePropertyRandomPrims(_OnLoadedStage):
+    """First read of ``temperature`` on 1,000 random prims (seeded) after load."""
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.paths = workloads.random_sample(self.scenario)
+
+    def measure(self, *params):
+        return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
+
+
+@track_memory(samples=READ_SAMPLES)
+class OnePropertyPathOrder(_OnLoadedStage):
+    """First read of ``temperature`` on 1,000 consecutive prims in path order."""
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.paths = workloads.path_order_sample(self.scenario)
+
+    def measure(self, *params):
+        return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
+
+
+@track_memory(samples=READ_SAMPLES)
+class SixPropertiesOnePrim(_OnLoadedStage):
+    """First read of the six properties (cost, carbon_A1, weight, temperature,
+    is_active, supplier_id) on the middle prim."""
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.path = workloads.middle_prim(self.scenario)
+
+    def measure(self, *params):
+        return workloads.read_many(self.stage, [self.path], workloads.SIX_PROPERTIES)
