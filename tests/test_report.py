@@ -1,0 +1,353 @@
+"""The format comparison report, built from a real asv results database (the toy project)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
+from usdbench.report.asv_site import CDN_COPIES, LINK_ID
+from usdbench.report.formats import KNOWN_FORMATS, format_colours, ordered_formats
+from usdbench.report.units import format_bytes, format_seconds, format_value
+
+# Imported below as a plugin too: let pytest rewrite its asserts before this import.
+pytest.register_assert_rewrite("tests.conftest_site")
+from tests.conftest_site import (  # noqa: E402
+    REPO_ROOT,
+    combinations_from_benchmarks_json,
+    toy_combinations,
+)
+
+# The toy asv project and published site (fixtures toy_asv_project, published_site).
+pytest_plugins = ["tests.conftest_site"]
+
+BYTES_TEXT = re.compile(r"^-?\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)$")
+TIME_TEXT = re.compile(r"^\d+(\.\d+)? (ns|µs|ms|s)$")
+
+
+def _key(benchmark: str, params: dict) -> tuple:
+    return benchmark, tuple(sorted(params.items()))
+
+
+class _TableParser(HTMLParser):
+    """Rows of the #figures table: attributes of each <tr> and the text of its cells."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[tuple[dict, list[str]]] = []
+        self.headers: list[str] = []
+        self._in_table = self._in_cell = self._in_th = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id") == "figures":
+            self._in_table = True
+        elif self._in_table and tag == "tr" and "data-benchmark" in attrs:
+            self.rows.append((attrs, []))
+        elif self._in_table and tag == "td" and self.rows:
+            self.rows[-1][1].append("")
+            self._in_cell = True
+        elif self._in_table and tag == "th":
+            self.headers.append("")
+            self._in_th = True
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_table = False
+        elif tag == "td":
+            self._in_cell = False
+        elif tag == "th":
+            self._in_th = False
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.rows[-1][1][-1] += data
+        elif self._in_th:
+            self.headers[-1] += data
+
+
+def _table(html: str) -> tuple[list[str], dict[tuple, dict[str, str]]]:
+    parser = _TableParser()
+    parser.feed(html)
+    table = {}
+    for attrs, cells in parser.rows:
+        key = _key(attrs["data-benchmark"], json.loads(attrs["data-params"]))
+        assert key not in table, f"two rows for {key}"
+        table[key] = dict(zip(parser.headers, cells, strict=True)) | {
+            "_status": attrs["data-status"]
+        }
+    return parser.headers, table
+
+
+def _svgs(html: str) -> list[ET.Element]:
+    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, re.S)]
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_every_combination_has_one_row_with_its_status_and_figure(toy_asv_project):
+    data = load_report_data(toy_asv_project.config_path)
+    assert data.commit_hash == toy_asv_project.commits[-1]  # newest by default
+    rows = {_key(r.benchmark, r.params_dict): r for r in data.rows}
+    expected = toy_asv_project.combinations
+    assert len(data.rows) == len(rows) == len(expected)
+    for combo in expected:
+        row = rows[_key(combo.benchmark, combo.params)]
+        assert row.status == combo.status, combo
+        if combo.value is not None:
+            assert row.value == combo.value, combo
+        if combo.status != "ok":
+            assert row.value is None
+        elif row.unit == "seconds":
+            assert 0 < row.value < 1
+    units = {r.benchmark: r.unit for r in data.rows}
+    assert units["bench.Load.track_peak_bytes"] == "bytes"
+    assert units["bench.Traverse.time_operation"] == "seconds"
+
+
+def test_benchmark_list_helper_agrees_with_the_toy_definition(toy_asv_project):
+    listed = combinations_from_benchmarks_json(toy_asv_project.config_path.parent / "results")
+    assert sorted(_key(c.benchmark, c.params) for c in listed) == sorted(
+        _key(c.benchmark, c.params) for c in toy_asv_project.combinations
+    )
+
+
+def test_older_commit_by_prefix_shows_its_own_figures(toy_asv_project):
+    old = toy_asv_project.commits[0]
+    data = load_report_data(toy_asv_project.config_path, commit=old[:6])
+    assert data.commit_hash == old
+    expected = toy_combinations(multiplier=1, file_size_only=True)
+    got = {_key(r.benchmark, r.params_dict): (r.status, r.value) for r in data.rows}
+    assert got == {_key(c.benchmark, c.params): (c.status, c.value) for c in expected}
+    assert "bench.Load.track_peak_bytes" in data.not_run
+
+
+def _cli(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "usdbench.report", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+
+
+def _config_copy(project, tmp_path: Path, results_dir: Path | None = None) -> Path:
+    """The toy's config writing into tmp_path/html, so the shared site stays untouched."""
+    config = json.loads(project.config_path.read_text())
+    config["results_dir"] = str(results_dir or project.config_path.parent / "results")
+    config["html_dir"] = str(tmp_path / "html")
+    path = tmp_path / "asv.conf.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_command_writes_the_report_for_a_chosen_commit(toy_asv_project, tmp_path):
+    config = _config_copy(toy_asv_project, tmp_path)
+    old = toy_asv_project.commits[0]
+    proc = _cli(["--config", str(config), "--commit", old[:10], "--machine", "testmachine"])
+    assert proc.returncode == 0, proc.stderr
+    report = tmp_path / "html" / "formats" / "index.html"
+    assert str(report) in proc.stdout
+    html = report.read_text()
+    assert f"USD format comparison at {old[:8]}" in html
+    # FileSize usda (format 2 of 4), scale 1000, deep, old commit: 2 * 1000 * 300 B = 586 KiB.
+    _, table = _table(html)
+    row = table[
+        _key(
+            "bench.FileSize.track_file_bytes",
+            {"format": "usda", "scale": "1000", "hierarchy": "deep"},
+        )
+    ]
+    assert row["value"] == "586 KiB"
+
+
+def test_unknown_commit_is_an_error_naming_it(toy_asv_project, tmp_path):
+    config = _config_copy(toy_asv_project, tmp_path)
+    proc = _cli(["--config", str(config), "--commit", "deadbeef"])
+    assert proc.returncode == 2
+    assert "'deadbeef'" in proc.stderr
+    assert toy_asv_project.commits[-1][:8] in proc.stderr  # lists what is there
+    assert not (tmp_path / "html").exists()
+
+
+def test_unknown_machine_and_missing_results_are_errors(toy_asv_project, tmp_path):
+    config = _config_copy(toy_asv_project, tmp_path)
+    proc = _cli(["--config", str(config), "--machine", "nosuchbox"])
+    assert proc.returncode == 2
+    assert "'nosuchbox'" in proc.stderr and "testmachine" in proc.stderr
+
+    empty = tmp_path / "empty-results"
+    empty.mkdir()
+    config = _config_copy(toy_asv_project, tmp_path, results_dir=empty)
+    proc = _cli(["--config", str(config)])
+    assert proc.returncode == 2
+    assert "no asv results" in proc.stderr and str(empty) in proc.stderr
+
+    proc = _cli(["--config", str(tmp_path / "missing.json")])
+    assert proc.returncode == 2 and "missing.json" in proc.stderr
+
+
+def test_table_has_a_row_per_combination_with_human_units(toy_asv_project, tmp_path):
+    data = load_report_data(toy_asv_project.config_path)
+    html = write_report(data, html_dir=tmp_path).read_text()
+    headers, table = _table(html)
+    assert headers[:5] == ["operation", "metric", "format", "scale", "hierarchy"]
+    assert {"value", "unit", "status"} <= set(headers)
+    assert len(table) == len(toy_asv_project.combinations)
+    for combo in toy_asv_project.combinations:
+        row = table[_key(combo.benchmark, combo.params)]
+        assert row["_status"] == row["status"] == combo.status
+        if combo.status != "ok":
+            assert row["value"] == combo.status  # shown, not left out
+        elif row["unit"] == "bytes":
+            assert BYTES_TEXT.match(row["value"]), row
+        else:
+            assert row["unit"] == "seconds" and TIME_TEXT.match(row["value"]), row
+
+    def value(benchmark, **params):
+        return table[_key(benchmark, {k: str(v) for k, v in params.items()})]["value"]
+
+    # Worked by hand from the toy's definitions (multiplier 2 at the newest commit).
+    # custom is format 3 of 4: peak = 3 * 1000 * 1024 * 2 = 6144000 B = 5.86 MiB.
+    assert value("bench.Load.track_peak_bytes", format="custom", scale=1000) == "5.86 MiB"
+    # parquet is format 1: delta = (0 - 1) * 100 * 512 * 2 = -102400 B = -100 KiB.
+    assert value("bench.Traverse.track_delta_bytes", format="parquet-zstd-rg1000", scale=100) == (
+        "-100 KiB"
+    )
+    # usda is format 2: file = 2 * 10 * 200 * 2 = 8000 B = 7.81 KiB.
+    assert value("bench.FileSize.track_file_bytes", format="usda", scale=10, hierarchy="flat") == (
+        "7.81 KiB"
+    )
+    assert value("bench.Load.time_operation", format="usda", scale=1000) == "failed"
+    assert value("bench.Traverse.time_operation", format="usdc", scale=1000) == "skipped"
+    assert TIME_TEXT.match(value("bench.Overhead.time_nothing"))
+    assert 'href="../index.html"' in html  # back to the asv site
+
+
+def test_charts_are_non_empty_svg_with_one_colour_per_format(toy_asv_project):
+    data = load_report_data(toy_asv_project.config_path)
+    html = render_page(data)
+    svgs = _svgs(html)
+    assert len(svgs) >= 3
+    drawn: dict[tuple, str] = {}
+    fills: dict[str, set[str]] = {}
+    kinds = set()
+    for svg in svgs:
+        kinds.add(svg.get("data-kind"))
+        marks = [e for e in svg.iter() if "mark" in (e.get("class") or "").split()]
+        assert marks, f"chart {svg.findtext(SVG + 'title')} draws nothing"
+        visible = [
+            e
+            for e in marks
+            if (e.tag == SVG + "rect" and float(e.get("height")) > 0 and float(e.get("width")) > 0)
+            or (e.tag == SVG + "circle" and float(e.get("r")) > 0)
+        ]
+        assert visible, f"chart {svg.findtext(SVG + 'title')} has no visible bar or point"
+        for e in marks:
+            params = json.loads(e.get("data-params"))
+            drawn[_key(e.get("data-benchmark"), params)] = e.get("data-status")
+            if e.get("data-status") == "ok":
+                fills.setdefault(params["format"], set()).add(e.get("fill"))
+    assert kinds == {"bar", "line"}
+    # Every format combination is in some chart: a bar or point, or a skipped/failed mark;
+    # a benchmark without a format parameter is left to the table.
+    for combo in toy_asv_project.combinations:
+        status = combo.status if "format" in combo.params else None
+        assert drawn.get(_key(combo.benchmark, combo.params)) == status, combo
+    assert all(len(f) == 1 for f in fills.values()), fills
+    assert len({next(iter(f)) for f in fills.values()}) == len(fills)
+    # Formats come in the fixed order in every legend: USD, then Parquet, then others.
+    for svg in svgs:
+        legend = [t.text for t in svg.iter(SVG + "text") if t.text in fills]
+        assert legend == ordered_formats(legend)
+
+
+def test_asv_site_is_made_offline_and_links_to_the_report(toy_asv_project):
+    html_dir = toy_asv_project.html_dir
+    assert prepare_asv_site(html_dir)
+    assert prepare_asv_site(html_dir)  # twice: still one link
+    index = (html_dir / "index.html").read_text()
+    assert index.count(LINK_ID) == 1
+    assert 'href="formats/index.html"' in index
+    assert not re.search(r'<script[^>]+src="https?://', index)
+    assert not re.search(r'<link[^>]+stylesheet[^>]+href="https?://', index)
+    for name in CDN_COPIES.values():
+        assert (html_dir / "vendor" / name).is_file()
+        assert f'vendor/{name}"' in index
+    # Byte-identical copies keep the CDN's integrity hash; rebuilt ones lose it.
+    jquery_tag = re.search(r"<script[^>]+vendor/jquery-3.3.1.min.js[^>]*>", index).group(0)
+    assert "integrity=" in jquery_tag
+    flot_tag = re.search(r"<script[^>]+vendor/jquery.flot-0.8.3.js[^>]*>", index).group(0)
+    assert "integrity=" not in flot_tag
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.00 KiB"),
+        (1536, "1.50 KiB"),
+        (1048575, "1.00 MiB"),
+        (1.5 * 2**20, "1.50 MiB"),
+        (250 * 2**20, "250 MiB"),
+        (3 * 2**30, "3.00 GiB"),
+        (-10240, "-10.0 KiB"),
+    ],
+)
+def test_format_bytes(n, text):
+    assert format_bytes(n) == text
+
+
+@pytest.mark.parametrize(
+    ("s", "text"),
+    [(0.0123, "12.3 ms"), (2.5, "2.50 s"), (4.2e-5, "42.0 µs"), (0.99996, "1.00 s"), (0, "0 s")],
+)
+def test_format_seconds(s, text):
+    assert format_seconds(s) == text
+
+
+def test_format_value_other_units_and_missing():
+    assert format_value(None, "bytes") == ""
+    assert format_value(math.nan, "seconds") == ""
+    assert format_value(12345.0, "prims") == "12,345 prims"
+    assert format_value(0.125, "ratio") == "0.125 ratio"
+    assert format_value(3.0, "unit") == "3"
+
+
+def test_format_order_and_colours_are_fixed():
+    given = ["parquet-zstd-rg100", "zz", "usdz", "usda", "parquet-none-rg10000", "aa", "usdc"]
+    assert ordered_formats(given) == [
+        "usda",
+        "usdc",
+        "usdz",
+        "parquet-none-rg10000",
+        "parquet-zstd-rg100",
+        "aa",
+        "zz",
+    ]
+    assert KNOWN_FORMATS[3:6] == [
+        "parquet-none-rg100",
+        "parquet-none-rg1000",
+        "parquet-none-rg10000",
+    ]
+    colours = format_colours(KNOWN_FORMATS + ["aa", "zz"])
+    assert len(set(colours.values())) == len(colours)
+    # A format's colour does not depend on which other formats a chart has.
+    assert format_colours(["usdc"])["usdc"] == colours["usdc"]
+    assert format_colours(["parquet-snappy-rg1000", "usda"]) == {
+        "usda": colours["usda"],
+        "parquet-snappy-rg1000": colours["parquet-snappy-rg1000"],
+    }

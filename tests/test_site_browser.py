@@ -1,0 +1,285 @@
+"""The published asv site and the format report, loaded in a real headless Chromium.
+
+Pages come from a server bound to 127.0.0.1; every request elsewhere is
+refused and fails the test, so the site must work without network.
+Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.register_assert_rewrite("tests.conftest_site")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium; .ci/run does it)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+# published_site: the html dir and every expected combination.
+pytest_plugins = ["tests.conftest_site"]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BYTE_AXIS_LABELS = {"bytes", "kilobytes", "megabytes", "gigabytes", "terabytes"}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(published_site):
+    handler = functools.partial(_QuietHandler, directory=str(published_site.html_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageLog:
+    """Console errors, uncaught exceptions, failed and off-machine requests of one page."""
+
+    def __init__(self, page, base_url: str):
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+
+        def route(r):
+            if r.request.url.startswith(base_url) or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                self.external.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+
+    def assert_clean(self):
+        assert not self.external, f"the page tried to reach the network: {self.external}"
+        assert not self.errors, f"errors in the browser: {self.errors}"
+
+
+@pytest.fixture
+def page(browser, site_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.log = PageLog(page, site_url)
+    yield page
+    context.close()
+
+
+def dominant_colour_share(browser, png: bytes) -> float:
+    """Share of the pixels in the most common colour, decoded by Chromium itself."""
+    import base64
+
+    page = browser.new_page()
+    try:
+        return page.evaluate(
+            """async (data) => {
+                const img = new Image();
+                img.src = 'data:image/png;base64,' + data;
+                await img.decode();
+                const canvas = document.createElement('canvas');
+                canvas.width = img.width; canvas.height = img.height;
+                const ctx = canvas.getContext('2d');
+                ctx.drawImage(img, 0, 0);
+                const px = ctx.getImageData(0, 0, img.width, img.height).data;
+                const counts = new Map();
+                for (let i = 0; i < px.length; i += 4) {
+                    // 4 bits a channel: anti-aliasing does not split one colour into many.
+                    const key = ((px[i] >> 4) << 8) | ((px[i + 1] >> 4) << 4) | (px[i + 2] >> 4);
+                    counts.set(key, (counts.get(key) || 0) + 1);
+                }
+                return Math.max(...counts.values()) / (px.length / 4);
+            }""",
+            base64.b64encode(png).decode(),
+        )
+    finally:
+        page.close()
+
+
+def screenshot(browser, page, name: str, full_page: bool = False) -> None:
+    """Save the page under test-artifacts/ and fail if it is (nearly) one colour."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    png = page.screenshot(path=str(path), full_page=full_page)
+    share = dominant_colour_share(browser, png)
+    # Measured here: the toy's asv index 0.98, the report 0.91, a page with one word 0.9999.
+    assert share < 0.995, f"{path} looks blank: {share:.1%} of it is one colour"
+
+
+def _benchmark_names(published_site) -> set[str]:
+    return {c.benchmark for c in published_site.combinations}
+
+
+def test_asv_index_lists_the_benchmarks(browser, page, site_url, published_site):
+    page.goto(f"{site_url}/index.html")
+    expected = _benchmark_names(published_site)
+    page.wait_for_function(
+        "n => document.querySelectorAll('a.benchmark-container').length >= n",
+        arg=len(expected),
+        timeout=30_000,
+    )
+    hrefs = page.eval_on_selector_all(
+        "a.benchmark-container", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert {h.lstrip("#") for h in hrefs} >= expected
+    # The navigation bar links to the format report.
+    assert page.get_attribute("#usdbench-formats-link a", "href") == "formats/index.html"
+    page.wait_for_timeout(500)  # let the summary thumbnails draw
+    screenshot(browser, page, "asv-index.png")
+    page.log.assert_clean()
+
+
+def _memory_benchmark(published_site) -> str:
+    index = json.loads((published_site.html_dir / "index.json").read_text())
+    names = sorted(
+        name
+        for name, bench in index["benchmarks"].items()
+        if bench["type"] == "track" and bench.get("unit") == "bytes" and name.count(".") >= 2
+    )
+    assert names, "the published site has no track_ benchmark in bytes"
+    peak = [n for n in names if "peak" in n]
+    return (peak or names)[0]
+
+
+def test_asv_memory_benchmark_graph_has_byte_units(browser, page, site_url, published_site):
+    name = _memory_benchmark(published_site)
+    page.goto(f"{site_url}/index.html#{name}")
+    page.wait_for_function(
+        "() => window.$ && $('#main-graph').data('plot') !== undefined", timeout=30_000
+    )
+    graph = page.evaluate(
+        """() => {
+            const plot = $('#main-graph').data('plot');
+            const canvas = document.querySelector('#main-graph canvas.flot-base');
+            const ctx = canvas.getContext('2d');
+            const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+            let inked = 0;
+            for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) inked++; }
+            return {
+                axisLabel: plot.getOptions().yaxes[0].axisLabel,
+                series: plot.getData().filter(s => s.data.length > 0).length,
+                ticks: document.querySelectorAll(
+                    '#main-graph .flot-y-axis .flot-tick-label').length,
+                inked: inked,
+            };
+        }"""
+    )
+    # asv writes the unit as the y axis label (bytes, kilobytes, ...) and scales the ticks.
+    assert graph["axisLabel"] in BYTE_AXIS_LABELS, graph
+    assert graph["series"] > 0 and graph["ticks"] >= 2, graph
+    assert graph["inked"] > 1000, graph
+    screenshot(browser, page, "asv-memory-graph.png")
+    page.log.assert_clean()
+
+
+def _report_rows(page) -> list[dict]:
+    return page.eval_on_selector_all(
+        "#figures tbody tr",
+        """trs => trs.map(tr => ({
+            benchmark: tr.dataset.benchmark,
+            params: JSON.parse(tr.dataset.params),
+            status: tr.dataset.status,
+            value: tr.querySelector('td.value').dataset.sort,
+            text: tr.querySelector('td.value').textContent,
+        }))""",
+    )
+
+
+def _key(benchmark: str, params: dict) -> tuple:
+    return benchmark, tuple(sorted(params.items()))
+
+
+def test_report_draws_every_chart(browser, page, site_url):
+    page.goto(f"{site_url}/formats/index.html")
+    charts = page.eval_on_selector_all(
+        "svg.chart",
+        """svgs => svgs.map(svg => {
+            const box = svg.getBoundingClientRect();
+            const marks = Array.from(svg.querySelectorAll('rect.mark, circle.mark'))
+                .map(m => m.getBoundingClientRect())
+                .filter(b => b.width > 0 && b.height > 0);
+            return {title: svg.querySelector('title').textContent,
+                    width: box.width, height: box.height, drawn: marks.length};
+        })""",
+    )
+    assert len(charts) >= 3
+    for chart in charts:
+        assert chart["width"] > 100 and chart["height"] > 100, chart
+        assert chart["drawn"] > 0, f"nothing drawn in {chart['title']}"
+    screenshot(browser, page, "format-report.png", full_page=True)
+    page.log.assert_clean()
+
+
+def test_report_table_has_every_combination(page, site_url, published_site):
+    page.goto(f"{site_url}/formats/index.html")
+    rows = {_key(r["benchmark"], r["params"]): r for r in _report_rows(page)}
+    for combo in published_site.combinations:
+        row = rows.get(_key(combo.benchmark, combo.params))
+        assert row is not None, f"no row for {combo}"
+        if combo.status is not None:
+            assert row["status"] == combo.status, combo
+        if row["status"] != "ok":
+            assert row["text"] == row["status"]
+    assert len(rows) == len(published_site.combinations)
+    page.log.assert_clean()
+
+
+def _values(page) -> list[float | None]:
+    return [float(r["value"]) if r["value"] else None for r in _report_rows(page)]
+
+
+def test_report_table_sorts_by_a_column(browser, page, site_url):
+    page.goto(f"{site_url}/formats/index.html")
+    before = _values(page)
+    header = page.locator("#figures thead th", has_text="value")
+    header.locator("button").click()
+    ascending = _values(page)
+    assert ascending != before, "clicking 'value' did not reorder the table"
+    numbers = [v for v in ascending if v is not None]
+    assert numbers == sorted(numbers)
+    assert ascending[len(numbers) :] == [None] * (len(ascending) - len(numbers))  # skipped last
+    assert header.get_attribute("aria-sort") == "ascending"
+
+    header.locator("button").click()
+    descending = [v for v in _values(page) if v is not None]
+    assert descending == sorted(numbers, reverse=True)
+    assert header.get_attribute("aria-sort") == "descending"
+
+    page.locator("#table").scroll_into_view_if_needed()
+    screenshot(browser, page, "format-report-table-sorted.png")
+    page.log.assert_clean()

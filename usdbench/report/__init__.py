@@ -1,0 +1,46 @@
+"""Static format comparison report built from asv's results for one commit.
+
+`python -m usdbench.report` writes <html_dir>/formats/index.html: bar charts of
+file size and of memory per format and operation, lines of time against
+scale, and a sortable table of every figure. Charts are SVG rendered here, so
+the page needs no network. Run it after `asv publish`, which empties html_dir.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .asv_site import prepare_asv_site
+from .data import FAILED, OK, SKIPPED, ReportData, ReportError, Row, load_report_data
+from .page import REPORT_SUBDIR, render_page, write_report
+
+__all__ = [
+    "FAILED",
+    "OK",
+    "REPORT_SUBDIR",
+    "SKIPPED",
+    "ReportData",
+    "ReportError",
+    "Row",
+    "build_report",
+    "load_report_data",
+    "prepare_asv_site",
+    "render_page",
+    "write_report",
+]
+
+
+def build_report(
+    config_path: str | os.PathLike = "asv.conf.json",
+    commit: str | None = None,
+    machine: str | None = None,
+    env: str | None = None,
+    prepare_asv: bool = True,
+) -> tuple[Path, ReportData]:
+    """Write the report (and make the asv site offline-ready and linked); return its path."""
+    data = load_report_data(config_path, commit=commit, machine=machine, env=env)
+    path = write_report(data)
+    if prepare_asv:
+        prepare_asv_site(data.html_dir)
+    return path, data

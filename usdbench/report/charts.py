@@ -1,0 +1,237 @@
+"""Which charts the report draws, decided from the rows alone (no benchmark names hard-coded).
+
+- Figures in bytes are bar charts, one bar per format. A metric measured on
+  several classes (peak/delta/retained bytes of each operation) is grouped by
+  operation, one chart per value of the other parameters (scale, hierarchy);
+  a metric of a single class (the file size) is grouped by those values.
+- Benchmarks without a "format" parameter are left to the table.
+- Figures in seconds are lines against the "scale" parameter, one line per
+  format, one chart per benchmark and value of the other parameters; without a
+  scale parameter they fall back to bars.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .data import Row, param_sort_key
+from .formats import ordered_formats
+
+FORMAT = "format"
+SCALE = "scale"
+# The suite's scale is the number of prims in the scene.
+AXIS_LABELS = {SCALE: "scale (prims)"}
+_METRIC_ORDER = ["peak", "delta", "retained"]
+
+
+@dataclass
+class BarChart:
+    id: str
+    title: str
+    unit: str
+    groups: list[tuple[str, list[Row]]]  # (group label, its rows)
+    note: str = ""
+    kind: str = "bar"
+
+
+@dataclass
+class LineChart:
+    id: str
+    title: str
+    unit: str
+    x_param: str
+    series: dict[str, list[Row]]  # format -> rows, in scale order
+    note: str = ""
+    kind: str = "line"
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    intro: str
+    charts: list = field(default_factory=list)
+
+
+def fmt_of(row: Row) -> str:
+    return row.param(FORMAT, "(all)")
+
+
+def metric_label(metric: str) -> str:
+    """'track_peak_bytes' -> 'peak bytes'."""
+    name = re.sub(r"^(track|time|peakmem|mem|timeraw)_", "", metric)
+    return name.replace("_", " ")
+
+
+def _combo(row: Row, exclude: set[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((n, v) for n, v in row.params if n not in exclude)
+
+
+def _combo_key(combo):
+    return [param_sort_key(n, v) for n, v in combo]
+
+
+def combo_label(combo) -> str:
+    return ", ".join(f"{n} {v}" for n, v in combo) or "all"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _by_format(rows: list[Row]) -> list[Row]:
+    order = {f: i for i, f in enumerate(ordered_formats(fmt_of(r) for r in rows))}
+    return sorted(rows, key=lambda r: order[fmt_of(r)])
+
+
+def _metric_sort_key(metric: str):
+    label = metric_label(metric)
+    for i, word in enumerate(_METRIC_ORDER):
+        if label.startswith(word):
+            return (i, label)
+    return (len(_METRIC_ORDER), label)
+
+
+def _bar_charts_for_metric(metric: str, rows: list[Row], unit: str) -> list[BarChart]:
+    operations = list(dict.fromkeys(r.operation for r in rows))
+    other = {FORMAT}
+    label = metric_label(metric)
+    charts = []
+    if len(operations) == 1:
+        groups: dict = {}
+        for r in rows:
+            groups.setdefault(_combo(r, other), []).append(r)
+        ordered = sorted(groups, key=_combo_key)
+        charts.append(
+            BarChart(
+                id=_slug(f"{operations[0]}-{metric}"),
+                title=f"{label.capitalize()} — {operations[0]}",
+                unit=unit,
+                groups=[(combo_label(c), _by_format(groups[c])) for c in ordered],
+            )
+        )
+        return charts
+    by_combo: dict = {}
+    for r in rows:
+        by_combo.setdefault(_combo(r, other), []).append(r)
+    for combo in sorted(by_combo, key=_combo_key):
+        per_op: dict = {}
+        for r in by_combo[combo]:
+            per_op.setdefault(r.operation, []).append(r)
+        charts.append(
+            BarChart(
+                id=_slug(f"{metric}-{combo_label(combo)}"),
+                title=f"{label.capitalize()} by operation — {combo_label(combo)}",
+                unit=unit,
+                groups=[(op, _by_format(per_op[op])) for op in operations if op in per_op],
+            )
+        )
+    return charts
+
+
+def _time_charts(benchmark: str, rows: list[Row]) -> list:
+    names = {n for r in rows for n, _ in r.params}
+    first = rows[0]
+    title_base = f"{first.operation} — {first.metric}"
+    if SCALE not in names:
+        groups: dict = {}
+        for r in rows:
+            groups.setdefault(_combo(r, {FORMAT}), []).append(r)
+        ordered = sorted(groups, key=_combo_key)
+        return [
+            BarChart(
+                id=_slug(benchmark),
+                title=title_base,
+                unit=first.unit,
+                groups=[(combo_label(c), _by_format(groups[c])) for c in ordered],
+            )
+        ]
+    by_combo: dict = {}
+    for r in rows:
+        by_combo.setdefault(_combo(r, {FORMAT, SCALE}), []).append(r)
+    charts = []
+    for combo in sorted(by_combo, key=_combo_key):
+        series: dict[str, list[Row]] = {}
+        for r in by_combo[combo]:
+            series.setdefault(fmt_of(r), []).append(r)
+        ordered = {
+            f: sorted(series[f], key=lambda r: float(r.param(SCALE)))
+            for f in ordered_formats(series)
+        }
+        suffix = f" ({combo_label(combo)})" if combo else ""
+        charts.append(
+            LineChart(
+                id=_slug(f"{benchmark}-{combo_label(combo)}"),
+                title=title_base + suffix,
+                unit=first.unit,
+                x_param=SCALE,
+                series=ordered,
+            )
+        )
+    return charts
+
+
+def _numeric_scale(rows: list[Row]) -> bool:
+    try:
+        for r in rows:
+            if r.param(SCALE) is not None:
+                float(r.param(SCALE))
+    except ValueError:
+        return False
+    return True
+
+
+def plan_sections(rows: list[Row]) -> list[Section]:
+    files = Section(
+        "file-size",
+        "File size",
+        "Bytes on disk of each scenario's file, by format and option.",
+    )
+    memory = Section(
+        "memory",
+        "Memory by operation",
+        "Figures reported in bytes by the memory benchmarks (peak above the "
+        "starting point, delta kept after the operation, ...), one bar per format.",
+    )
+    times = Section(
+        "time",
+        "Time against scale",
+        "Median time of each timed benchmark against the scene's scale, one line per format.",
+    )
+    other = Section("other", "Other figures", "Figures in other units, one bar per format.")
+
+    by_metric: dict[tuple[str, str], list[Row]] = {}
+    by_benchmark: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.param(FORMAT) is None:
+            continue  # not a format comparison (e.g. the tracker's own overhead): table only
+        if r.unit == "seconds":
+            by_benchmark.setdefault(r.benchmark, []).append(r)
+        else:
+            by_metric.setdefault((r.unit, r.metric), []).append(r)
+
+    for unit, metric in sorted(by_metric, key=lambda k: (k[0], _metric_sort_key(k[1]))):
+        charts = _bar_charts_for_metric(metric, by_metric[(unit, metric)], unit)
+        if unit != "bytes":
+            other.charts += charts
+        elif "file" in metric:
+            files.charts += charts
+        else:
+            memory.charts += charts
+
+    for benchmark, bench_rows in by_benchmark.items():
+        if _numeric_scale(bench_rows):
+            times.charts += _time_charts(benchmark, bench_rows)
+        else:
+            other.charts += _bar_charts_for_metric(bench_rows[0].metric, bench_rows, "seconds")
+
+    # Chart ids must be unique within the page.
+    seen: set[str] = set()
+    for section in (files, memory, times, other):
+        for chart in section.charts:
+            base, n = chart.id, 2
+            while chart.id in seen:
+                chart.id, n = f"{base}-{n}", n + 1
+            seen.add(chart.id)
+    return [s for s in (files, memory, times, other) if s.charts]

@@ -1,0 +1,272 @@
+"""The report page: charts inlined as SVG, a table of every figure, a few lines of JS to sort it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from html import escape
+from pathlib import Path
+
+from .charts import Section, fmt_of, plan_sections
+from .data import OK, ReportData, Row
+from .formats import format_colours, ordered_formats
+from .svg import render_chart
+from .units import format_value
+
+REPORT_SUBDIR = "formats"
+
+_CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif;
+       margin: 0 auto; padding: 0 24px 48px; max-width: 1280px; color: #222; background: #fff; }
+a { color: #1a5fb4; }
+header nav { padding: 12px 0; font-size: 14px; }
+h1 { margin: 8px 0 4px; font-size: 26px; }
+h2 { margin-top: 36px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 0 0 6px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; font-size: 14px; }
+dl.meta dt { color: #666; }
+dl.meta dd { margin: 0; font-family: ui-monospace, monospace; }
+.toc { font-size: 14px; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px 32px; }
+figure { margin: 0; max-width: 100%; }
+.chart-scroll { overflow-x: auto; max-width: 100%; }
+details { font-size: 13px; color: #555; margin-top: 4px; }
+p.intro, p.note { font-size: 14px; color: #444; max-width: 900px; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { position: sticky; top: 0; background: #f6f6f6; }
+th button { font: inherit; font-weight: 600; border: 0; background: none; cursor: pointer;
+            padding: 0; color: #222; }
+th[aria-sort="ascending"] button::after { content: " ▲"; }
+th[aria-sort="descending"] button::after { content: " ▼"; }
+tr[data-status="skipped"] td, tr[data-status="failed"] td { color: #888; }
+td.status-failed { color: #b00 !important; }
+"""
+
+_SORT_JS = """
+(function () {
+  var table = document.getElementById('figures');
+  var tbody = table.tBodies[0];
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
+    th.querySelector('button').addEventListener('click', function () {
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (h) {
+        h.removeAttribute('aria-sort');
+      });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var col = th.cellIndex, numeric = th.dataset.type === 'num';
+      function key(tr) {
+        var cell = tr.cells[col];
+        return cell.hasAttribute('data-sort') ? cell.getAttribute('data-sort') : cell.textContent;
+      }
+      var rows = Array.prototype.slice.call(tbody.rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        // No figure (skipped, failed) sorts last either way.
+        if (x === '' || y === '') { return (x === '') - (y === ''); }
+        var d = numeric ? parseFloat(x) - parseFloat(y)
+                        : x.localeCompare(y, undefined, {numeric: true});
+        return asc ? d : -d;
+      });
+      rows.forEach(function (tr) { tbody.appendChild(tr); });
+    });
+  });
+})();
+"""
+
+
+def _date(ms: int | None) -> str:
+    if not ms:
+        return "unknown"
+    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _row_attrs(row: Row) -> str:
+    params = escape(json.dumps(row.params_dict, sort_keys=True), quote=True)
+    return (
+        f'data-benchmark="{escape(row.benchmark, quote=True)}" data-params="{params}" '
+        f'data-status="{row.status}"'
+    )
+
+
+def _missing_details(rows: list[Row]) -> str:
+    missing = [r for r in rows if r.status != OK]
+    if not missing:
+        return ""
+    counts = {}
+    for r in missing:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    items = "".join(
+        f"<li>{escape(r.operation)} · {escape(', '.join(f'{n} {v}' for n, v in r.params))}: "
+        f"{r.status}</li>"
+        for r in missing
+    )
+    return f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
+
+
+def _chart_rows(chart) -> list[Row]:
+    if chart.kind == "line":
+        return [r for s in chart.series.values() for r in s]
+    return [r for _, g in chart.groups for r in g]
+
+
+def _section_html(section: Section, colours: dict[str, str]) -> str:
+    figures = []
+    for chart in section.charts:
+        figures.append(
+            f'<figure id="chart-{chart.id}" class="chart-figure">'
+            f"<figcaption><h3>{escape(chart.title)}</h3></figcaption>"
+            f'<div class="chart-scroll">{render_chart(chart, colours)}</div>'
+            f"{_missing_details(_chart_rows(chart))}</figure>"
+        )
+    return (
+        f'<section id="{section.id}"><h2>{escape(section.title)}</h2>'
+        f'<p class="intro">{escape(section.intro)}</p>'
+        f'<div class="charts">{"".join(figures)}</div></section>'
+    )
+
+
+def _numeric_column(rows: list[Row], name: str) -> bool:
+    try:
+        for r in rows:
+            v = r.param(name)
+            if v is not None:
+                float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _table_html(data: ReportData) -> str:
+    names = data.param_names
+    numeric = {n: n != "format" and _numeric_column(data.rows, n) for n in names}
+    # The format column sorts in the report's fixed format order, not alphabetically.
+    formats = ordered_formats(r.param("format") for r in data.rows if r.param("format"))
+    format_rank = {f: i for i, f in enumerate(formats)}
+    head = [("operation", "text"), ("metric", "text")]
+    head += [(n, "num" if numeric[n] or n == "format" else "text") for n in names]
+    head += [("value", "num"), ("unit", "text"), ("exact", "num"), ("IQR", "text")]
+    head += [("status", "text")]
+    th = "".join(
+        f'<th scope="col" data-type="{kind}"><button type="button">{escape(label)}</button></th>'
+        for label, kind in head
+    )
+    body = []
+    for r in data.rows:
+        cells = [f"<td>{escape(r.operation)}</td>", f"<td>{escape(r.metric)}</td>"]
+        for n in names:
+            v = r.param(n)
+            if v is None:
+                cells.append('<td data-sort=""></td>')
+            elif n == "format":
+                cells.append(f'<td data-sort="{format_rank[v]}">{escape(v)}</td>')
+            elif numeric[n]:
+                cells.append(f'<td class="num" data-sort="{escape(v)}">{escape(v)}</td>')
+            else:
+                cells.append(f"<td>{escape(v)}</td>")
+        if r.status == OK:
+            exact = f"{r.value:.0f}" if r.unit == "bytes" else f"{r.value:.6g}"
+            iqr = ""
+            if r.q25 is not None and r.q75 is not None and r.q25 != r.q75:
+                iqr = f"{format_value(r.q25, r.unit)} – {format_value(r.q75, r.unit)}"
+            cells.append(
+                f'<td class="num value" data-sort="{r.value!r}">'
+                f"{escape(format_value(r.value, r.unit))}</td>"
+            )
+            cells.append(f"<td>{escape(r.unit)}</td>")
+            cells.append(f'<td class="num" data-sort="{r.value!r}">{exact}</td>')
+            cells.append(f"<td>{escape(iqr)}</td>")
+        else:
+            cells.append(f'<td class="num value" data-sort="">{r.status}</td>')
+            cells.append(f"<td>{escape(r.unit)}</td>")
+            cells.append('<td class="num" data-sort=""></td><td></td>')
+        cells.append(f'<td class="status status-{r.status}">{r.status}</td>')
+        body.append(f"<tr {_row_attrs(r)}>{''.join(cells)}</tr>")
+    return (
+        '<section id="table"><h2>All figures</h2>'
+        f'<p class="intro">One row per benchmark and parameter combination at this commit '
+        f"({len(data.rows)} rows). Click a column header to sort; skipped and failed "
+        "combinations stay last. Sorting is stable: sort by value, then by metric, to rank "
+        "the formats within each metric.</p>"
+        f'<div class="chart-scroll"><table id="figures"><thead><tr>{th}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _meta_html(data: ReportData) -> str:
+    info = data.machine_info
+    machine = data.machine
+    extra = ", ".join(
+        str(info[k]) for k in ("cpu", "num_cpu", "ram", "os") if info.get(k) not in (None, "")
+    )
+    if extra:
+        machine += f" ({extra})"
+    items = [
+        ("commit", data.commit_hash),
+        ("commit date", _date(data.date_ms)),
+        ("machine", machine),
+        ("environment", data.env_name),
+        ("results file", str(data.results_file)),
+        ("generated", _date(int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000))),
+    ]
+    return (
+        '<dl class="meta">'
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
+        + "</dl>"
+    )
+
+
+def _notes_html(data: ReportData) -> str:
+    notes = []
+    if data.other_envs:
+        notes.append(
+            "Other environments measured at this commit (not shown; pick one with --env): "
+            + ", ".join(data.other_envs)
+        )
+    if data.not_run:
+        notes.append("Benchmarks without results at this commit: " + ", ".join(data.not_run))
+    skipped = sum(r.status == "skipped" for r in data.rows)
+    failed = sum(r.status == "failed" for r in data.rows)
+    notes.append(
+        f"{len(data.rows)} combinations: {len(data.rows) - skipped - failed} measured, "
+        f"{skipped} skipped (e.g. over the memory guard), {failed} failed. Bytes are binary "
+        "(1 KiB = 1024 B); times are asv's medians. Hover a bar or point for its figure. "
+        "Benchmarks without a format parameter appear in the table only."
+    )
+    return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+
+
+def render_page(data: ReportData) -> str:
+    sections = plan_sections(data.rows)
+    colours = format_colours(fmt_of(r) for r in data.rows)
+    toc = " · ".join(
+        [f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections]
+        + ['<a href="#table">All figures</a>']
+    )
+    body = "".join(_section_html(s, colours) for s in sections)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
+        f"<title>USD format comparison · {data.commit_hash[:8]}</title>"
+        f"<style>{_CSS}</style></head><body>"
+        '<header><nav><a id="asv-link" href="../index.html">← asv site: every benchmark '
+        "across commits</a></nav>"
+        f"<h1>USD format comparison at {data.commit_hash[:8]}</h1>"
+        f"{_meta_html(data)}{_notes_html(data)}"
+        f'<p class="toc">{toc}</p></header>'
+        f"<main>{body}{_table_html(data)}</main>"
+        f"<script>{_SORT_JS}</script></body></html>\n"
+    )
+
+
+def write_report(data: ReportData, html_dir: Path | None = None) -> Path:
+    """Write <html_dir>/formats/index.html and return its path."""
+    out_dir = Path(html_dir or data.html_dir) / REPORT_SUBDIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    path.write_text(render_page(data), encoding="utf-8")
+    return path
