@@ -5,7 +5,7 @@ the cold read, so these figures are the reads alone."""
 from memtrack.asv import track_memory
 from usdbench import workloads
 
-from .common import READ_SAMPLES, _Operation
+from .common import READ_SAMPLES, _Operation, grid
 
 
 @track_memory(retained=True)
@@ -27,7 +27,10 @@ class _OnLoadedStage(_Operation):
     """Reads on a stage loaded in setup. Their memory is small (0 to ~100 KiB
     at 1,000 prims: page-sized allocator noise is of the same order), so each
     memory figure is the median of several samples, each on a freshly
-    loaded stage (READ_SAMPLES: setup runs again before each)."""
+    loaded stage (READ_SAMPLES: setup runs again before each). Every sample
+    loads a whole stage, so these take the profile's heavy scales."""
+
+    params = grid(heavy=True)
 
     def setup(self, *params):
         super().setup(*params)

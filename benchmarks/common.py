@@ -15,8 +15,9 @@ PARAM_NAMES = ["format", "scale", "hierarchy"]
 
 
 def grid(heavy=False):
-    """asv params: format x scale x hierarchy. Heavy workloads (every prim
-    read) get the profile's smaller scale list."""
+    """asv params: format x scale x hierarchy. Heavy benchmarks (every prim
+    read, or a stage loaded for each of several samples) get the profile's
+    smaller scale list."""
     scales = PROFILE["heavy_scales" if heavy else "scales"]
     return [list(PROFILE["formats"]), list(scales), list(PROFILE["hierarchies"])]
 

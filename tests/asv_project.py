@@ -31,9 +31,12 @@ class AsvProject:
     @classmethod
     def copy_of_repo(cls, path: Path, home: Path, cache: Path) -> AsvProject:
         """Copy the tracked and untracked-but-not-ignored files (what a clean
-        clone would hold, plus work in progress) into a fresh git repo."""
+        clone would hold, plus work in progress) into a fresh git repo, with
+        an empty results database."""
         listed = _git(REPO, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
         for name in filter(None, listed.split("\0")):
+            if name.startswith("results/") and name != "results/README.md":
+                continue  # the reference machine's history: not this project's
             src = REPO / name
             if src.is_file():
                 (path / name).parent.mkdir(parents=True, exist_ok=True)
