@@ -116,8 +116,15 @@ def test_asv_compare_shows_byte_units(asv_project):
     out += asv_project.asv("compare", *machine, a, b).stdout
     rows = [line for line in out.splitlines() if "track_peak_bytes" in line]
     assert rows, out[-3000:]
-    # asv formats bytes with decimal prefixes, e.g. "12.3M" or "845k".
-    assert all(re.search(r"\d(\.\d+)?[kMG]\b", row) for row in rows), rows[:5]
+    # asv formats bytes with decimal prefixes and, where it has a confidence
+    # interval, its half-width: "12.3M", "845k", "10.9±0.1M". Resident memory
+    # moves by 4 KiB pages, so a figure is either 0 or at least "4.1k".
+    figure = re.compile(r"^(0|\d+(\.\d+)?(±[\d.]+)?[kMG])$|^0±0$")
+    cells = [cell.strip() for row in rows for cell in row.split("|")[2:4]]
+    assert len(cells) == 2 * len(rows)
+    bad = [cell for cell in cells if not figure.match(cell)]
+    assert not bad, (bad[:5], rows[:5])
+    assert any(cell.endswith("M") for cell in cells), "no figure in megabytes"
 
 
 def test_publish_holds_track_benchmarks_for_both_commits(asv_project):
