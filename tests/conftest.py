@@ -7,8 +7,11 @@ import sys
 
 import pytest
 
-from tests.asv_project import AsvProject
-from tests.conftest_site import PublishedSite, combinations_from_benchmarks_json
+# Helpers with asserts, imported here first: let pytest rewrite them.
+pytest.register_assert_rewrite("tests.asv_project", "tests.conftest_site")
+
+from tests.asv_project import AsvProject  # noqa: E402
+from tests.conftest_site import PublishedSite, combinations_from_benchmarks_json  # noqa: E402
 
 
 @pytest.fixture(scope="session")

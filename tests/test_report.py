@@ -14,18 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
-from usdbench.report.asv_site import CDN_COPIES, LINK_ID
-from usdbench.report.formats import KNOWN_FORMATS, format_colours, ordered_formats
-from usdbench.report.units import format_bytes, format_seconds, format_value
-
-# Imported below as a plugin too: let pytest rewrite its asserts before this import.
-pytest.register_assert_rewrite("tests.conftest_site")
-from tests.conftest_site import (  # noqa: E402
+from tests.conftest_site import (
     REPO_ROOT,
     combinations_from_benchmarks_json,
     toy_combinations,
 )
+from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
+from usdbench.report.asv_site import CDN_COPIES, LINK_ID
+from usdbench.report.formats import KNOWN_FORMATS, format_colours, ordered_formats
+from usdbench.report.units import format_bytes, format_seconds, format_value
 
 # The toy asv project and published site (fixtures toy_asv_project, published_site).
 pytest_plugins = ["tests.conftest_site"]

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("tests.conftest_site")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(
