@@ -33,6 +33,7 @@ class _OnLoadedStage(_Operation):
     params = grid(heavy=True)
 
     def setup(self, *params):
+        self.stage = None  # a re-run for the next sample: never hold two stages
         super().setup(*params)
         self.stage = workloads.load(self.files)
 

@@ -31,15 +31,18 @@ def _find_malloc_trim():
     return _malloc_trim
 
 
-def release_memory() -> list[str]:
+def release_memory(collect: bool = True) -> list[str]:
     """gc.collect(), glibc malloc_trim(0), Arrow pool release; returns what ran.
 
+    collect=False skips the garbage collection (the costly part on a large
+    heap), for code that only wants freed native memory handed back.
     pyarrow is only used if something already imported it: memtrack never
     imports it itself.
     """
     done = []
-    gc.collect()
-    done.append("gc")
+    if collect:
+        gc.collect()
+        done.append("gc")
     trim = _find_malloc_trim()
     if trim is not None:
         trim(0)

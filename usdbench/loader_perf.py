@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 ONE_PROPERTY = "temperature"
+MiB = 2**20
 PARQUET_ROW_GROUP = 1_000
 MODES = {
     "a_usdc_all": "(a) usdc, all 20 properties",
@@ -74,29 +75,12 @@ def root_layer(directory: Path, fmt: str) -> str:
 # -- one measurement, in a fresh process ---------------------------------------------
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def _reset_peak() -> bool:
-    """Reset the kernel's high-water mark (VmHWM) to the current RSS."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def measure(mode: str, directory: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet  # noqa: F401  (import cost outside the clock, as for USD)
     from pxr import Sdf, Usd
 
+    from memtrack import PerformanceTracker
     from usdbench.scenario import PROPERTIES
     from usdbench.stage import open_stage
 
@@ -113,8 +97,8 @@ def measure(mode: str, directory: Path) -> dict:
     names = PROPERTIES if mode.endswith("_all") else (ONE_PROPERTY,)
     fmt = "usdc" if "usdc" in mode else "parquet"
     root = root_layer(directory, fmt)
-    rss_before = _status_kib("VmRSS")
-    exact_peak = _reset_peak()
+    tracker = PerformanceTracker()
+    tracker.__enter__()  # not a with-block: the stage must outlive the reading
     start = time.perf_counter()
     cpu_start = time.process_time()
     if fmt == "usdc":
@@ -134,15 +118,18 @@ def measure(mode: str, directory: Path) -> dict:
                     if name == ONE_PROPERTY:
                         checksum += value
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    tracker.__exit__(None, None, None)
+    memory = tracker.result
     result = {
         "mode": mode,
         "seconds": seconds,
-        "cpu_seconds": time.process_time() - cpu_start,
+        "cpu_seconds": cpu_seconds,
         "open_seconds": opened - start,
-        "rss_before": rss_before / 1024,
-        "peak_rss": _status_kib("VmHWM") / 1024,
-        "final_rss": _status_kib("VmRSS") / 1024,
-        "peak_exact": exact_peak,
+        "rss_before": memory.baseline_bytes / MiB,
+        "peak_rss": (memory.baseline_bytes + memory.peak_bytes) / MiB,
+        "final_rss": (memory.baseline_bytes + memory.current_bytes) / MiB,
+        "peak_exact": memory.exact,
         "values": found,
         "checksum": checksum,
     }
@@ -228,7 +215,7 @@ def report(result: dict) -> str:
             )
             lines.append(f"  same values read {mode} vs {base}: {same}")
     if not all(m["peak_exact"] for m in med.values()):
-        lines.append("  note: VmHWM could not be reset; peaks include start-up")
+        lines.append("  note: the peak is a lower bound here (memtrack found no exact method)")
     return "\n".join(lines)
 
 

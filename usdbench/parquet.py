@@ -17,11 +17,9 @@ table parse in parallel threads (``load_layers``).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import os
 import re
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -34,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pxr import Sdf, Tf
 
+import memtrack
 from usdbench.errors import UsdBenchError
 
 PATH_COLUMN = "path"
@@ -181,10 +180,7 @@ def read_table(
 def release_memory() -> None:
     """Give freed memory back to the OS: Arrow's pool keeps what the text
     generation used, glibc keeps what the parser freed."""
-    pa.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+    memtrack.release_memory(collect=False)
 
 
 # -- reading and checking ------------------------------------------------------
@@ -669,10 +665,11 @@ def _parse_parts(prep: _Prepared, parts: int | None, name: str) -> list[Sdf.Laye
             prep.release()
             release_memory()
             return [f.result() for f in futures]
-    finally:
-        futures.clear()  # on error, drop the parsed parts with their futures
+    except BaseException:
+        futures.clear()  # drop the parsed parts with their futures
         prep.release()
         release_memory()
+        raise
 
 
 def _parse_file(tmp: str, tag: str, source: str) -> Sdf.Layer:
