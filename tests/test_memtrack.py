@@ -37,8 +37,24 @@ def _trimmed_heap():
     Earlier tests in this process (USD stages, Arrow tables) leave freed but
     still resident heap that glibc would hand out again unseen (seen here: the
     snippet below gave 0 MiB after test_formats_identical). Trimming first
-    gives every test the clean heap of a fresh process."""
-    release_memory()
+    gives every test the clean heap of a fresh process.
+
+    USD also frees a dropped layer's data on a worker thread, a second or so
+    later (seen: RSS 635 -> 610 MiB during the next test's tracked block), so
+    wait until RSS stops moving as well; bounded, a busy process still runs."""
+    rss = procfs.read_statm_rss if sys.platform.startswith("linux") else None
+    if rss is None:
+        release_memory()
+        return
+    deadline = time.monotonic() + 5.0
+    last = -1
+    while time.monotonic() < deadline:
+        release_memory()
+        now = rss()
+        if abs(now - last) < MiB:
+            return
+        last = now
+        time.sleep(0.3)
 
 
 def assert_near(value: int, expected: int, rel: float = 0.02, what: str = "") -> None:
