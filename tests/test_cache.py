@@ -113,3 +113,28 @@ def test_cli_help():
         check=True,
     )
     assert "--scale" in run.stdout and "--hierarchy" in run.stdout and "--out" in run.stdout
+
+
+def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys):
+    from usdbench import budget
+    from usdbench.cli import prepare
+
+    # A scale whose expected Parquet peak exceeds all the memory available.
+    huge = int(budget.available_bytes() / budget.PEAK_BYTES_PER_PRIM["parquet"]) + 1
+    profile = {
+        "formats": ["usda", "parquet-zstd-rg1000"],
+        "scales": [20, huge],
+        "heavy_scales": [20],
+        "hierarchies": ["flat"],
+    }
+    prepare(profile, root=tmp_path)
+    out = capsys.readouterr().out
+    small = cache.scenario_dir(Scenario(20, "flat"), tmp_path)
+    assert {p.name for p in small.glob("root-*.usda")} == {
+        "root-usda.usda",
+        "root-parquet-zstd-rg1000.usda",
+    }
+    assert f"flat-{huge}-seed0: usda skipped:" in out
+    assert f"flat-{huge}-seed0: parquet-zstd-rg1000 skipped:" in out
+    assert "GiB available" in out
+    assert not cache.scenario_dir(Scenario(huge, "flat"), tmp_path).exists()
