@@ -138,3 +138,13 @@ def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys)
     assert f"flat-{huge}-seed0: parquet-zstd-rg1000 skipped:" in out
     assert "GiB available" in out
     assert not cache.scenario_dir(Scenario(huge, "flat"), tmp_path).exists()
+
+
+def test_prepare_rejects_an_unknown_profile_by_name():
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "prepare", "--profile", "fast"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "'fast'" in run.stderr and "quick" in run.stderr and "Traceback" not in run.stderr

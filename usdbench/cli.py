@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from usdbench.formats import FORMAT_NAMES
+from usdbench.profiles import PROFILES
 from usdbench.scenario import HIERARCHIES
 
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Generate (once; cached) every scenario and format of a profile, "
         "so that `asv run` never waits for data. Profile: --profile, else $USDBENCH_PROFILE.",
     )
-    prep.add_argument("--profile", help="quick, default or full")
+    prep.add_argument("--profile", choices=list(PROFILES), help="default: $USDBENCH_PROFILE")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         return _prepare(args.profile)
