@@ -20,6 +20,7 @@ import pytest
 
 from memtrack import MemtrackWarning, PerformanceTracker, procfs, release_memory, sampler
 from memtrack.backends import get_backend
+from memtrack.rss import current_rss_reader
 
 MiB = 2**20
 REPO = Path(__file__).resolve().parents[1]
@@ -42,16 +43,15 @@ def _trimmed_heap():
     USD also frees a dropped layer's data on a worker thread, a second or so
     later (seen: RSS 635 -> 610 MiB during the next test's tracked block), so
     wait until RSS stops moving as well; bounded, a busy process still runs."""
-    rss = procfs.read_statm_rss if sys.platform.startswith("linux") else None
-    if rss is None:
-        release_memory()
-        return
+    rss = current_rss_reader()
     deadline = time.monotonic() + 5.0
     last = -1
-    while time.monotonic() < deadline:
+    while True:
         release_memory()
+        if rss is None:
+            return
         now = rss()
-        if abs(now - last) < MiB:
+        if abs(now - last) < MiB or time.monotonic() > deadline:
             return
         last = now
         time.sleep(0.3)

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from usdbench import budget, profiles
 from usdbench.formats import FORMAT_NAMES
-from usdbench.profiles import PROFILES
 from usdbench.scenario import HIERARCHIES
 
 
@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Generate (once; cached) every scenario and format of a profile, "
         "so that `asv run` never waits for data. Profile: --profile, else $USDBENCH_PROFILE.",
     )
-    prep.add_argument("--profile", choices=list(PROFILES), help="default: $USDBENCH_PROFILE")
+    prep.add_argument(
+        "--profile", choices=list(profiles.PROFILES), help="default: $USDBENCH_PROFILE"
+    )
     args = parser.parse_args(argv)
     if args.command == "prepare":
         return _prepare(args.profile)
@@ -66,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(profile_name: str | None) -> int:
     import os
 
-    from usdbench import profiles
     from usdbench.errors import UsdBenchError
 
     if profile_name:
@@ -86,7 +87,6 @@ def prepare(profile: dict, root: Path | None = None) -> None:
     it, and the largest files take the longest and the most memory to write
     (usdc at 1M prims: ~8 min, 15 GB). Should a later run find more memory, the
     benchmark's setup generates the file then, outside any measured region."""
-    from usdbench import budget, profiles
     from usdbench.cache import materialize, scenario_dir
 
     for scenario, formats in profiles.scenarios(profile):
