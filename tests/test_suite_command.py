@@ -34,8 +34,12 @@ def _result_file(project: AsvProject, commit: str) -> Path:
     machines = [p for p in (project.path / "results").iterdir() if p.is_dir()]
     files = [f for m in machines for f in m.glob(f"{commit[:8]}-*.json")]
     assert len(files) == 1, files
-    # A quick run's figures are kept apart from the default profile's history.
+    # A quick run's figures are kept apart from the default profile's history,
+    # under a machine that still describes the host.
     assert files[0].parent.name == f"{platform.node()}-quick", files[0]
+    info = json.loads((files[0].parent / "machine.json").read_text())
+    assert info["num_cpu"] == str(os.cpu_count()) and int(info["ram"]) > 0, info
+    assert info["arch"] == platform.machine() and info["os"], info
     return files[0]
 
 
