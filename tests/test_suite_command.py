@@ -76,6 +76,8 @@ def test_suite_runs_class_by_class_publishes_and_resumes(tmp_path):
     (project.path / ".venv").symlink_to(venv)
     commit = project.commits[-1]
 
+    # Class by class is the full profile's default; modules are the others'.
+    project.env["USDBENCH_CHUNKS"] = "class"
     run = _suite(project)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-6000:]
