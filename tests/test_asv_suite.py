@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import re
@@ -38,6 +39,35 @@ def test_asv_check_reports_no_problems():
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
     assert "No problems found" in out and "Traceback" not in out, out
+
+
+def test_importing_the_suite_runs_nothing_of_usd_or_arrow():
+    """asv forks every benchmark process from a server that imported the suite
+    (asv.conf.json "launch_method": "forkserver"). A sample is cold only if
+    that import opened no layer and allocated nothing in Arrow: a forked child
+    would inherit them. Imported as asv's server does, in a fresh interpreter."""
+    probe = (
+        "import json, sys\n"
+        "from asv_runner.discovery import disc_benchmarks\n"
+        "names = [b.name for b in disc_benchmarks('benchmarks')]\n"
+        "import pyarrow\n"
+        "from pxr import Sdf\n"
+        "print(json.dumps({'benchmarks': len(names),\n"
+        "    'layers': [l.identifier for l in Sdf.Layer.GetLoadedLayers()],\n"
+        "    'arrow_bytes': pyarrow.total_allocated_bytes()}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "USDBENCH_PROFILE": "full"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["benchmarks"] >= 3 * len(OPERATIONS), found
+    assert found["layers"] == [], f"layers opened at import: {found['layers']}"
+    assert found["arrow_bytes"] == 0, f"Arrow memory allocated at import: {found}"
 
 
 def test_every_benchmark_is_discovered(asv_project):
