@@ -47,7 +47,7 @@ def test_importing_the_suite_runs_nothing_of_usd_or_arrow():
     that import opened no layer and allocated nothing in Arrow: a forked child
     would inherit them. Imported as asv's server does, in a fresh interpreter."""
     probe = (
-        "import json, sys\n"
+        "import json\n"
         "from asv_runner.discovery import disc_benchmarks\n"
         "names = [b.name for b in disc_benchmarks('benchmarks')]\n"
         "import pyarrow\n"
