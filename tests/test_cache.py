@@ -140,6 +140,31 @@ def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys)
     assert not cache.scenario_dir(Scenario(huge, "flat"), tmp_path).exists()
 
 
+def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_path):
+    import psutil
+
+    from usdbench.cli import prepare
+
+    # Generated in this process, 20k flat prims in these formats leave ~350 MiB
+    # resident after materialize returns (measured; ~7-9 GiB at 1M prims), which
+    # the guard would then count as taken. prepare writes each scenario in a
+    # child process, so this process keeps none of it.
+    profile = {
+        "formats": ["usda", "usdc", "parquet-zstd-rg1000"],
+        "scales": [20_000],
+        "heavy_scales": [20_000],
+        "hierarchies": ["flat"],
+    }
+    me = psutil.Process()
+    before = me.memory_info().rss
+    prepare(profile, root=tmp_path)
+    grown = me.memory_info().rss - before
+    written = cache.scenario_dir(Scenario(20_000, "flat"), tmp_path)
+    assert (written / "props.usdc").stat().st_size > 0
+    assert (written / "props-zstd-rg1000.parquet").stat().st_size > 0
+    assert grown < 64 * 2**20, f"prepare kept {grown / 2**20:.0f} MiB"
+
+
 def test_prepare_rejects_an_unknown_profile_by_name():
     run = subprocess.run(
         [sys.executable, "-m", "usdbench", "prepare", "--profile", "fast"],
