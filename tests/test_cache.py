@@ -146,9 +146,9 @@ def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_
     from usdbench.cli import prepare
 
     # Generated in this process, 20k flat prims in these formats leave ~350 MiB
-    # resident after materialize returns (measured; ~7-9 GiB at 1M prims), which
-    # the guard would then count as taken. prepare writes each scenario in a
-    # child process, so this process keeps none of it.
+    # resident after materialize returns (measured), which the guard would then
+    # count as taken. prepare writes each scenario in a child process, so this
+    # process keeps none of it.
     profile = {
         "formats": ["usda", "usdc", "parquet-zstd-rg1000"],
         "scales": [20_000],
