@@ -165,6 +165,24 @@ def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_
     assert grown < 64 * 2**20, f"prepare kept {grown / 2**20:.0f} MiB"
 
 
+def test_prepare_finds_a_cached_scenario_without_rewriting_it(tmp_path, capsys):
+    from usdbench.cli import prepare
+
+    profile = {
+        "formats": ["usdz", "parquet-zstd-rg1000"],
+        "scales": [20],
+        "heavy_scales": [20],
+        "hierarchies": ["deep"],
+    }
+    prepare(profile, root=tmp_path)
+    assert "deep-20-seed0: ready" in capsys.readouterr().out
+    written = cache.scenario_dir(Scenario(20, "deep"), tmp_path)
+    before = _snapshot(written)
+    prepare(profile, root=tmp_path)
+    assert capsys.readouterr().out == "deep-20-seed0: cached\n"
+    assert _snapshot(written) == before
+
+
 def test_prepare_rejects_an_unknown_profile_by_name():
     run = subprocess.run(
         [sys.executable, "-m", "usdbench", "prepare", "--profile", "fast"],

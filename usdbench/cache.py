@@ -82,7 +82,7 @@ def materialize(
     formats = [get_format(name) for name in format_names]
     directory = Path(directory) if directory is not None else scenario_dir(scenario)
     files = {f.name: ScenarioFiles(scenario, f, directory) for f in formats}
-    if all(p.exists() for sf in files.values() for p in sf.data_files()):
+    if _complete(files.values()):
         return files
     if progress is None:
         progress = _stderr_progress if scenario.scale >= PROGRESS_SCALE else _quiet
@@ -90,6 +90,16 @@ def materialize(
     with _locked(directory / ".lock"):
         _Generator(scenario, directory, progress).write(formats)
     return files
+
+
+def is_cached(scenario: Scenario, format_names: Iterable[str], directory: Path) -> bool:
+    """Whether ``directory`` already holds every file of ``scenario`` in these
+    formats (what ``materialize`` would find and return at once)."""
+    return _complete(ScenarioFiles(scenario, get_format(n), directory) for n in format_names)
+
+
+def _complete(files: Iterable[ScenarioFiles]) -> bool:
+    return all(p.exists() for sf in files for p in sf.data_files())
 
 
 class _Generator:
