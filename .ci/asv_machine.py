@@ -34,54 +34,48 @@ def cpu_slug(cpu: str) -> str:
     return "-".join(words)[:40].strip("-") or "cpu"
 
 
-def recorded(results: Path, name: str) -> dict | None:
+def mismatch(results: Path, name: str, host: dict) -> dict[str, str]:
+    """The compared fields in which results/<name>/machine.json describes
+    another machine than ``host``, as "<field>": "<there> there, <here> here"
+    (empty when nothing is recorded under ``name``)."""
     path = results / name / "machine.json"
     if not path.exists():
-        return None
+        return {}
     try:
-        return json.loads(path.read_text())
+        info = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         sys.exit(f"asv_machine: cannot read {path}: {exc}")
-
-
-def differences(info: dict, host: dict) -> list[str]:
-    return [
-        f"{k} {info.get(k)!r} there, {host.get(k)!r} here"
+    return {
+        k: f"{k} {info[k]!r} there, {host.get(k)!r} here"
         for k in COMPARED
         if k in info and str(info[k]) != str(host.get(k))
-    ]
+    }
 
 
 def choose(results: Path, host: dict, profile: str, explicit: str | None) -> str:
     if explicit:
-        info = recorded(results, explicit)
-        diff = differences(info, host) if info else []
-        if diff:
+        if diff := mismatch(results, explicit, host):
             sys.exit(
                 f"asv_machine: USDBENCH_MACHINE={explicit} names another machine "
-                f"({results / explicit / 'machine.json'}: {'; '.join(diff)}); "
+                f"({results / explicit / 'machine.json'}: {'; '.join(diff.values())}); "
                 "choose a new name, so its figures stay apart"
             )
         return explicit
     name = host["machine"] if profile == "default" else f"{host['machine']}-{profile}"
-    info = recorded(results, name)
-    diff = differences(info, host) if info else []
+    diff = mismatch(results, name, host)
     if not diff:
         return name
-    suffix = cpu_slug(host["cpu"]) if "cpu" in info and info["cpu"] != host["cpu"] else ""
-    if not suffix:
-        suffix = f"{host['num_cpu']}cpu-{host['arch']}"
+    suffix = cpu_slug(host["cpu"]) if "cpu" in diff else f"{host['num_cpu']}cpu-{host['arch']}"
     other = f"{name}-{suffix}"
-    info2 = recorded(results, other)
-    diff2 = differences(info2, host) if info2 else []
-    if diff2:
+    if diff2 := mismatch(results, other, host):
         sys.exit(
             f"asv_machine: {name} and {other} both describe other machines "
-            f"({'; '.join(diff + diff2)}); set USDBENCH_MACHINE to a new name"
+            f"({'; '.join([*diff.values(), *diff2.values()])}); "
+            "set USDBENCH_MACHINE to a new name"
         )
     print(
         f"asv_machine: results/{name}/machine.json describes another machine "
-        f"({'; '.join(diff)}): this host's figures go under {other}",
+        f"({'; '.join(diff.values())}): this host's figures go under {other}",
         file=sys.stderr,
     )
     return other
