@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -301,3 +303,25 @@ def test_a_missing_non_parquet_sublayer_is_left_to_usd(tmp_path):
     stage = open_stage(root)  # USD warns about gone.usda, as it always does
     assert _get(stage, "/World/P0", "cost") == 10.0
     assert math.isclose(_get(stage, "/World/P5", "cost"), 15.0)
+
+
+# -- one measuring protocol ------------------------------------------------------
+
+
+def test_the_readers_leave_memory_release_to_the_tracker(tmp_path):
+    """Only the tracker releases and trims memory, the same way for every
+    format: a reader that did it inside the load would shrink its own figures.
+    A fresh process that loads and reads a Parquet-backed stage must not
+    even import memtrack."""
+    root = _scene(tmp_path)
+    probe = (
+        "import sys\n"
+        "from usdbench import workloads\n"
+        "from usdbench.stage import open_stage\n"
+        f"stage = open_stage({str(root)!r})\n"
+        "assert stage.GetPrimAtPath('/World/P0').GetAttribute('cost').Get() == 10.0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'memtrack'))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "[]"

@@ -32,7 +32,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pxr import Sdf, Tf
 
-import memtrack
 from usdbench.errors import UsdBenchError
 
 PATH_COLUMN = "path"
@@ -175,12 +174,6 @@ def read_table(
         table = table.filter(under)
         rows = rows[_bools(under)]
     return table, rows
-
-
-def release_memory() -> None:
-    """Give freed memory back to the OS: Arrow's pool keeps what the text
-    generation used, glibc keeps what the parser freed."""
-    memtrack.release_memory(collect=False)
 
 
 # -- reading and checking ------------------------------------------------------
@@ -663,12 +656,10 @@ def _parse_parts(prep: _Prepared, parts: int | None, name: str) -> list[Sdf.Laye
                 tag = f"{name}.part{i + 1}of{len(bounds)}.usda"
                 futures.append(pool.submit(_parse_file, tmp, tag, source))
             prep.release()
-            release_memory()
             return [f.result() for f in futures]
     except BaseException:
         futures.clear()  # drop the parsed parts with their futures
         prep.release()
-        release_memory()
         raise
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pxr import Ar, Pcp, Sdf, Tf, Usd
 
 from usdbench.errors import UsdBenchError
-from usdbench.parquet import load_layer, load_layers, release_memory
+from usdbench.parquet import load_layer, load_layers
 
 PARQUET_EXTENSION = "parquet"
 KEEPALIVE_ATTRIBUTE = "usdbench_layers"
@@ -73,7 +73,6 @@ def open_stage(root_layer, parquet_columns=None, parquet_path_prefix=None) -> Us
         private = rewriter.rewrite(root)
         stage = _open_stage(private or root)
         kept = rewriter.kept
-    release_memory()
     return _keep(stage, kept)
 
 
