@@ -3,6 +3,7 @@ path prefixes and every bad input, on real Parquet files parsed by real USD."""
 
 from __future__ import annotations
 
+import ast
 import gc
 import math
 import os
@@ -626,24 +627,35 @@ def test_empty_table_is_a_valid_empty_layer(tmp_path):
         assert list(load_layers(tmp_path / name)[0].rootPrims) == []
 
 
-def test_scratch_files_of_dead_processes_are_removed(tmp_path):
-    from usdbench import parquet
+def test_scratch_files_of_dead_processes_are_removed(tmp_path, monkeypatch):
+    from usdbench.parquet import scratch
 
-    folder = parquet._scratch_dir() or __import__("tempfile").gettempdir()
     child = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
         capture_output=True,
         text=True,
     )
-    dead = Path(folder) / f"{parquet._scratch_prefix(int(child.stdout))}left.usda"
-    mine = Path(folder) / f"{parquet._scratch_prefix()}mine.usda"
+    dead = Path(scratch.folder()) / f"{scratch.prefix(int(child.stdout))}left.usda"
+    mine = Path(scratch.folder()) / f"{scratch.prefix()}mine.usda"
     dead.write_text("#usda 1.0\n")
     mine.write_text("#usda 1.0\n")
     try:
-        parquet._stale_checked = False  # the check runs once per process
+        monkeypatch.setattr(scratch, "_stale_checked", False)  # the check runs once per process
         load_layer(_write(tmp_path, _tree_table()))
         assert not dead.exists() and mine.exists()
     finally:
         dead.unlink(missing_ok=True)
         mine.unlink(missing_ok=True)
+
+
+def test_the_usda_writer_imports_the_renderer_not_the_loader():
+    probe = (
+        "import sys\n"
+        "import usdbench.writers\n"
+        "print(sorted(m for m in sys.modules if m.startswith('usdbench.parquet.')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(run.stdout))
+    assert "usdbench.parquet.render" in loaded
+    assert not loaded & {f"usdbench.parquet.{m}" for m in ("loader", "read", "parse", "scratch")}

@@ -16,7 +16,7 @@ from pxr import Sdf
 
 from usdbench.errors import UsdBenchError
 from usdbench.formats import Format
-from usdbench.parquet import table_to_usda
+from usdbench.parquet.render import table_to_usda
 
 
 @contextlib.contextmanager

@@ -1,0 +1,137 @@
+"""A property table made ready to render: values checked, rows sorted by path,
+and the prim tree each row's text needs (path components, depth, and the
+depth shared with the row before)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from usdbench.errors import UsdBenchError
+from usdbench.parquet.arrays import bools, plain
+from usdbench.parquet.schema import PATH_COLUMN, SIMPLE_PRIM_PATH, path_problem
+from usdbench.parquet.type_table import is_list_type, usd_type_name
+
+
+@dataclass
+class Column:
+    name: str
+    type_name: str
+    values: pa.Array
+
+
+class PreparedTable:
+    """A property table checked and sorted by path, with what the text needs:
+    each row's path components, depth and depth shared with the row before."""
+
+    def __init__(self, table: pa.Table, rows: np.ndarray, source: str):
+        self.source = source
+        paths = plain(table[PATH_COLUMN])
+        if paths.type != pa.string():
+            paths = paths.cast(pa.string())
+        rows = np.asarray(rows, np.int64)
+        self._check_paths(paths, rows)
+        columns = []
+        for name in table.column_names[1:]:
+            values = plain(table[name])
+            bad = _null_element(values)
+            if bad is not None:
+                raise UsdBenchError(
+                    "null element inside a list or vector (USD arrays and vectors cannot hold "
+                    "nulls; a null list or vector is fine)",
+                    file=source,
+                    row=int(rows[bad]),
+                    column=name,
+                )
+            columns.append(Column(name, usd_type_name(values.type), values))
+        order = self._path_order(paths, rows)
+        if order is not None:
+            paths = paths.take(order)
+            rows = rows[np.asarray(order)]
+            for column in columns:
+                column.values = column.values.take(order)
+        self.paths, self.rows, self.columns = paths, rows, columns
+        self.num_rows = len(paths)
+        self._build_tree()
+
+    def release(self) -> None:
+        """Drop the table's data (rendering is over)."""
+        self.paths = self.components = None
+        self.columns = []
+
+    def _check_paths(self, paths: pa.StringArray, rows: np.ndarray) -> None:
+        simple = pc.fill_null(pc.match_substring_regex(paths, SIMPLE_PRIM_PATH), False)
+        if simple.false_count == 0:
+            return
+        for i in np.flatnonzero(~bools(simple)):
+            problem = path_problem(paths[int(i)].as_py())
+            if problem:
+                raise UsdBenchError(problem, file=self.source, row=int(rows[i]), column=PATH_COLUMN)
+
+    def _path_order(self, paths: pa.StringArray, rows: np.ndarray):
+        """The permutation sorting the paths (None if already sorted); raises on
+        a duplicate. Sorted byte order is the prim tree's depth-first order
+        because '/' sorts before every identifier character."""
+        n = len(paths)
+        if n < 2:
+            return None
+        if pc.all(pc.less(paths.slice(0, n - 1), paths.slice(1))).as_py():
+            return None  # strictly increasing: sorted, no duplicate
+        order = pc.sort_indices(paths)
+        ordered = paths.take(order)
+        same = pc.equal(ordered.slice(0, n - 1), ordered.slice(1))
+        if pc.any(same).as_py():
+            k = int(np.flatnonzero(bools(same))[0])
+            first, second = sorted((int(rows[order[k].as_py()]), int(rows[order[k + 1].as_py()])))
+            raise UsdBenchError(
+                f"the prim path {ordered[k].as_py()!r} appears twice",
+                file=self.source,
+                row=(first, second),
+                column=PATH_COLUMN,
+            )
+        return order
+
+    def _build_tree(self) -> None:
+        split = pc.split_pattern(self.paths, "/")  # ["", "World", "Prim_1"]
+        self.offsets = np.asarray(split.offsets.to_numpy(), np.int64)
+        self.components = split.values
+        self.depth = np.diff(self.offsets) - 1
+        n = self.num_rows
+        # common[i]: how many leading components row i shares with row i - 1.
+        self.common = np.zeros(n, np.int64)
+        if n < 2:
+            return
+        alive = np.ones(n - 1, bool)
+        for level in range(1, int(self.depth.max()) + 1):
+            both = np.flatnonzero(alive & (self.depth[1:] >= level) & (self.depth[:-1] >= level))
+            if len(both) == 0:
+                break
+            here = self.components.take(pa.array(self.offsets[1:][both] + level))
+            before = self.components.take(pa.array(self.offsets[:-1][both] + level))
+            same = bools(pc.equal(here, before))
+            alive[:] = False
+            alive[both[same]] = True
+            self.common[1:] += alive
+
+
+def _null_element(values: pa.Array) -> int | None:
+    """Index of the first row whose list or vector holds a null element."""
+    t = values.type
+    if pa.types.is_fixed_size_list(t):
+        k = t.list_size
+        children = values.values.slice(values.offset * k, len(values) * k)
+        bad = pc.and_(children.is_null(), pa.array(np.repeat(values.is_valid(), k)))
+        hits = np.flatnonzero(bools(bad))
+        return int(hits[0] // k) if len(hits) else None
+    if is_list_type(t):
+        flat = values.flatten()
+        parents = pc.list_parent_indices(values)
+        hits = np.flatnonzero(bools(flat.is_null()))
+        if len(hits):
+            return int(parents[int(hits[0])].as_py())
+        inner = _null_element(plain(flat))
+        return None if inner is None else int(parents[inner].as_py())
+    return None

@@ -1,0 +1,67 @@
+"""The Arrow -> USD type table: which USD attribute type a property column's
+Arrow type becomes. Built from ``usdbench/arrow_usd_types.json``, the one
+table both Parquet readers (this loader and the native plugin), the README
+and the tests follow; its ``rules`` say how the rows combine."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pyarrow as pa
+
+TABLE_FILE = "arrow_usd_types.json"
+
+
+def read_table_file() -> dict:
+    """The type table as stored (``scalars``, ``vector_elements``,
+    ``vector_sizes``, ``rules``)."""
+    return json.loads(resources.files("usdbench").joinpath(TABLE_FILE).read_text("utf-8"))
+
+
+def _by_arrow_type(rows: list[dict]) -> dict[pa.DataType, str]:
+    mapping = {}
+    for row in rows:
+        try:
+            arrow_type = pa.type_for_alias(row["arrow"])
+        except ValueError:
+            continue  # a type this pyarrow lacks (string_view before 16) is never read
+        mapping[arrow_type] = row["usd"]
+    return mapping
+
+
+_TABLE = read_table_file()
+SCALARS = _by_arrow_type(_TABLE["scalars"])
+VECTOR_ELEMENTS = _by_arrow_type(_TABLE["vector_elements"])
+VECTOR_SIZES = frozenset(_TABLE["vector_sizes"])
+
+
+def usd_type_name(arrow_type: pa.DataType) -> str | None:
+    """The USD value type name (``double``, ``float3``, ``int[]``...) an Arrow
+    column type maps to, or None if the loader does not support it."""
+    t = undictionary(arrow_type)
+    if t in SCALARS:
+        return SCALARS[t]
+    if pa.types.is_fixed_size_list(t):
+        element = VECTOR_ELEMENTS.get(t.value_type)
+        return f"{element}{t.list_size}" if element and t.list_size in VECTOR_SIZES else None
+    if is_list_type(t):
+        inner = undictionary(t.value_type)
+        if is_list_type(inner):
+            return None  # USD has no arrays of arrays
+        element = usd_type_name(inner)
+        return f"{element}[]" if element else None
+    return None
+
+
+def undictionary(t: pa.DataType) -> pa.DataType:
+    """A dictionary type's value type (a dictionary maps as its values)."""
+    return t.value_type if pa.types.is_dictionary(t) else t
+
+
+def is_list_type(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t)
+
+
+def is_string_type(t: pa.DataType) -> bool:
+    return SCALARS.get(undictionary(t)) == "string"
