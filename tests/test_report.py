@@ -21,7 +21,7 @@ from tests.conftest_site import (
 )
 from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
 from usdbench.report.asv_site import CDN_COPIES, LINK_ID
-from usdbench.report.formats import KNOWN_FORMATS, format_colours, ordered_formats
+from usdbench.report.palette import KNOWN_FORMATS, format_colours, ordered_formats
 from usdbench.report.units import format_bytes, format_seconds, format_value
 
 # The toy asv project and published site (fixtures toy_asv_project, published_site).

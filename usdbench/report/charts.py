@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .data import Row, param_sort_key
-from .formats import ordered_formats
+from .palette import ordered_formats
 
 FORMAT = "format"
 SCALE = "scale"

@@ -19,7 +19,7 @@ from asv import util as asv_util
 from asv.config import Config
 from asv.results import Results, get_filename, iter_results_for_machine
 
-from .formats import format_sort_key
+from .palette import format_sort_key
 
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .charts import Section, fmt_of, plan_sections
 from .data import OK, ReportData, Row
-from .formats import format_colours, ordered_formats
+from .palette import format_colours, ordered_formats
 from .svg import render_chart
 from .units import format_value
 

@@ -14,7 +14,7 @@ from html import escape
 
 from .charts import AXIS_LABELS, BarChart, LineChart, fmt_of
 from .data import OK, Row
-from .formats import NO_FORMAT_COLOUR, ordered_formats
+from .palette import NO_FORMAT_COLOUR, ordered_formats
 from .units import axis_unit, format_value
 
 FONT = "system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
