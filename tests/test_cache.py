@@ -1,5 +1,6 @@
 """The scenario cache: instant second request, atomic files, kill safety, CLI."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -9,8 +10,9 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from usdbench import cache
+from usdbench import cache, profiles
 from usdbench.formats import FORMAT_NAMES
+from usdbench.prepare import prepare
 from usdbench.scenario import GENERATOR_VERSION, Scenario
 
 
@@ -115,18 +117,23 @@ def test_cli_help():
     assert "--scale" in run.stdout and "--hierarchy" in run.stdout and "--out" in run.stdout
 
 
+def _profile(formats, scales, heavy_scales, hierarchies):
+    return dataclasses.replace(
+        profiles.get("quick"),
+        name="test",
+        formats=tuple(formats),
+        scales=tuple(scales),
+        heavy_scales=tuple(heavy_scales),
+        hierarchies=tuple(hierarchies),
+    )
+
+
 def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys):
     from usdbench import budget
-    from usdbench.cli import prepare
 
     # A scale whose expected Parquet peak exceeds all the memory available.
     huge = int(budget.available_bytes() / budget.PEAK_BYTES_PER_PRIM["parquet"]) + 1
-    profile = {
-        "formats": ["usda", "parquet-zstd-rg1000"],
-        "scales": [20, huge],
-        "heavy_scales": [20],
-        "hierarchies": ["flat"],
-    }
+    profile = _profile(["usda", "parquet-zstd-rg1000"], [20, huge], [20], ["flat"])
     prepare(profile, root=tmp_path)
     out = capsys.readouterr().out
     small = cache.scenario_dir(Scenario(20, "flat"), tmp_path)
@@ -143,18 +150,11 @@ def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys)
 def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_path):
     import psutil
 
-    from usdbench.cli import prepare
-
     # Generated in this process, 20k flat prims in these formats leave ~350 MiB
     # resident after materialize returns (measured), which the guard would then
     # count as taken. prepare writes each scenario in a child process, so this
     # process keeps none of it.
-    profile = {
-        "formats": ["usda", "usdc", "parquet-zstd-rg1000"],
-        "scales": [20_000],
-        "heavy_scales": [20_000],
-        "hierarchies": ["flat"],
-    }
+    profile = _profile(["usda", "usdc", "parquet-zstd-rg1000"], [20_000], [20_000], ["flat"])
     me = psutil.Process()
     before = me.memory_info().rss
     prepare(profile, root=tmp_path)
@@ -166,14 +166,7 @@ def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_
 
 
 def test_prepare_finds_a_cached_scenario_without_rewriting_it(tmp_path, capsys):
-    from usdbench.cli import prepare
-
-    profile = {
-        "formats": ["usdz", "parquet-zstd-rg1000"],
-        "scales": [20],
-        "heavy_scales": [20],
-        "hierarchies": ["deep"],
-    }
+    profile = _profile(["usdz", "parquet-zstd-rg1000"], [20], [20], ["deep"])
     prepare(profile, root=tmp_path)
     assert "deep-20-seed0: ready" in capsys.readouterr().out
     written = cache.scenario_dir(Scenario(20, "deep"), tmp_path)
@@ -191,3 +184,30 @@ def test_prepare_rejects_an_unknown_profile_by_name():
     )
     assert run.returncode == 2
     assert "'fast'" in run.stderr and "quick" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_prepare_rejects_an_unknown_profile_from_the_environment():
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "prepare"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "USDBENCH_PROFILE": "fast"},
+    )
+    assert run.returncode == 2
+    assert "USDBENCH_PROFILE='fast'" in run.stderr and "quick" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_prepare_profile_option_wins_over_the_environment(tmp_path):
+    """--profile is passed to the domain as it is, whatever USDBENCH_PROFILE says."""
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "prepare", "--profile", "quick"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "USDBENCH_PROFILE": "full", "USDBENCH_CACHE": str(tmp_path)},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    quick = profiles.get("quick")
+    assert run.stdout.startswith("== profile: quick\n")
+    written = {p.name for p in (tmp_path / f"v{GENERATOR_VERSION}").iterdir()}
+    assert written == {scenario.key for scenario, _ in quick.scenarios()}

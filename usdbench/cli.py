@@ -1,4 +1,8 @@
-"""Command line: ``python -m usdbench generate --scale N --hierarchy H --out DIR``."""
+"""Command line: ``python -m usdbench generate --scale N --hierarchy H --out DIR``
+and ``python -m usdbench prepare --profile P``."""
+
+# Parsing and printing only: the work is the domain's (usdbench.cache,
+# usdbench.prepare).
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from usdbench import budget, profiles
+from usdbench import profiles
+from usdbench.errors import UsdBenchError
 from usdbench.formats import FORMAT_NAMES
 from usdbench.scenario import HIERARCHIES
 
@@ -38,87 +43,40 @@ def main(argv: list[str] | None = None) -> int:
         "prepare",
         help="generate into the cache every scenario a benchmark profile needs",
         description="Generate (once; cached) every scenario and format of a profile, "
-        "so that `asv run` never waits for data. Profile: --profile, else $USDBENCH_PROFILE.",
+        f"so that `asv run` never waits for data. Profile: --profile, else ${profiles.ENV}.",
     )
     prep.add_argument(
-        "--profile", choices=list(profiles.PROFILES), help="default: $USDBENCH_PROFILE"
+        "--profile", choices=list(profiles.PROFILES), help=f"default: ${profiles.ENV}"
     )
     args = parser.parse_args(argv)
-    if args.command == "prepare":
-        return _prepare(args.profile)
-
-    from usdbench.cache import materialize, scenario_dir
-    from usdbench.errors import UsdBenchError
-    from usdbench.scenario import Scenario
-
     try:
-        scenario = Scenario(args.scale, args.hierarchy, args.seed)
-        out = args.out or scenario_dir(scenario)
-        start = time.perf_counter()
-        files = materialize(scenario, args.formats, out, progress=_progress)
+        if args.command == "prepare":
+            _prepare(args.profile)
+        else:
+            _generate(args.scale, args.hierarchy, args.seed, args.formats, args.out)
     except UsdBenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _prepare(profile_name: str | None) -> None:
+    from usdbench.prepare import prepare
+
+    profile = profiles.get(profile_name) if profile_name else profiles.from_environment()
+    print(f"== profile: {profile.name}", flush=True)
+    prepare(profile)
+
+
+def _generate(scale: int, hierarchy: str, seed: int, formats: list[str], out: Path | None):
+    from usdbench.cache import materialize, scenario_dir
+    from usdbench.prepare import print_progress
+    from usdbench.scenario import Scenario
+
+    scenario = Scenario(scale, hierarchy, seed)
+    out = out or scenario_dir(scenario)
+    start = time.perf_counter()
+    files = materialize(scenario, formats, out, progress=print_progress)
     for name, f in files.items():
         print(f"{name:24s} {f.props.stat().st_size:>14,d} B  {f.root}")
     print(f"{scenario.key}: {len(files)} formats in {out} ({time.perf_counter() - start:.1f} s)")
-    return 0
-
-
-def _prepare(profile_name: str | None) -> int:
-    import os
-
-    from usdbench.errors import UsdBenchError
-
-    if profile_name:
-        os.environ[profiles.ENV] = profile_name
-    try:
-        prepare(profiles.current())
-    except UsdBenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def prepare(profile: dict, root: Path | None = None) -> None:
-    """Generate into the cache (``root``, default $USDBENCH_CACHE) every
-    scenario and format of ``profile`` that the memory guard lets a benchmark
-    run here. What the guard skips is not generated: no benchmark would read
-    it, and the largest files take the longest and the most memory to write
-    (usdc at 1M prims: ~8 min, 15 GB). Should a later run find more memory, the
-    benchmark's setup generates the file then, outside any measured region.
-
-    Each scenario is written by a fresh child process, so what generation
-    leaves resident (~350 MiB at 20k flat prims) returns to the system before
-    the guard judges the next scenario. In-process, the guard saw 13.9 GiB
-    available after the 1M flat scene on a fresh 23 GiB VM and skipped every
-    1M deep format, which the benchmarks then generated in their setup."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from usdbench.cache import is_cached, materialize, scenario_dir
-
-    spawn = multiprocessing.get_context("spawn")
-    for scenario, formats in profiles.scenarios(profile):
-        wanted = []
-        for name in formats:
-            ok, why = budget.fits(name, scenario.scale, scenario.hierarchy)
-            if ok:
-                wanted.append(name)
-            else:
-                print(f"{scenario.key}: {name} skipped: {why}", flush=True)
-        if not wanted:
-            continue
-        directory = scenario_dir(scenario, root)
-        if is_cached(scenario, wanted, directory):
-            # No child: its start-up (~0.6 s) only to find the files there.
-            print(f"{scenario.key}: cached", flush=True)
-            continue
-        start = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
-            child.submit(materialize, scenario, wanted, directory, _progress).result()
-        print(f"{scenario.key}: ready ({time.perf_counter() - start:.1f} s)", flush=True)
-
-
-def _progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
