@@ -56,28 +56,31 @@ class OnePropertyOnePrimWarm(_OnLoadedStage):
         return workloads.read_one(self.stage, self.path)
 
 
+class _OnePropertyOnPrims(_OnLoadedStage):
+    """First read of ``temperature`` on the prims ``choose(scenario)`` picks."""
+
+    choose = None  # a staticmethod of the subclass
+
+    def setup(self, *params):
+        super().setup(*params)
+        self.paths = self.choose(self.scenario)
+
+    def measure(self, *params):
+        return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
+
+
 @track_memory(samples=READ_SAMPLES)
-class OnePropertyRandomPrims(_OnLoadedStage):
+class OnePropertyRandomPrims(_OnePropertyOnPrims):
     """First read of ``temperature`` on 1,000 random prims (seeded) after load."""
 
-    def setup(self, *params):
-        super().setup(*params)
-        self.paths = workloads.random_sample(self.scenario)
-
-    def measure(self, *params):
-        return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
+    choose = staticmethod(workloads.random_sample)
 
 
 @track_memory(samples=READ_SAMPLES)
-class OnePropertyPathOrder(_OnLoadedStage):
+class OnePropertyPathOrder(_OnePropertyOnPrims):
     """First read of ``temperature`` on 1,000 consecutive prims in path order."""
 
-    def setup(self, *params):
-        super().setup(*params)
-        self.paths = workloads.path_order_sample(self.scenario)
-
-    def measure(self, *params):
-        return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
+    choose = staticmethod(workloads.path_order_sample)
 
 
 @track_memory(samples=READ_SAMPLES)

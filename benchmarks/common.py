@@ -1,57 +1,48 @@
 """Shared by the thin benchmark classes: the profile's parameter grid and the
-set-up every scenario benchmark does (memory guard, cached data, warm-up).
+set-up every scenario benchmark does (one call: workloads.prepare_benchmark).
 
-Profiles are chosen with USDBENCH_PROFILE=quick|default|full (see README).
+The profile is chosen with USDBENCH_PROFILE=quick|default|full (see README):
+the environment is how asv's benchmark processes learn it.
 Names starting with "_" are not collected by asv.
 """
 
-from usdbench import budget, profiles, workloads
-from usdbench.cache import ensure
-from usdbench.scenario import Scenario
+from usdbench import profiles, workloads
 
-PROFILE = profiles.current()
+PROFILE = profiles.from_environment()
 
-PARAM_NAMES = ["format", "scale", "hierarchy"]
+# asv settings for cold operations: one sample per fresh process, several
+# processes (rounds), so each sample is a fresh stage in a fresh process.
+COLD = {
+    "rounds": PROFILE.rounds,
+    "repeat": 1,
+    "number": 1,
+    "warmup_time": 0,
+}
+# Memory samples per process of the reads on a loaded stage (see access.py).
+READ_SAMPLES = PROFILE.read_samples
+# Generation of a large scene the cache lacks may happen in setup.
+TIMEOUT = 1800
 
 
 def grid(heavy=False):
     """asv params: format x scale x hierarchy. Heavy benchmarks (every prim
     read, or a stage loaded for each of several samples) get the profile's
     smaller scale list."""
-    scales = PROFILE["heavy_scales" if heavy else "scales"]
-    return [list(PROFILE["formats"]), list(scales), list(PROFILE["hierarchies"])]
-
-
-# asv settings for cold operations: one sample per fresh process, several
-# processes (rounds), so each sample is a fresh stage in a fresh process.
-COLD = {
-    "rounds": PROFILE["rounds"],
-    "repeat": 1,
-    "number": 1,
-    "warmup_time": 0,
-}
-# Memory samples per process of the reads on a loaded stage (see access.py).
-READ_SAMPLES = PROFILE["read_samples"]
-# Generation of a large scene the cache lacks may happen in setup.
-TIMEOUT = 1800
+    return PROFILE.grid(heavy)
 
 
 class _ScenarioBenchmark:
     """Base of every scenario benchmark (underscore: not collected itself)."""
 
     params = grid()
-    param_names = PARAM_NAMES
+    param_names = list(profiles.PARAM_NAMES)
     timeout = TIMEOUT
 
     def setup(self, fmt, scale, hierarchy):
-        ok, why = budget.fits(fmt, scale, hierarchy)
-        if not ok:
-            raise NotImplementedError(why)  # asv shows the combination as skipped
-        self.scenario = Scenario(scale, hierarchy)
-        self.files = ensure(self.scenario, fmt)
-        workloads.warm_up()
-        # Cold: the data files' pages come from disk, not from the page cache.
-        workloads.drop_page_cache(self.files.data_files())
+        # Raises NotImplementedError where the memory guard skips: asv shows
+        # the combination as skipped.
+        self.files = workloads.prepare_benchmark(fmt, scale, hierarchy)
+        self.scenario = self.files.scenario
 
 
 class _Operation(_ScenarioBenchmark):

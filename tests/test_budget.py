@@ -2,7 +2,8 @@
 
 import pytest
 
-from usdbench import budget
+from usdbench import budget, workloads
+from usdbench.scenario import Scenario
 
 
 def test_expected_peak_grows_with_scale_hierarchy_and_format():
@@ -33,3 +34,11 @@ def test_benchmark_setup_skips_before_generating_anything(tmp_path, monkeypatch)
     with pytest.raises(NotImplementedError, match="expects ~.* GiB peak"):
         _ScenarioBenchmark().setup("parquet-zstd-rg1000", huge, "flat")
     assert list(tmp_path.iterdir()) == [], "nothing may be generated for a skipped combination"
+
+
+def test_prepare_benchmark_gives_the_cached_files_of_a_combination_that_fits(tmp_path, monkeypatch):
+    monkeypatch.setenv("USDBENCH_CACHE", str(tmp_path))
+    files = workloads.prepare_benchmark("parquet-zstd-rg1000", 30, "deep")
+    assert files.scenario == Scenario(30, "deep")
+    assert files.format.name == "parquet-zstd-rg1000"
+    assert all(p.is_file() and p.is_relative_to(tmp_path) for p in files.data_files())

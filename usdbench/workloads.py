@@ -1,5 +1,6 @@
 """The operations the benchmarks measure, as plain functions over scenario files
-and stages. Nothing here generates data: callers get files from the cache
+and stages, and the one set-up call before them (``prepare_benchmark``).
+Nothing measured generates data: the set-up gets the files from the cache
 first, so generation never lands inside a timed or tracked region."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from pxr import Sdf, Usd
 
+from usdbench import budget
 from usdbench.cache import ScenarioFiles, ensure
 from usdbench.scenario import PROPERTIES, SIX_PROPERTIES, Scenario
 from usdbench.stage import open_stage
@@ -28,6 +30,7 @@ __all__ = [
     "load",
     "middle_prim",
     "path_order_sample",
+    "prepare_benchmark",
     "random_sample",
     "read_many",
     "read_one",
@@ -58,6 +61,21 @@ def warm_up() -> None:
         files = ensure(WARM_UP_SCENARIO, name)
         read_traversal(load(files), PROPERTIES)
         read_traversal(load(files, columns=[ONE_PROPERTY]), [ONE_PROPERTY])
+
+
+def prepare_benchmark(format_name: str, scale: int, hierarchy: str) -> ScenarioFiles:
+    """A benchmark's set-up: the memory guard, the cached files, the warm-up,
+    and the files dropped from the OS page cache (a cold read comes from
+    disk). A combination the guard expects not to fit raises
+    NotImplementedError(why), which asv shows as skipped, before anything is
+    generated."""
+    ok, why = budget.fits(format_name, scale, hierarchy)
+    if not ok:
+        raise NotImplementedError(why)
+    files = ensure(Scenario(scale, hierarchy), format_name)
+    warm_up()
+    drop_page_cache(files.data_files())
+    return files
 
 
 def drop_page_cache(paths: Iterable[Path]) -> bool:
