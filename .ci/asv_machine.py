@@ -20,6 +20,9 @@ import re
 import sys
 from pathlib import Path
 
+from usdbench import profiles
+from usdbench.errors import UsdBenchError
+
 # What makes figures incomparable; os (kernel build) and ram (a few kB apart
 # between VMs of one size) vary without that.
 COMPARED = ("cpu", "num_cpu", "arch")
@@ -61,7 +64,7 @@ def choose(results: Path, host: dict, profile: str, explicit: str | None) -> str
                 "choose a new name, so its figures stay apart"
             )
         return explicit
-    name = host["machine"] if profile == "default" else f"{host['machine']}-{profile}"
+    name = host["machine"] if profile == profiles.DEFAULT else f"{host['machine']}-{profile}"
     diff = mismatch(results, name, host)
     if not diff:
         return name
@@ -84,13 +87,19 @@ def choose(results: Path, host: dict, profile: str, explicit: str | None) -> str
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--profile", default=os.environ.get("USDBENCH_PROFILE", "default"))
+    parser.add_argument(
+        "--profile", choices=list(profiles.PROFILES), help=f"default: ${profiles.ENV}"
+    )
     args = parser.parse_args(argv)
+    try:
+        profile = profiles.get(args.profile) if args.profile else profiles.from_environment()
+    except UsdBenchError as error:
+        sys.exit(f"asv_machine: {error}")
 
     from asv.machine import Machine, MachineCollection
 
     host = Machine.get_defaults()
-    name = choose(args.results, host, args.profile, os.environ.get("USDBENCH_MACHINE") or None)
+    name = choose(args.results, host, profile.name, os.environ.get("USDBENCH_MACHINE") or None)
     # `asv machine --yes --machine NAME` records only the name (asv drops the
     # fields equal to the host's defaults): store the host's description under
     # NAME with asv's own defaults (asv is pinned).
