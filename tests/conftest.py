@@ -1,25 +1,45 @@
-"""Session fixtures shared by the asv suite and site tests."""
+"""Session fixtures: the throwaway asv projects (this repository's suite, the
+toy suite), the published site of the suite, and the memtrack tests' check
+for the kernel high-water mark."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 
 # Helpers with asserts, imported here first: let pytest rewrite them.
-pytest.register_assert_rewrite("tests.asv_project", "tests.conftest_site")
+pytest.register_assert_rewrite("tests.asv_project", "tests.toy_suite")
 
-from tests.asv_project import AsvProject  # noqa: E402
-from tests.conftest_site import PublishedSite, combinations_from_benchmarks_json  # noqa: E402
+from memtrack import MemtrackWarning, PerformanceTracker  # noqa: E402
+from tests.asv_project import (  # noqa: E402
+    AsvProject,
+    PublishedSite,
+    combinations_from_benchmarks_json,
+)
+from tests.toy_suite import make_toy_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def asv_project(tmp_path_factory):
+def hwm_backend() -> None:
+    """Skips the test unless memtrack's exact backend, the Linux kernel
+    high-water mark, works here (a tracker asked for it says what it used)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MemtrackWarning)
+        with PerformanceTracker(backend="hwm") as probe:
+            pass
+    if probe.result.backend != "hwm":
+        pytest.skip(f"needs the Linux kernel high-water-mark reset: {probe.result.method}")
+
+
+@pytest.fixture(scope="session")
+def asv_project(tmp_path_factory) -> AsvProject:
     """This repository copied into a fresh git repo with two commits, both
     benchmarked by the real `asv run` (virtualenv, quick profile), published."""
     base = tmp_path_factory.mktemp("asv")
-    project = AsvProject.copy_of_repo(base / "repo", base / "home", base / "cache")
+    project = AsvProject.copy_of_repo(base / "repo", base / "cache")
     (project.path / "NOTES.txt").write_text("a second commit that changes nothing measured\n")
     project.commit("second commit")
     hashes = base / "commits.txt"
@@ -33,8 +53,8 @@ def asv_project(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def published_site(asv_project) -> PublishedSite:
-    """The real suite's published asv site plus the format report (the browser
-    tests run against this; test_report.py keeps its toy project for exact values)."""
+    """The suite's published asv site plus the format report, written the way
+    a person does (the browser tests run against this)."""
     subprocess.run(
         [
             sys.executable,
@@ -57,3 +77,9 @@ def published_site(asv_project) -> PublishedSite:
         config_path=asv_project.path / "asv.conf.json",
         commits=list(asv_project.commits[:2]),
     )
+
+
+@pytest.fixture(scope="session")
+def toy_asv_project(tmp_path_factory) -> PublishedSite:
+    """The toy suite's two measured commits and its published site (tests/toy_suite.py)."""
+    return make_toy_project(tmp_path_factory.mktemp("toy-asv") / "project")

@@ -14,6 +14,10 @@ import pytest
 
 from tests.asv_project import ASV, MACHINE, REPO
 
+# The tests that take the `asv_project` fixture share one real `asv run` of
+# this repository's suite on two commits (virtualenv environments): minutes.
+slow = pytest.mark.slow
+
 OPERATIONS = [
     "load.InitialLoad",
     "access.OnePropertyOnePrimCold",
@@ -70,6 +74,7 @@ def test_importing_the_suite_runs_nothing_of_usd_or_arrow():
     assert found["arrow_bytes"] == 0, f"Arrow memory allocated at import: {found}"
 
 
+@slow
 def test_every_benchmark_is_discovered(asv_project):
     names = set(asv_project.benchmarks())
     for op in OPERATIONS:
@@ -121,6 +126,7 @@ def _by_format(project, name, values):
     }
 
 
+@slow
 def test_both_commits_recorded_with_positive_byte_figures(asv_project):
     for commit in asv_project.commits:
         tracks = _track_results(asv_project, commit)
@@ -138,6 +144,7 @@ def test_both_commits_recorded_with_positive_byte_figures(asv_project):
                     assert all(v > 0 for v in _by_format(asv_project, name, values)["usdc"]), where
 
 
+@slow
 def test_asv_compare_shows_byte_units(asv_project):
     a, b = asv_project.commits
     # --machine: a results database may also hold a reference machine's history.
@@ -158,6 +165,7 @@ def test_asv_compare_shows_byte_units(asv_project):
     assert any(cell.endswith("M") for cell in cells), "no figure in megabytes"
 
 
+@slow
 def test_publish_holds_track_benchmarks_for_both_commits(asv_project):
     import json
 
@@ -172,6 +180,7 @@ def test_publish_holds_track_benchmarks_for_both_commits(asv_project):
     assert set(asv_project.commits) <= revisions
 
 
+@slow
 @pytest.mark.parametrize("regress", [True, False])
 def test_continuous_flags_an_extra_64_mib_held_by_parquet_loading(asv_project, regress):
     project = asv_project

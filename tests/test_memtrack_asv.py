@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import gc
-import json
-import os
 import shutil
-import subprocess
-import sys
 import weakref
-from pathlib import Path
 
 import pytest
 
 from memtrack.asv import track_memory
-from memtrack.backends import get_backend
+from tests.asv_project import REPO, AsvProject, config_here
 
 MiB = 2**20
-REPO = Path(__file__).resolve().parents[1]
 
-linux_hwm = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or get_backend("hwm").unavailable_reason() is not None,
-    reason="needs the Linux kernel high-water-mark reset (/proc/self/clear_refs)",
-)
+# The fixture (tests/conftest.py) skips where the kernel high-water mark is unusable.
+linux_hwm = pytest.mark.usefixtures("hwm_backend")
 
 
 def assert_near(value: int, expected: int, rel: float = 0.05, what: str = "") -> None:
@@ -171,48 +163,17 @@ def test_samples_must_be_a_positive_integer():
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="asv needs git")
 def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
-    asv = Path(sys.executable).with_name("asv")
-    if not asv.exists():
-        pytest.skip(f"asv is not installed next to {sys.executable}")
-    project = tmp_path / "proj"
-    (project / "benchmarks").mkdir(parents=True)
-    (project / "benchmarks" / "__init__.py").write_text("")
     # asv imports only the benchmarks package from the project; memtrack comes
     # from this checkout.
     header = f"import sys\nsys.path.insert(0, {str(REPO)!r})\n"
     header += "from memtrack.asv import track_memory\n"
-    (project / "benchmarks" / "bench_three.py").write_text(header + BENCH_SOURCE)
-    conf = {
-        "version": 1,
-        "project": "memtrack-asv-test",
-        "repo": ".",
-        "branches": ["main"],
-        "environment_type": "existing",
-        "benchmark_dir": "benchmarks",
-        "results_dir": "results",
-        "html_dir": "html",
-    }
-    (project / "asv.conf.json").write_text(json.dumps(conf))
-    env = dict(os.environ, HOME=str(tmp_path))  # asv machine writes ~/.asv-machine.json
+    config = config_here("memtrack-asv-test")
+    files = {"benchmarks/__init__.py": "", "benchmarks/bench_three.py": header + BENCH_SOURCE}
+    asv = AsvProject.create(tmp_path / "proj", config, files)
+    commit = asv.commit("init")
+    asv.run_here(commit, "--quick")
 
-    def run(*cmd):
-        proc = subprocess.run(
-            cmd, cwd=project, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert proc.returncode == 0, f"{cmd}: {proc.stdout}\n{proc.stderr}"
-        return proc.stdout
-
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    run(*git, "init", "-q", "-b", "main", ".")
-    run(*git, "commit", "-q", "--allow-empty", "-m", "init")
-    commit = run("git", "rev-parse", "HEAD").strip()
-    run(str(asv), "machine", "--yes", "--machine", "testbox")
-    run(
-        str(asv), "run", "-E", f"existing:{sys.executable}", "--quick",
-        "--set-commit-hash", commit, "--machine", "testbox",
-    )  # fmt: skip
-
-    listed = json.loads((project / "results" / "benchmarks.json").read_text())
+    listed = asv.benchmarks()
     names = sorted(k for k in listed if k != "version")
     assert names == [
         "bench_three.ThreeFigures.track_delta_bytes",
@@ -221,8 +182,7 @@ def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
     ], "asv collected something else (e.g. the imported track_memory function)"
     assert all(listed[n]["unit"] == "bytes" for n in names)
 
-    (result_file,) = (project / "results" / "testbox").glob(f"{commit[:8]}-*.json")
-    results = json.loads(result_file.read_text())["results"]
+    results = asv.results(commit)["results"]
     unit = 16 * MiB
     for name, per_unit in (("peak", 6), ("delta", 5), ("retained", 2)):
         values, params = results[f"bench_three.ThreeFigures.track_{name}_bytes"][:2]

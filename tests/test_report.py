@@ -14,18 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest_site import (
-    REPO_ROOT,
-    combinations_from_benchmarks_json,
-    toy_combinations,
-)
+from tests.asv_project import REPO, combinations_from_benchmarks_json
+from tests.toy_suite import toy_combinations
 from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
 from usdbench.report.asv_site import CDN_COPIES, LINK_ID
 from usdbench.report.palette import KNOWN_FORMATS, format_colours, ordered_formats
 from usdbench.report.units import format_bytes, format_seconds, format_value
-
-# The toy asv project and published site (fixtures toy_asv_project, published_site).
-pytest_plugins = ["tests.conftest_site"]
 
 BYTES_TEXT = re.compile(r"^-?\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)$")
 TIME_TEXT = re.compile(r"^\d+(\.\d+)? (ns|µs|ms|s)$")
@@ -132,7 +126,7 @@ def test_older_commit_by_prefix_shows_its_own_figures(toy_asv_project):
 def _cli(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "usdbench.report", *args],
-        cwd=REPO_ROOT,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Chromium, against the published site of a real `asv run` of the suite.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(
@@ -23,9 +26,6 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-# published_site: the html dir and every expected combination.
-pytest_plugins = ["tests.conftest_site"]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAUNCH_ARGS = [

@@ -70,9 +70,10 @@ def _suite(project: AsvProject, *args: str) -> subprocess.CompletedProcess:
     return run
 
 
+@pytest.mark.slow
 def test_suite_runs_class_by_class_publishes_and_resumes(tmp_path):
     venv = _bootstrapped_venv()
-    project = AsvProject.copy_of_repo(tmp_path / "repo", tmp_path / "home", tmp_path / "cache")
+    project = AsvProject.copy_of_repo(tmp_path / "repo", tmp_path / "cache")
     (project.path / ".venv").symlink_to(venv)
     commit = project.commits[-1]
 
