@@ -76,18 +76,9 @@ def _scratch_files():
 # -- types and values ------------------------------------------------------------
 
 VEC = {
-    ("half", 2): Gf.Vec2h,
-    ("half", 3): Gf.Vec3h,
-    ("half", 4): Gf.Vec4h,
-    ("float", 2): Gf.Vec2f,
-    ("float", 3): Gf.Vec3f,
-    ("float", 4): Gf.Vec4f,
-    ("double", 2): Gf.Vec2d,
-    ("double", 3): Gf.Vec3d,
-    ("double", 4): Gf.Vec4d,
-    ("int", 2): Gf.Vec2i,
-    ("int", 3): Gf.Vec3i,
-    ("int", 4): Gf.Vec4i,
+    (base, size): getattr(Gf, f"Vec{size}{suffix}")
+    for base, suffix in (("half", "h"), ("float", "f"), ("double", "d"), ("int", "i"))
+    for size in (2, 3, 4)
 }
 STRINGS = ["plain", 'quote " here', "back\\slash", "new\nline", "cr\rx", "tab\tx", "é ü 日本", ""]
 
