@@ -8,11 +8,15 @@
 It measures resident memory (RSS) of the whole process, so it sees what C and
 C++ libraries allocate, unlike tracemalloc. It imports neither USD nor pyarrow,
 and psutil only where it is needed and present.
+
+The public API is what this module exports, plus `memtrack.asv.track_memory`
+(the helper that turns an operation into asv `track_` benchmarks). The
+modules named with a leading underscore are private.
 """
 
-from .backends import CHAIN as BACKENDS
-from .release import release_memory
-from .tracker import MemtrackWarning, PerformanceTracker, Probe, TrackerResult
+from ._backends import CHAIN as BACKENDS
+from ._release import release_memory
+from ._tracker import MemtrackWarning, PerformanceTracker, Probe, TrackerResult
 
 __all__ = [
     "BACKENDS",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 
-from .tracker import PerformanceTracker, TrackerResult
+from ._tracker import PerformanceTracker, TrackerResult
 
 __all__ = ["track_memory"]
 

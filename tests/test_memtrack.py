@@ -18,43 +18,49 @@ from pathlib import Path
 
 import pytest
 
-from memtrack import MemtrackWarning, PerformanceTracker, procfs, release_memory, sampler
-from memtrack.backends import get_backend
-from memtrack.rss import current_rss_reader
+from memtrack import MemtrackWarning, PerformanceTracker, release_memory
 
 MiB = 2**20
 REPO = Path(__file__).resolve().parents[1]
 SPIKE_SOURCE = Path(__file__).with_name("memtrack_spike.c")
 
-linux_hwm = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or get_backend("hwm").unavailable_reason() is not None,
-    reason="needs the Linux kernel high-water-mark reset (/proc/self/clear_refs)",
-)
+# The fixture (tests/conftest.py) skips where the kernel high-water mark is unusable.
+linux_hwm = pytest.mark.usefixtures("hwm_backend")
 
 
-@pytest.fixture(autouse=True)
-def _trimmed_heap():
-    """RSS rises only when the allocator takes pages it does not hold yet.
-    Earlier tests in this process (USD stages, Arrow tables) leave freed but
-    still resident heap that glibc would hand out again unseen (seen here: the
-    snippet below gave 0 MiB after test_formats_identical). Trimming first
-    gives every test the clean heap of a fresh process.
+def rss_now() -> int:
+    """Resident bytes of this process, as the tracker reads them at entry."""
+    with PerformanceTracker() as t:
+        pass
+    return t.result.baseline_bytes
 
-    USD also frees a dropped layer's data on a worker thread, a second or so
-    later (seen: RSS 635 -> 610 MiB during the next test's tracked block), so
-    wait until RSS stops moving as well; bounded, a busy process still runs."""
-    rss = current_rss_reader()
+
+@pytest.fixture(scope="module", autouse=True)
+def _settled_process():
+    """USD frees a dropped layer's data on a worker thread, a second or so
+    later (seen: RSS 635 -> 610 MiB during the next test's tracked block).
+    Earlier test modules of this process drop stages, the tests here do not:
+    once per module, wait until RSS stops moving; bounded, a busy process
+    still runs."""
     deadline = time.monotonic() + 5.0
     last = -1
     while True:
         release_memory()
-        if rss is None:
-            return
-        now = rss()
+        now = rss_now()
         if abs(now - last) < MiB or time.monotonic() > deadline:
             return
         last = now
         time.sleep(0.3)
+
+
+@pytest.fixture(autouse=True)
+def _trimmed_heap(_settled_process):
+    """RSS rises only when the allocator takes pages it does not hold yet.
+    Earlier tests in this process (USD stages, Arrow tables, the tests here)
+    leave freed but still resident heap that glibc would hand out again unseen
+    (seen here: the snippet below gave 0 MiB after test_formats_identical).
+    Trimming first gives every test the clean heap of a fresh process."""
+    release_memory()
 
 
 def assert_near(value: int, expected: int, rel: float = 0.02, what: str = "") -> None:
@@ -405,6 +411,10 @@ def test_sampled_backend_nested_and_probes(gil_spike):
 
 
 def test_sampler_death_degrades_with_one_warning():
+    # Private on purpose: killing the sampling process mid-block needs its
+    # handle, which the public API does not hand out.
+    from memtrack import _sampler as sampler
+
     with PerformanceTracker(backend="sampled"):
         pass
     dead = sampler.shared_sampler()
@@ -432,8 +442,10 @@ def test_sampler_death_degrades_with_one_warning():
 @linux_hwm
 def test_getrusage_backend_rise_and_lower_bound(gil_spike):
     # ru_maxrss cannot be reset through getrusage; bring it down to the current
-    # RSS first (the kernel HWM reset also resets it) so a rise is visible.
-    procfs.reset_hwm()
+    # RSS first (the kernel HWM reset of an hwm tracker also resets it) so a
+    # rise is visible.
+    with PerformanceTracker(backend="hwm"):
+        pass
     with PerformanceTracker(backend="getrusage") as t:
         gil_spike(300 * MiB)
     assert t.result.method == "getrusage" and t.result.exact, t.result.method

@@ -1,4 +1,4 @@
-"""Client side of the sampling process (see sampler_process.py).
+"""Client side of the sampling process (see _sampler_process.py).
 
 One sampler process per measured process, started lazily on first use, shared
 by every tracker of the process, and shut down at exit. A sampler inherited
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 
-SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sampler_process.py")
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sampler_process.py")
 START_TIMEOUT_S = 20.0
 
 

@@ -22,7 +22,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from . import procfs, rss, sampler
+from . import _procfs, _rss, _sampler
 
 CHAIN = ("hwm", "sampled", "getrusage", "unavailable")
 
@@ -40,7 +40,7 @@ class Mark:
         self.baseline = baseline
         self.running_max = baseline
         self.maxrss_entry = maxrss_entry
-        self.source = None  # the sampler process a sampled mark belongs to
+        self.source = None  # what the maximum belongs to (the sampler process, or None)
         self.breakdown = None  # anon/file/shmem at the start, if read on the way
 
 
@@ -70,37 +70,49 @@ class Backend:
 
 
 class _ResettableBackend(Backend):
-    """Shared logic of sources with one resettable process-wide maximum."""
+    """Shared logic of sources with one resettable process-wide maximum.
+
+    The maximum belongs to a source: None for the kernel's, the sampling
+    process for the sampled backend. Marks of a source that died and was
+    replaced are not folded: their reads fail and degrade instead of
+    reporting a wrong peak.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._marks: set[Mark] = set()
 
-    def _reset(self) -> tuple[int, int, dict | None]:
+    def _source(self):
+        """What the maximum belongs to now."""
+        return None
+
+    def _reset(self, source) -> tuple[int, int, dict | None]:
         """Reset the maximum; return (maximum before the reset, RSS now, split or None)."""
         raise NotImplementedError
 
-    def _peek(self) -> tuple[int, int, dict | None]:
+    def _peek(self, source) -> tuple[int, int, dict | None]:
         """(maximum since the last reset, RSS now, split or None)."""
         raise NotImplementedError
 
-    def _idle(self) -> None:
-        pass
+    def _idle(self, source) -> None:
+        """No mark is active any more."""
 
     def begin(self) -> Mark:
         with self._lock:
-            before, now, breakdown = self._reset()
+            source = self._source()
+            before, now, breakdown = self._reset(source)
             for m in self._marks:
-                if before > m.running_max:
+                if m.source is source and before > m.running_max:
                     m.running_max = before
             mark = Mark(now)
+            mark.source = source
             mark.breakdown = breakdown
             self._marks.add(mark)
             return mark
 
     def read(self, mark: Mark) -> Reading:
         with self._lock:
-            peak, now, breakdown = self._peek()
+            peak, now, breakdown = self._peek(mark.source)
             if peak > mark.running_max:
                 mark.running_max = peak
             return Reading(mark.running_max, now, breakdown=breakdown)
@@ -109,16 +121,13 @@ class _ResettableBackend(Backend):
         with self._lock:
             self._marks.discard(mark)
             if not self._marks:
-                self._idle()
+                self._idle(mark.source)
 
 
 class HwmBackend(_ResettableBackend):
     name = "hwm"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._refused: str | None = None
-        self._usable_in_pid: int | None = None
+    _refused: str | None = None  # why the kernel refused a reset: final
+    _usable_in_pid: int | None = None  # the process where the check passed
 
     def unavailable_reason(self) -> str | None:
         if self._refused is not None:
@@ -127,43 +136,34 @@ class HwmBackend(_ResettableBackend):
             return None
         if not sys.platform.startswith("linux"):
             return f"not Linux ({sys.platform})"
-        reason = procfs.hwm_unsupported_reason()
+        reason = _procfs.hwm_unsupported_reason()
         if reason is None:
             self._usable_in_pid = os.getpid()
         return reason
 
-    def _reset(self) -> tuple[int, int, dict | None]:
+    def _reset(self, source) -> tuple[int, int, dict | None]:
         # Read, then reset: whatever RSS rises in between (microseconds, other
         # threads only) is the one thing this cannot see.
         try:
-            status = procfs.read_status()
-            procfs.reset_hwm()
+            status = _procfs.read_status()
+            _procfs.reset_hwm()
         except OSError as exc:
             self._refused = f"high-water-mark reset refused ({exc})"
             raise BackendError(self._refused) from exc
-        return status["hwm"], status["rss"], _split(status)
+        return status["hwm"], status["rss"], _procfs.rss_split(status)
 
-    def _peek(self) -> tuple[int, int, dict | None]:
+    def _peek(self, source) -> tuple[int, int, dict | None]:
         try:
-            status = procfs.read_status()
+            status = _procfs.read_status()
         except OSError as exc:
             raise BackendError(f"/proc/self/status unreadable ({exc})") from exc
-        return status["hwm"], status["rss"], _split(status)
-
-
-def _split(status: dict) -> dict | None:
-    if "anon" in status and "file" in status and "shmem" in status:
-        return {"anon": status["anon"], "file": status["file"], "shmem": status["shmem"]}
-    return None
+        return status["hwm"], status["rss"], _procfs.rss_split(status)
 
 
 class SampledBackend(_ResettableBackend):
     name = "sampled"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._start_error: str | None = None
-        self._start_pid: int | None = None
+    _start_error: str | None = None  # why the sampler could not start ...
+    _start_pid: int | None = None  # ... in this process
 
     def unavailable_reason(self) -> str | None:
         # A sampler that cannot start at all will not start next time either;
@@ -171,48 +171,34 @@ class SampledBackend(_ResettableBackend):
         if self._start_error is not None and self._start_pid == os.getpid():
             return self._start_error
         try:
-            sampler.shared_sampler()
-        except sampler.SamplerError as exc:
+            _sampler.shared_sampler()
+        except _sampler.SamplerError as exc:
             self._start_error, self._start_pid = str(exc), os.getpid()
             return self._start_error
         return None
 
-    def _ask(self, s: sampler.Sampler, reset: bool) -> tuple[int, int]:
+    def _source(self) -> _sampler.Sampler:
         try:
-            return s.reset() if reset else s.query()
-        except sampler.SamplerError as exc:
-            sampler.discard_shared_sampler(s)
+            return _sampler.shared_sampler()
+        except _sampler.SamplerError as exc:
             raise BackendError(str(exc)) from exc
 
-    def begin(self) -> Mark:
-        with self._lock:
-            try:
-                s = sampler.shared_sampler()
-            except sampler.SamplerError as exc:
-                raise BackendError(str(exc)) from exc
-            before, now = self._ask(s, reset=True)
-            # Marks of a sampler that died and was replaced are not folded:
-            # their reads fail and degrade instead of reporting a wrong peak.
-            for m in self._marks:
-                if m.source is s and before > m.running_max:
-                    m.running_max = before
-            mark = Mark(now)
-            mark.source = s
-            self._marks.add(mark)
-            return mark
+    def _ask(self, s: _sampler.Sampler, reset: bool) -> tuple[int, int, None]:
+        try:
+            peak, now = s.reset() if reset else s.query()
+        except _sampler.SamplerError as exc:
+            _sampler.discard_shared_sampler(s)
+            raise BackendError(str(exc)) from exc
+        return peak, now, None
 
-    def read(self, mark: Mark) -> Reading:
-        with self._lock:
-            peak, now = self._ask(mark.source, reset=False)
-            if peak > mark.running_max:
-                mark.running_max = peak
-            return Reading(mark.running_max, now)
+    def _reset(self, source: _sampler.Sampler) -> tuple[int, int, None]:
+        return self._ask(source, reset=True)
 
-    def end(self, mark: Mark) -> None:
-        with self._lock:
-            self._marks.discard(mark)
-            if not self._marks:
-                mark.source.idle()
+    def _peek(self, source: _sampler.Sampler) -> tuple[int, int, None]:
+        return self._ask(source, reset=False)
+
+    def _idle(self, source: _sampler.Sampler) -> None:
+        source.idle()
 
 
 def maxrss_bytes() -> int:
@@ -239,7 +225,7 @@ class GetrusageBackend(Backend):
             except (ImportError, OSError) as exc:
                 self._reason = f"resource.getrusage unavailable ({exc})"
             else:
-                self._reader = rss.current_rss_reader()
+                self._reader = _rss.current_rss_reader()
                 if self._reader is None:
                     self._reason = "no way to read the current RSS"
         return self._reason

@@ -1,6 +1,6 @@
 """Standalone sampling process: polls another process's resident memory at ~1 ms.
 
-Run as `python sampler_process.py PID [INTERVAL_S]`. It is a separate process,
+Run as `python _sampler_process.py PID [INTERVAL_S]`. It is a separate process,
 not a thread, because a thread of the measured process cannot run while C code
 holds the GIL and would miss exactly the spikes that matter. It imports nothing
 from memtrack so that it starts fast and stays independent.

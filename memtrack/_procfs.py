@@ -25,6 +25,8 @@ _STATUS_KEYS = (
     (b"\nRssShmem:", "shmem"),
 )
 
+_SPLIT_KEYS = ("anon", "file", "shmem")
+
 _lock = threading.Lock()
 _fds: dict[str, int] = {}
 _owner_pid: int | None = None
@@ -69,15 +71,25 @@ def read_status() -> dict[str, int]:
     return out
 
 
+def rss_split(status: dict[str, int]) -> dict[str, int] | None:
+    """The anon / file / shmem part of a read_status() result; None where the
+    kernel does not split RSS (before Linux 4.5)."""
+    if all(key in status for key in _SPLIT_KEYS):
+        return {key: status[key] for key in _SPLIT_KEYS}
+    return None
+
+
+def read_rss_split() -> dict[str, int] | None:
+    """This process's RSS split into anon / file / shmem now, or None."""
+    try:
+        return rss_split(read_status())
+    except OSError:
+        return None
+
+
 def reset_hwm() -> None:
     """Reset this process's VmHWM to its current VmRSS. Raises OSError if refused."""
     os.write(_fd("clear_refs", os.O_WRONLY), b"5")
-
-
-def read_statm_rss(pid: int | str = "self") -> int:
-    """Resident bytes of a process from /proc/<pid>/statm (one open + read)."""
-    with open(f"/proc/{pid}/statm", "rb") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def hwm_unsupported_reason() -> str | None:

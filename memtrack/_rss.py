@@ -1,7 +1,7 @@
 """Resident memory of this process now, from whatever the platform offers.
 
-Used by the backends that cannot read it from their own source (getrusage),
-and for the anonymous / file / shared split on Linux.
+Used where a backend cannot read it from its own source (getrusage) and for
+the retained figure.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import os
 import sys
 from collections.abc import Callable
 
-from . import procfs
+from . import _procfs
 
 
 def _procfs_reader() -> Callable[[], int] | None:
     try:
-        procfs.read_status()["rss"]
+        _procfs.read_status()["rss"]
     except (OSError, KeyError):
         return None
-    return lambda: procfs.read_status()["rss"]
+    return lambda: _procfs.read_status()["rss"]
 
 
 def _psutil_reader() -> Callable[[], int] | None:
@@ -77,14 +77,3 @@ def current_rss_reader() -> Callable[[], int] | None:
         if reader is not None:
             return reader
     return None
-
-
-def breakdown() -> dict[str, int] | None:
-    """Resident bytes split into anon / file / shmem (Linux >= 4.5), else None."""
-    try:
-        status = procfs.read_status()
-    except OSError:
-        return None
-    if not all(k in status for k in ("anon", "file", "shmem")):
-        return None
-    return {"anon": status["anon"], "file": status["file"], "shmem": status["shmem"]}

@@ -8,8 +8,9 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from . import backends, release, rss
-from .backends import CHAIN, Mark, Reading
+from . import _backends, _procfs, _rss
+from ._backends import CHAIN, Mark, Reading
+from ._release import release_memory
 
 ENV_BACKEND = "MEMTRACK_BACKEND"
 
@@ -79,7 +80,7 @@ _current_rss = None
 def _read_current_rss() -> int | None:
     global _current_rss
     if _current_rss is None:
-        _current_rss = rss.current_rss_reader() or (lambda: None)
+        _current_rss = _rss.current_rss_reader() or (lambda: None)
     try:
         return _current_rss()
     except Exception:
@@ -134,9 +135,9 @@ class PerformanceTracker:
 
     def _start(self) -> None:
         if self.retained:
-            release.release_memory()
+            release_memory()
         for name in CHAIN[CHAIN.index(self._requested) :]:
-            backend = backends.get_backend(name)
+            backend = _backends.get_backend(name)
             reason = backend.unavailable_reason()
             if reason is None:
                 try:
@@ -148,7 +149,9 @@ class PerformanceTracker:
             self._notes.append(f"{name} unavailable: {reason}")
         self._backend, self._mark = backend, mark
         self._baseline = mark.baseline
-        self._breakdown0 = mark.breakdown if mark.breakdown is not None else rss.breakdown()
+        self._breakdown0 = mark.breakdown
+        if self._breakdown0 is None:
+            self._breakdown0 = _procfs.read_rss_split()
         if self._notes:
             _warn_once(f"memtrack: using {backend.name}; " + "; ".join(self._notes))
         if backend.name == "unavailable":
@@ -158,7 +161,7 @@ class PerformanceTracker:
             # mid-block (one getrusage call). Not for hwm: where procfs fails
             # mid-block, getrusage's current RSS (procfs too) fails as well,
             # and getrusage right after a procfs read took up to ~100 us here.
-            ru = backends.get_backend("getrusage")
+            ru = _backends.get_backend("getrusage")
             if ru.unavailable_reason() is None:
                 try:
                     self._fallback = ru.begin_from(self._baseline)
@@ -168,7 +171,7 @@ class PerformanceTracker:
     def _to_unavailable(self, note: str) -> None:
         self._notes.append(note)
         _warn_once(f"memtrack: {note}; figures are zeros")
-        self._backend = backends.get_backend("unavailable")
+        self._backend = _backends.get_backend("unavailable")
         self._mark = self._backend.begin()
         self._baseline = 0
         self._breakdown0 = None
@@ -187,7 +190,7 @@ class PerformanceTracker:
         if self._fallback is not None:
             self._notes.append(note)
             _warn_once(f"memtrack: {note}; continuing with getrusage")
-            self._backend = backends.get_backend("getrusage")
+            self._backend = _backends.get_backend("getrusage")
             self._mark, self._fallback = self._fallback, None
         else:
             self._to_unavailable(note)
@@ -267,7 +270,7 @@ class PerformanceTracker:
         reading = self._read(None)
         breakdown1 = reading.breakdown
         if breakdown1 is None and self._breakdown0 is not None:
-            breakdown1 = rss.breakdown()
+            breakdown1 = _procfs.read_rss_split()
         for m in (self._interval, self._mark):
             if m is not None:
                 try:
@@ -284,7 +287,7 @@ class PerformanceTracker:
             current = reading.rss - baseline
         retained = None
         if self.retained and name != "unavailable":
-            release.release_memory()
+            release_memory()
             now = _read_current_rss()
             retained = None if now is None else now - baseline
         breakdown = None
