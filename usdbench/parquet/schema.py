@@ -13,7 +13,7 @@ import pyarrow as pa
 from pxr import Sdf
 
 from usdbench.errors import UsdBenchError
-from usdbench.parquet.type_table import is_string_type, usd_type_name
+from usdbench.parquet.type_table import is_string_type, supported, usd_type_name
 
 PATH_COLUMN = "path"
 # Absolute prim paths of ASCII identifiers: checked in one vectorised pass;
@@ -119,8 +119,7 @@ def _check_property(name: str, t: pa.DataType, source: str) -> None:
         )
     if usd_type_name(t) is None:
         raise UsdBenchError(
-            f"unsupported Arrow type {t} (supported: numbers, bool, strings, dictionaries of "
-            "them, fixed_size_list of 2-4 float/double/int, lists of those)",
+            f"unsupported Arrow type {t} (supported: {supported()})",
             file=source,
             column=name,
         )

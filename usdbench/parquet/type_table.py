@@ -54,6 +54,16 @@ def usd_type_name(arrow_type: pa.DataType) -> str | None:
     return None
 
 
+def supported() -> str:
+    """The table in one line, for error messages."""
+    sizes = "/".join(str(n) for n in sorted(VECTOR_SIZES))
+    return (
+        f"{', '.join(str(t) for t in SCALARS)}, dictionaries of them, "
+        f"fixed_size_list of {sizes} {'/'.join(str(t) for t in VECTOR_ELEMENTS)}, "
+        "lists of those"
+    )
+
+
 def undictionary(t: pa.DataType) -> pa.DataType:
     """A dictionary type's value type (a dictionary maps as its values)."""
     return t.value_type if pa.types.is_dictionary(t) else t
