@@ -18,6 +18,8 @@ from tests.asv_project import REPO, combinations_from_benchmarks_json
 from tests.toy_suite import toy_combinations
 from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
 from usdbench.report.asv_site import CDN_COPIES, LINK_ID
+from usdbench.report.charts import plan_sections
+from usdbench.report.data import OK, Row
 from usdbench.report.palette import KNOWN_FORMATS, format_colours, ordered_formats
 from usdbench.report.units import format_bytes, format_seconds, format_value
 
@@ -263,6 +265,44 @@ def test_charts_are_non_empty_svg_with_one_colour_per_format(toy_asv_project):
     for svg in svgs:
         legend = [t.text for t in svg.iter(SVG + "text") if t.text in fills]
         assert legend == ordered_formats(legend)
+
+
+def test_the_report_reads_asv_files_without_importing_asv(toy_asv_project, tmp_path):
+    # asv is a development tool; the installed report must not need it.
+    code = (
+        "import sys\n"
+        "sys.modules['asv'] = None  # any import of asv fails\n"
+        "from usdbench.report import load_report_data, write_report\n"
+        f"data = load_report_data({str(toy_asv_project.config_path)!r})\n"
+        f"write_report(data, html_dir={str(tmp_path)!r})\n"
+        "print(len(data.rows))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert int(run.stdout) == len(toy_asv_project.combinations)
+    assert (tmp_path / "formats" / "index.html").stat().st_size > 0
+
+
+def _bytes_rows(operation: str, metric: str) -> list[Row]:
+    return [
+        Row(f"bench.{operation}.{metric}", operation, metric, "track", "bytes",
+            (("format", fmt),), 1024.0, OK)
+        for fmt in ("usda", "usdc")
+    ]  # fmt: skip
+
+
+def test_sections_follow_the_data_not_the_benchmark_names():
+    # A bytes figure several operations report is memory by operation, even
+    # with "file" in its name; one that a single benchmark reports is a size.
+    peak = "track_file_peak_bytes"
+    rows = _bytes_rows("Load", peak) + _bytes_rows("Read", peak)
+    rows += _bytes_rows("Disk", "track_bytes")
+    sections = {s.id: s for s in plan_sections(rows)}
+    assert set(sections) == {"memory", "sizes"}
+    (memory,) = sections["memory"].charts
+    assert [label for label, _ in memory.groups] == ["Load", "Read"]
+    (size,) = sections["sizes"].charts
+    assert {r.operation for _, group in size.groups for r in group} == {"Disk"}
 
 
 def test_asv_site_is_made_offline_and_links_to_the_report(toy_asv_project):

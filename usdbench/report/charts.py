@@ -1,9 +1,10 @@
 """Which charts the report draws, decided from the rows alone (no benchmark names hard-coded).
 
-- Figures in bytes are bar charts, one bar per format. A metric measured on
-  several classes (peak/delta/retained bytes of each operation) is grouped by
-  operation, one chart per value of the other parameters (scale, hierarchy);
-  a metric of a single class (the file size) is grouped by those values.
+- Figures in bytes are bar charts, one bar per format. A metric that several
+  operations (classes) report is memory by operation (peak/delta/retained
+  bytes of each): grouped by operation, one chart per value of the other
+  parameters (scale, hierarchy). A metric of a single class is a size (the
+  file size): grouped by those values.
 - Benchmarks without a "format" parameter are left to the table.
 - Figures in seconds are lines against the "scale" parameter, one line per
   format, one chart per benchmark and value of the other parameters; without a
@@ -93,8 +94,13 @@ def _metric_sort_key(metric: str):
     return (len(_METRIC_ORDER), label)
 
 
+def _operations(rows: list[Row]) -> list[str]:
+    """The operations (classes) that report these rows, in order of appearance."""
+    return list(dict.fromkeys(r.operation for r in rows))
+
+
 def _bar_charts_for_metric(metric: str, rows: list[Row], unit: str) -> list[BarChart]:
-    operations = list(dict.fromkeys(r.operation for r in rows))
+    operations = _operations(rows)
     other = {FORMAT}
     label = metric_label(metric)
     charts = []
@@ -183,16 +189,17 @@ def _numeric_scale(rows: list[Row]) -> bool:
 
 
 def plan_sections(rows: list[Row]) -> list[Section]:
-    files = Section(
-        "file-size",
-        "File size",
-        "Bytes on disk of each scenario's file, by format and option.",
+    sizes = Section(
+        "sizes",
+        "Sizes",
+        "Figures in bytes that a single benchmark reports, such as the bytes on disk "
+        "of each scenario's file, by format and option.",
     )
     memory = Section(
         "memory",
         "Memory by operation",
-        "Figures reported in bytes by the memory benchmarks (peak above the "
-        "starting point, delta kept after the operation, ...), one bar per format.",
+        "Figures in bytes that several operations report: the memory benchmarks (peak "
+        "above the starting point, delta kept after the operation, ...), one bar per format.",
     )
     times = Section(
         "time",
@@ -212,13 +219,14 @@ def plan_sections(rows: list[Row]) -> list[Section]:
             by_metric.setdefault((r.unit, r.metric), []).append(r)
 
     for unit, metric in sorted(by_metric, key=lambda k: (k[0], _metric_sort_key(k[1]))):
-        charts = _bar_charts_for_metric(metric, by_metric[(unit, metric)], unit)
+        metric_rows = by_metric[(unit, metric)]
+        charts = _bar_charts_for_metric(metric, metric_rows, unit)
         if unit != "bytes":
             other.charts += charts
-        elif "file" in metric:
-            files.charts += charts
-        else:
+        elif len(_operations(metric_rows)) > 1:
             memory.charts += charts
+        else:
+            sizes.charts += charts
 
     for benchmark, bench_rows in by_benchmark.items():
         if _numeric_scale(bench_rows):
@@ -228,10 +236,10 @@ def plan_sections(rows: list[Row]) -> list[Section]:
 
     # Chart ids must be unique within the page.
     seen: set[str] = set()
-    for section in (files, memory, times, other):
+    for section in (sizes, memory, times, other):
         for chart in section.charts:
             base, n = chart.id, 2
             while chart.id in seen:
                 chart.id, n = f"{base}-{n}", n + 1
             seen.add(chart.id)
-    return [s for s in (files, memory, times, other) if s.charts]
+    return [s for s in (sizes, memory, times, other) if s.charts]

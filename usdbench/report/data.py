@@ -1,31 +1,33 @@
 """asv results for one machine and commit, as one row per benchmark and parameter combination.
 
-Read through asv's own API (asv.config, asv.results), so the layout of
-results/<machine>/<commit8>-<env>.json stays asv's business. In those files a
-skipped combination (NotImplementedError in setup) is NaN, a failed one None.
+The files are read by asv_results (without importing asv, a development
+tool). In them a skipped combination (NotImplementedError in setup) is NaN,
+a failed one None.
 """
 
 from __future__ import annotations
 
 import ast
 import itertools
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asv import util as asv_util
-from asv.config import Config
-from asv.results import Results, get_filename, iter_results_for_machine
-
+from .asv_results import (
+    ReportError,
+    ResultFile,
+    machines,
+    read_benchmarks,
+    read_config,
+    read_machine,
+    result_files,
+)
 from .palette import format_sort_key
 
+__all__ = ["FAILED", "OK", "SKIPPED", "ReportData", "ReportError", "Row", "load_report_data"]
+
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
-
-
-class ReportError(Exception):
-    """Bad input for the report: names the file, commit or machine at fault."""
 
 
 @dataclass(frozen=True)
@@ -93,71 +95,38 @@ def split_name(name: str) -> tuple[str, str]:
     return ".".join(parts[:-1]) or parts[-1], parts[-1]
 
 
-def _load_config(config_path: Path) -> tuple[Config, Path, Path]:
-    if not config_path.is_file():
-        raise ReportError(f"asv config {config_path} not found")
-    try:
-        conf = Config.load(str(config_path))
-    except asv_util.UserError as err:
-        raise ReportError(f"cannot read asv config {config_path}: {err}") from err
-    # asv resolves its directories relative to the config file.
-    base = config_path.resolve().parent
-    return conf, base / conf.results_dir, base / conf.html_dir
-
-
-def _machines(results_dir: Path) -> list[str]:
-    if not results_dir.is_dir():
-        return []
-    return sorted(p.parent.name for p in results_dir.glob("*/machine.json"))
-
-
-def _load_benchmarks(results_dir: Path) -> dict[str, dict]:
-    path = results_dir / "benchmarks.json"
-    if not path.is_file():
-        raise ReportError(f"{path} missing: run `asv run` (or `asv run --bench just-discover`)")
-    try:
-        data = asv_util.load_json(str(path), api_version=2)
-    except asv_util.UserError as err:
-        raise ReportError(f"cannot read {path}: {err}") from err
-    return {name: b for name, b in data.items() if isinstance(b, dict)}
-
-
-def _newest_first_key(result: Results):
-    started = max((v for v in result.started_at.values() if v), default=0)
-    return (result.date or 0, started)
-
-
 def _is_nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _rows_for(result: Results, benchmarks: dict[str, dict], source: Path) -> list[Row]:
+def _rows_for(result: ResultFile, benchmarks: dict[str, dict]) -> list[Row]:
     rows = []
-    for name in sorted(result.get_all_result_keys()):
+    for name in sorted(result.rows):
         meta = benchmarks.get(name, {})
-        params = result.get_result_params(name) or []
+        params = result.column(name, "params") or []
         names = list(meta.get("param_names") or [])
         if len(names) != len(params):
             names = [f"param{i + 1}" for i in range(len(params))]
-        values = result.get_result_value(name, params)
-        stats = result.get_result_stats(name, params)
         operation, metric = split_name(name)
         kind = meta.get("type") or metric.split("_", 1)[0]
         unit = meta.get("unit") or ("seconds" if kind == "time" else "")
         combos = list(itertools.product(*params))
-        if len(values) != len(combos) or len(stats) != len(combos):
+        # No values at all: the whole run failed (asv records null), so did every combination.
+        values = result.column(name, "result") or [None] * len(combos)
+        q25 = result.column(name, "stats_q_25") or [None] * len(combos)
+        q75 = result.column(name, "stats_q_75") or [None] * len(combos)
+        if not len(values) == len(q25) == len(q75) == len(combos):
             raise ReportError(
-                f"{source}: {name} has {len(values)} results for {len(combos)} parameter "
+                f"{result.path}: {name} has {len(values)} results for {len(combos)} parameter "
                 "combinations"
             )
-        for combo, value, stat in zip(combos, values, stats, strict=True):
+        for combo, value, low, high in zip(combos, values, q25, q75, strict=True):
             if value is None:
                 status, value = FAILED, None
             elif _is_nan(value):
                 status, value = SKIPPED, None
             else:
                 status, value = OK, float(value)
-            stat = stat or {}
             rows.append(
                 Row(
                     benchmark=name,
@@ -170,8 +139,8 @@ def _rows_for(result: Results, benchmarks: dict[str, dict], source: Path) -> lis
                     ),
                     value=value,
                     status=status,
-                    q25=stat.get("q_25") if status == OK else None,
-                    q75=stat.get("q_75") if status == OK else None,
+                    q25=low if status == OK else None,
+                    q75=high if status == OK else None,
                 )
             )
     rows.sort(
@@ -192,40 +161,40 @@ def load_report_data(
 ) -> ReportData:
     """Rows for one commit (the newest with results by default) on one machine."""
     config_path = Path(config_path)
-    _conf, results_dir, html_dir = _load_config(config_path)
+    results_dir, html_dir = read_config(config_path)
 
-    machines = _machines(results_dir)
-    if not machines:
+    known = machines(results_dir)
+    if not known:
         raise ReportError(
             f"no asv results in {results_dir}: run `asv machine --yes` and `asv run` first"
         )
     if machine is None:
         # Several machines: the one whose newest result is newest.
         newest = {}
-        for m in machines:
-            found = list(iter_results_for_machine(str(results_dir), m))
+        for m in known:
+            found = result_files(results_dir, m)
             if found:
-                newest[m] = max(_newest_first_key(r) for r in found)
+                newest[m] = max(r.newest_first_key() for r in found)
         if not newest:
-            raise ReportError(f"no result files under {results_dir} ({', '.join(machines)})")
+            raise ReportError(f"no result files under {results_dir} ({', '.join(known)})")
         machine = max(newest, key=newest.get)
-    elif machine not in machines:
+    elif machine not in known:
         raise ReportError(
             f"no results for machine {machine!r} in {results_dir}; "
-            f"machines with results: {', '.join(machines)}"
+            f"machines with results: {', '.join(known)}"
         )
 
-    results = list(iter_results_for_machine(str(results_dir), machine))
+    results = result_files(results_dir, machine)
     if not results:
         raise ReportError(f"no result files for machine {machine!r} in {results_dir / machine}")
 
     if commit is None:
-        commit_hash = max(results, key=_newest_first_key).commit_hash
+        commit_hash = max(results, key=ResultFile.newest_first_key).commit_hash
     else:
         wanted = commit.strip().lower()
         hashes = sorted({r.commit_hash for r in results if r.commit_hash.startswith(wanted)})
         if not hashes:
-            known = sorted(results, key=_newest_first_key, reverse=True)
+            known = sorted(results, key=ResultFile.newest_first_key, reverse=True)
             listed = ", ".join(dict.fromkeys(r.commit_hash[:8] for r in known))
             raise ReportError(
                 f"no results for commit {commit!r} on machine {machine!r} in {results_dir}; "
@@ -243,34 +212,27 @@ def load_report_data(
             raise ReportError(f"no results for environment {env!r} at {commit_hash[:8]}: {envs}")
         result = chosen[0]
     else:
-        result = max(candidates, key=_newest_first_key)
+        result = max(candidates, key=ResultFile.newest_first_key)
 
-    benchmarks = _load_benchmarks(results_dir)
-    results_file = results_dir / get_filename(machine, commit_hash, result.env_name)
-    rows = _rows_for(result, benchmarks, results_file)
+    benchmarks = read_benchmarks(results_dir)
+    rows = _rows_for(result, benchmarks)
     param_names: list[str] = []
     for row in rows:
         for name, _ in row.params:
             if name not in param_names:
                 param_names.append(name)
 
-    machine_json = results_dir / machine / "machine.json"
-    try:
-        machine_info = json.loads(machine_json.read_text())
-    except (OSError, ValueError):
-        machine_info = {}
-
-    measured = set(result.get_all_result_keys())
+    measured = set(result.rows)
     return ReportData(
         config_path=config_path,
         results_dir=results_dir,
         html_dir=html_dir,
         machine=machine,
-        machine_info=machine_info,
+        machine_info=read_machine(results_dir, machine),
         commit_hash=commit_hash,
         date_ms=result.date,
         env_name=result.env_name,
-        results_file=results_file,
+        results_file=result.path,
         rows=rows,
         param_names=param_names,
         other_envs=sorted(r.env_name for r in candidates if r is not result),

@@ -1,0 +1,150 @@
+"""asv's configuration and result files, read as the JSON they are.
+
+asv is a development tool (the `dev` extra), so the report does not import
+it; it reads the files asv documents and writes:
+
+- ``asv.conf.json``: JSON with ``//`` and ``/* */`` comments (asv parses it
+  as JSON5); ``results_dir`` and ``html_dir`` default to "results" and
+  "html", relative to the file;
+- ``<results>/benchmarks.json`` (version 2): benchmark name -> its type,
+  unit, ``params`` and ``param_names``;
+- ``<results>/<machine>/machine.json``: the machine's description;
+- ``<results>/<machine>/<commit8>-<env>.json`` (version 2): the commit, its
+  date, the environment, and per benchmark one row of ``result_columns``
+  ("result", "params", "started_at", "stats_q_25", ...). A parameterised
+  result lists one value per combination of ``params``, first parameter
+  slowest; a skipped combination is NaN, a failed one null.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# The file format versions this reader knows (asv 0.5 and later).
+RESULTS_VERSION = 2
+BENCHMARKS_VERSION = 2
+_NOT_RESULTS = {"machine.json", "benchmarks.json"}
+# A string, or a comment, or a comma that only a closing bracket follows.
+_JSON5_EXTRAS = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[\]}])', re.S)
+
+
+class ReportError(Exception):
+    """Bad input for the report: names the file, commit or machine at fault."""
+
+
+def _read_json(path: Path, comments: bool = False):
+    try:
+        text = path.read_text(encoding="utf-8")
+        if comments:
+            text = _JSON5_EXTRAS.sub(lambda m: m.group(1) or "", text)
+        return json.loads(text)
+    except (OSError, ValueError) as err:
+        raise ReportError(f"cannot read {path}: {err}") from err
+
+
+def _versioned(path: Path, version: int) -> dict:
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("version") != version:
+        found = data.get("version") if isinstance(data, dict) else None
+        raise ReportError(f"{path}: asv file format {found!r}, this reader knows {version}")
+    return {k: v for k, v in data.items() if k != "version"}
+
+
+def read_config(config_path: Path) -> tuple[Path, Path]:
+    """(results directory, html directory) of an asv config file."""
+    if not config_path.is_file():
+        raise ReportError(f"asv config {config_path} not found")
+    config = _read_json(config_path, comments=True)
+    if not isinstance(config, dict):
+        raise ReportError(f"cannot read asv config {config_path}: not a JSON object")
+    # asv resolves its directories relative to the config file.
+    base = config_path.resolve().parent
+    return base / config.get("results_dir", "results"), base / config.get("html_dir", "html")
+
+
+def read_benchmarks(results_dir: Path) -> dict[str, dict]:
+    """benchmarks.json: what asv discovered, by benchmark name."""
+    path = results_dir / "benchmarks.json"
+    if not path.is_file():
+        raise ReportError(f"{path} missing: run `asv run` (or `asv run --bench just-discover`)")
+    data = _versioned(path, BENCHMARKS_VERSION)
+    return {name: b for name, b in data.items() if isinstance(b, dict)}
+
+
+def machines(results_dir: Path) -> list[str]:
+    """The machines with a folder of results."""
+    if not results_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in results_dir.glob("*/machine.json"))
+
+
+def read_machine(results_dir: Path, machine: str) -> dict:
+    try:
+        return json.loads((results_dir / machine / "machine.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One results file: one commit, one environment, one machine."""
+
+    path: Path
+    machine: str | None  # as the file records it
+    commit_hash: str
+    env_name: str
+    date: int | None  # the commit's date, ms since the epoch
+    columns: list[str]
+    rows: dict[str, list]  # benchmark -> one value per column (trailing ones may be left out)
+
+    @classmethod
+    def read(cls, path: Path) -> ResultFile:
+        data = _versioned(path, RESULTS_VERSION)
+        try:
+            return cls(
+                path=path,
+                machine=(data.get("params") or {}).get("machine"),
+                commit_hash=data["commit_hash"],
+                env_name=data["env_name"],
+                date=data.get("date"),
+                columns=list(data["result_columns"]),
+                rows={name: list(row) for name, row in data["results"].items()},
+            )
+        except (KeyError, TypeError) as err:
+            raise ReportError(f"{path}: not an asv results file (missing {err})") from err
+
+    def column(self, name: str, column: str):
+        """One benchmark's value in one column, None where the row has none."""
+        if column not in self.columns:
+            return None
+        row, i = self.rows[name], self.columns.index(column)
+        return row[i] if i < len(row) else None
+
+    def newest_first_key(self) -> tuple[int, int]:
+        """Sorts results by commit date, then by when they were measured."""
+        started = (self.column(name, "started_at") for name in self.rows)
+        return (self.date or 0, max((t for t in started if t), default=0))
+
+
+def result_files(results_dir: Path, machine: str) -> list[ResultFile]:
+    """Every results file of a machine. A file asv would not load (another
+    format version, another machine's) is skipped with a warning, as asv does."""
+    found = []
+    folder = results_dir / machine
+    for path in sorted(folder.glob("*.json")):
+        if path.name in _NOT_RESULTS:
+            continue
+        try:
+            result = ResultFile.read(path)
+        except ReportError as err:
+            warnings.warn(f"skipping {err}", stacklevel=2)
+            continue
+        if result.machine != machine:
+            warnings.warn(f"skipping {path}: machine is {result.machine!r}", stacklevel=2)
+            continue
+        found.append(result)
+    return found
