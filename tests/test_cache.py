@@ -147,6 +147,7 @@ def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys)
     assert not cache.scenario_dir(Scenario(huge, "flat"), tmp_path).exists()
 
 
+@pytest.mark.slow  # 20k prims in three formats, in a child process: ~10 s
 def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_path):
     import psutil
 

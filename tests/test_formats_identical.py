@@ -45,6 +45,7 @@ def test_every_prim_and_property_equals_the_source(flat_1k, fmt):
     _assert_stage_matches(stage, _expected_rows(scenario), fmt)
 
 
+@pytest.mark.slow  # 20k deep prims: writing usdc takes ~10 s
 @pytest.mark.parametrize("fmt", ["usdc", "parquet-snappy-rg100", "usdz"])
 def test_deep_hierarchy_sample_equals_the_source(tmp_path, fmt):
     scenario = Scenario(20_000, "deep")
