@@ -1,4 +1,5 @@
-"""The tracker comparison script, on its two cheap workloads, in real fresh processes.
+"""The tracker comparison script (scripts/tracker_comparison.py), on its two
+cheap workloads, in real fresh processes.
 
 It asserts the claims the comparison table makes: tracemalloc does not see
 native memory, RSS before/after and a sampling thread miss a GIL-held spike,
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
-from usdbench import tracker_comparison as tc
+# The measurement scripts are run by path, not installed: import them the same way.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import tracker_comparison as tc  # noqa: E402
 
 MiB = 2**20
 

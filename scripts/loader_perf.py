@@ -1,15 +1,16 @@
 """Side-by-side measurement of the Python Parquet loader against usdc.
 
-    python -m usdbench.loader_perf --scale 100000 [--repeat 5] [--dir DIR]
+    python scripts/loader_perf.py --scale 100000 [--repeat 5] [--dir DIR]
 
 Scene: the flat scenario of ``--scale`` prims (base.usda) under a property
 layer of the 20 properties, as usdc and as Parquet (zstd, row groups of
-1,000). Each measurement runs in a fresh process (imports and USD's plugin
-registry paid before the clock starts; files in the warm OS cache):
+1,000). Each measurement runs in a fresh process, with the benchmarks'
+operations (usdbench.workloads: imports and the libraries' one-time costs
+paid by ``warm_up`` before the clock starts; files in the warm OS cache):
 
-  (a) usdc:    Usd.Stage.Open(root listing [props.usdc, base.usda]) + read all
-               20 properties of every prim
-  (b) parquet: open_stage(root listing [props.parquet, base.usda]) + the same
+  (a) usdc:    load(root listing [props.usdc, base.usda]) + read all 20
+               properties of every prim (read_traversal)
+  (b) parquet: load(root listing [props.parquet, base.usda]) + the same
   (c) one property (temperature) over every prim: usdc, and Parquet with
       column projection (only path + temperature are read)
 
@@ -17,20 +18,20 @@ Reported: medians of the wall time, of the peak resident memory during the
 measurement (kernel high-water mark, reset first) and of the resident memory
 at the end with the stage still alive, then the ratios to the targets:
 (b) <= 0.8x (a) time and <= 0.6x its memory; (c) Parquet <= 0.3x usdc.
+A measurement script, not part of the installed packages.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ONE_PROPERTY = "temperature"
+from fresh_child import print_result, run_fresh
+
 MiB = 2**20
 PARQUET_ROW_GROUP = 1_000
 MODES = {
@@ -56,72 +57,41 @@ CPU_RATIOS = [("b_parquet_all", "a_usdc_all"), ("c_parquet_one", "c_usdc_one")]
 PARQUET_FORMAT = f"parquet-zstd-rg{PARQUET_ROW_GROUP}"
 
 
-def prepare(scale: int, directory: Path) -> Path:
-    """The flat scenario as usdc and Parquet in ``directory`` (the project's own
-    writers; files already there are reused)."""
+def scenario_files(scale: int, directory: Path) -> dict:
+    """The flat scenario as usdc and Parquet in ``directory``, by format name
+    (the project's own writers; files already there are reused)."""
     from usdbench.cache import materialize
     from usdbench.scenario import Scenario
 
-    materialize(Scenario(scale, "flat", 0), ["usdc", PARQUET_FORMAT], directory)
-    return directory
-
-
-def root_layer(directory: Path, fmt: str) -> str:
-    from usdbench.formats import get_format
-
-    return str(directory / get_format("usdc" if fmt == "usdc" else PARQUET_FORMAT).root_filename)
+    return materialize(Scenario(scale, "flat"), ["usdc", PARQUET_FORMAT], directory)
 
 
 # -- one measurement, in a fresh process ---------------------------------------------
 
 
-def measure(mode: str, directory: Path) -> dict:
-    import pyarrow as pa
-    import pyarrow.parquet  # noqa: F401  (import cost outside the clock, as for USD)
-    from pxr import Sdf, Usd
-
+def measure(mode: str, scale: int, directory: Path) -> dict:
     from memtrack import PerformanceTracker
-    from usdbench.scenario import PROPERTIES
-    from usdbench.stage import open_stage
+    from usdbench import workloads
 
-    # Plugin registry and file formats: paid by every mode before the clock.
-    for ext in ("usda", "usdc"):
-        Sdf.FileFormat.FindByExtension(ext)
-    warm = Usd.Stage.CreateInMemory()
-    warm.DefinePrim("/W").CreateAttribute("x", Sdf.ValueTypeNames.Double).Set(1.0)
-    del warm
-    # pyarrow imports pandas (when installed) at its first array or scalar:
-    # ~0.3 s of import, paid here like every other import.
-    pa.scalar(0)
-
-    names = PROPERTIES if mode.endswith("_all") else (ONE_PROPERTY,)
-    fmt = "usdc" if "usdc" in mode else "parquet"
-    root = root_layer(directory, fmt)
-    tracker = PerformanceTracker()
-    tracker.__enter__()  # not a with-block: the stage must outlive the reading
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    if fmt == "usdc":
-        stage = Usd.Stage.Open(root)
-    else:
-        stage = open_stage(root, parquet_columns=None if mode.endswith("_all") else names)
-    opened = time.perf_counter()
-    found = 0
-    checksum = 0.0
-    for prim in stage.Traverse():
-        for name in names:
-            attr = prim.GetAttribute(name)
-            if attr:
-                value = attr.Get()
-                if value is not None:
-                    found += 1
-                    if name == ONE_PROPERTY:
-                        checksum += value
-    seconds = time.perf_counter() - start
-    cpu_seconds = time.process_time() - cpu_start
-    tracker.__exit__(None, None, None)
+    workloads.warm_up()
+    one = workloads.ONE_PROPERTY
+    names = workloads.PROPERTIES if mode.endswith("_all") else (one,)
+    files = scenario_files(scale, directory)["usdc" if "usdc" in mode else PARQUET_FORMAT]
+    # The stage stays alive after the block: final_rss is what it holds.
+    with PerformanceTracker() as tracker:
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        stage = workloads.load(files, columns=None if mode.endswith("_all") else names)
+        opened = time.perf_counter()
+        found = workloads.read_traversal(stage, names)
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
     memory = tracker.result
-    result = {
+    # After the measurement: both formats must hold the same values.
+    paths = files.scenario.prim_paths().to_pylist()
+    checksum = sum(workloads.read_one(stage, path, one) for path in paths)
+    del stage
+    return {
         "mode": mode,
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
@@ -133,23 +103,10 @@ def measure(mode: str, directory: Path) -> dict:
         "values": found,
         "checksum": checksum,
     }
-    del stage
-    return result
 
 
-def _child(mode: str, directory: Path) -> dict:
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run(
-        [sys.executable, "-m", "usdbench.loader_perf", "--child", mode, "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"measurement {mode} failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _child(mode: str, scale: int, directory: Path) -> dict:
+    return run_fresh(__file__, "--child", mode, "--scale", str(scale), "--dir", str(directory))
 
 
 # -- report ----------------------------------------------------------------------------
@@ -157,12 +114,12 @@ def _child(mode: str, directory: Path) -> dict:
 
 def run(scale: int, repeat: int, directory: Path, modes=tuple(MODES)) -> dict:
     t = time.perf_counter()
-    prepare(scale, directory)
+    scenario_files(scale, directory)
     print(f"data: {directory} ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     for i in range(repeat):  # interleaved, so that drift hits every mode alike
         for mode in modes:
-            r = _child(mode, directory)
+            r = _child(mode, scale, directory)
             runs[mode].append(r)
             print(
                 f"  run {i + 1}/{repeat} {mode:14s} {r['seconds']:7.2f} s "
@@ -220,7 +177,7 @@ def report(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m usdbench.loader_perf", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python scripts/loader_perf.py", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per measurement")
@@ -235,9 +192,9 @@ def main(argv=None) -> int:
         from usdbench.cache import scenario_dir
         from usdbench.scenario import Scenario
 
-        directory = scenario_dir(Scenario(max(args.scale, 1), "flat", 0))
+        directory = scenario_dir(Scenario(max(args.scale, 1), "flat"))
     if args.child:
-        print(json.dumps(measure(args.child, directory)))
+        print_result(measure(args.child, args.scale, directory))
         return 0
     if args.scale < 1 or args.repeat < 1:
         parser.error("--scale and --repeat must be at least 1")

@@ -1,6 +1,6 @@
 """Measured comparison of memory trackers on the same workloads.
 
-    python -m usdbench.tracker_comparison [--runs 3] [--json out.json]
+    python scripts/tracker_comparison.py [--runs 3] [--json out.json]
 
 Methods: memtrack, tracemalloc, RSS after minus before, a psutil sampling
 thread at 1 ms, memray (dev-only). Workloads: 200 MiB kept native allocation,
@@ -11,7 +11,8 @@ median of --runs is reported); "none" is the same workload unmeasured, the
 reference for the time overhead. Prints markdown tables.
 
 The data (usdc, Parquet, the C spike helper) is generated in a temporary
-directory with pxr, pyarrow and `cc`.
+directory with pxr, pyarrow and `cc`. A measurement script of memtrack, not
+part of the installed packages.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from fresh_child import print_result, run_fresh
 
 MiB = 2**20
 N_PRIMS = 50_000
@@ -265,34 +268,14 @@ def child(method: str, workload: str, data: Path) -> None:
     clock = _Clock()
     figure, result = _measure(method, op, data, clock)
     del result
-    print(json.dumps({"figure": figure, "seconds": clock.wall, "cpu_seconds": clock.cpu}))
+    print_result({"figure": figure, "seconds": clock.wall, "cpu_seconds": clock.cpu})
 
 
 # -- parent ----------------------------------------------------------------------
 
 
 def _run_child(method: str, workload: str, data: Path) -> dict:
-    repo_root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo_root, env.get("PYTHONPATH")]))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "usdbench.tracker_comparison",
-            "--child",
-            method,
-            workload,
-            str(data),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{method} x {workload} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_fresh(__file__, "--child", method, workload, str(data), timeout=600)
 
 
 def _available_methods(methods: list[str]) -> tuple[list[str], list[str]]:
