@@ -161,6 +161,7 @@ def test_samples_must_be_a_positive_integer():
             track_memory(samples=bad)
 
 
+@pytest.mark.slow  # a real asv run; the generated methods are also called directly above
 @pytest.mark.skipif(shutil.which("git") is None, reason="asv needs git")
 def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
     # asv imports only the benchmarks package from the project; memtrack comes

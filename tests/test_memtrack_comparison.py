@@ -21,6 +21,7 @@ import tracker_comparison as tc  # noqa: E402
 MiB = 2**20
 
 pytestmark = [
+    pytest.mark.slow,  # fresh processes per method and workload: the script's evaluation
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux-only comparison"),
     pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler `cc` for the spike"),
 ]
