@@ -5,7 +5,6 @@ interrupted run without re-measuring."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -22,10 +21,15 @@ from tests.asv_project import REPO, AsvProject
 def _bootstrapped_venv() -> Path:
     """The .venv .ci/bootstrap made for this checkout, which the copy reuses
     (a second venv would cost a minute of pip). Only reused when bootstrap
-    marked it installed: otherwise bootstrap would pip-install into it."""
-    stamp = hashlib.sha1((REPO / "pyproject.toml").read_bytes()).hexdigest()[:12]
+    marked it installed: otherwise bootstrap would pip-install into it. The
+    mark's name comes from bootstrap's own `stamp=` line, evaluated."""
+    bootstrap = (REPO / ".ci" / "bootstrap").read_text().splitlines()
+    line = next(line for line in bootstrap if line.startswith("stamp="))
+    stamp = subprocess.run(
+        ["bash", "-c", f'{line}; echo "$stamp"'], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     venv = Path(sys.prefix)
-    if not (venv / f".installed-{stamp}").exists():
+    if not stamp or not (venv / Path(stamp).name).exists():
         pytest.skip(f"not run from the .venv of .ci/bootstrap ({venv}); .ci/run does that")
     return venv
 
