@@ -3,9 +3,16 @@ content, a fast Parquet sublayer loader and the workloads the suite measures.
 
 Names are imported on first use (usdbench.lazy), so that light users (the
 report, the CLI's --help) do not pay for importing USD.
+
+Importing usdbench registers the native Parquet file format (usdbench.native)
+with USD where it was built for this environment: from then on plain USD
+(``Usd.Stage.Open``, ``Sdf.Layer.FindOrOpen``) reads ``.parquet`` natively.
 """
 
+from usdbench import native as _native
 from usdbench.lazy import exports
+
+_native.register()
 
 __getattr__, __all__ = exports(
     __name__,

@@ -1,0 +1,691 @@
+#include "layerData.h"
+
+#include "blockCache.h"
+#include "layerRegistry.h"
+#include "parquetError.h"
+
+#include <pxr/js/json.h>
+#include <pxr/sdf/schema.h>
+#include <pxr/sdf/types.h>
+#include <pxr/tf/diagnostic.h>
+
+#include <arrow/array.h>
+
+#include <map>
+#include <sstream>
+
+using namespace pxr;
+
+namespace usdparquet {
+
+namespace {
+
+const char* const kPathColumn = "path";
+
+std::atomic<uint64_t> nextLayerId{1};
+
+const arrow::DataType&
+Undictionary(const arrow::DataType& type)
+{
+    return type.id() == arrow::Type::DICTIONARY
+               ? *static_cast<const arrow::DictionaryType&>(type).value_type()
+               : type;
+}
+
+bool
+IsStringType(const arrow::DataType& type)
+{
+    const arrow::Type::type id = Undictionary(type).id();
+    return id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING ||
+           id == arrow::Type::STRING_VIEW;
+}
+
+// Element ``i`` of a string column (plain or dictionary); false if null.
+bool
+StringAt(const arrow::Array& values, int64_t i, std::string_view* out)
+{
+    if (values.IsNull(i)) {
+        return false;
+    }
+    const arrow::Array* strings = &values;
+    if (values.type_id() == arrow::Type::DICTIONARY) {
+        const auto& dict = static_cast<const arrow::DictionaryArray&>(values);
+        strings = dict.dictionary().get();
+        i = dict.GetValueIndex(i);
+        if (strings->IsNull(i)) {
+            return false;
+        }
+    }
+    switch (strings->type_id()) {
+    case arrow::Type::STRING:
+        *out = static_cast<const arrow::StringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::LARGE_STRING:
+        *out = static_cast<const arrow::LargeStringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::STRING_VIEW:
+        *out = static_cast<const arrow::StringViewArray&>(*strings).GetView(i);
+        return true;
+    default:
+        return false;
+    }
+}
+
+// pandas stores a non-default index as extra columns: they are not properties.
+std::set<std::string>
+PandasIndexColumns(const arrow::Schema& schema)
+{
+    std::set<std::string> names;
+    const auto metadata = schema.metadata();
+    if (!metadata) {
+        return names;
+    }
+    const int k = metadata->FindKey("pandas");
+    if (k < 0) {
+        return names;
+    }
+    const JsValue pandas = JsParseString(metadata->value(k));
+    if (!pandas.IsObject()) {
+        return names;
+    }
+    const JsObject& object = pandas.GetJsObject();
+    const auto it = object.find("index_columns");
+    if (it == object.end() || !it->second.IsArray()) {
+        return names;
+    }
+    for (const JsValue& entry : it->second.GetJsArray()) {
+        if (entry.IsString()) {
+            names.insert(entry.GetString());
+        }
+    }
+    return names;
+}
+
+void
+AppendJsonString(std::ostringstream& out, const std::string& text)
+{
+    out << '"';
+    for (const char c : text) {
+        switch (c) {
+        case '"': out << "\\\""; break;
+        case '\\': out << "\\\\"; break;
+        case '\n': out << "\\n"; break;
+        case '\r': out << "\\r"; break;
+        case '\t': out << "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out << "\\u00" << "0123456789abcdef"[(c >> 4) & 0xf]
+                    << "0123456789abcdef"[c & 0xf];
+            } else {
+                out << c;
+            }
+        }
+    }
+    out << '"';
+}
+
+} // namespace
+
+LayerData::LayerData() : _id(nextLayerId++) {}
+
+LayerDataRefPtr
+LayerData::New()
+{
+    return TfCreateRefPtr(new LayerData());
+}
+
+LayerDataRefPtr
+LayerData::Open(const std::string& resolvedPath, const std::string& identifier,
+                const SdfFileFormat::FileFormatArguments& arguments)
+{
+    LayerDataRefPtr data = New();
+    data->_identifier = identifier;
+    data->_Open(resolvedPath, arguments);
+    LayerRegistry::Instance().Add(get_pointer(data));
+    return data;
+}
+
+LayerData::~LayerData()
+{
+    LayerRegistry::Instance().Remove(this);
+    BlockCache::Instance().EraseOwner(_id);
+}
+
+void
+LayerData::_Open(const std::string& resolvedPath,
+                 const SdfFileFormat::FileFormatArguments& arguments)
+{
+    _file = resolvedPath;
+    const LayerOptions options(arguments, resolvedPath);
+    _table = std::make_unique<ParquetTable>(resolvedPath);
+    _ChooseColumns(options);
+    _IndexPaths(options.PathPrefix());
+}
+
+void
+LayerData::_ChooseColumns(const LayerOptions& options)
+{
+    const arrow::Schema& schema = _table->Schema();
+    // The Python loader's checks, in its order.
+    std::vector<std::string> order;
+    std::map<std::string, int> counts;
+    for (const auto& field : schema.fields()) {
+        if (counts[field->name()]++ == 0) {
+            order.push_back(field->name());
+        }
+    }
+    for (const std::string& name : order) {
+        if (counts[name] > 1) {
+            throw ParquetError(_file, std::to_string(counts[name]) + " columns have this name",
+                               -1, name);
+        }
+    }
+    const int pathField = schema.GetFieldIndex(kPathColumn);
+    if (pathField < 0) {
+        throw ParquetError(
+            _file, "no 'path' column: a property table needs one row per prim with its path",
+            -1, kPathColumn);
+    }
+    std::vector<std::string> names;
+    if (options.Columns()) {
+        names = *options.Columns();
+        for (const std::string& name : names) {
+            if (schema.GetFieldIndex(name) < 0) {
+                throw ParquetError(_file, "no such column in the file", -1, name);
+            }
+        }
+    } else {
+        const std::set<std::string> index = PandasIndexColumns(schema);
+        for (const std::string& name : order) {
+            if (name != kPathColumn && index.count(name) == 0) {
+                names.push_back(name);
+            }
+        }
+    }
+    const auto& pathType = *schema.field(pathField)->type();
+    if (!IsStringType(pathType)) {
+        throw ParquetError(_file,
+                           "the path column must hold strings, not Arrow type " +
+                               pathType.ToString(),
+                           -1, kPathColumn);
+    }
+    for (const std::string& name : names) {
+        if (!SdfPath::IsValidNamespacedIdentifier(name)) {
+            throw ParquetError(_file,
+                               "not a valid USD property name (letters, digits and _, not "
+                               "starting with a digit; namespaces separated by ':')",
+                               -1, name);
+        }
+        const int field = schema.GetFieldIndex(name);
+        const arrow::DataType& type = *schema.field(field)->type();
+        std::string why;
+        auto column = std::make_unique<Column>();
+        column->reader = ValueReader::For(type, &why);
+        if (!column->reader) {
+            throw ParquetError(_file, why, -1, name);
+        }
+        column->name = TfToken(name);
+        column->field = field;
+        column->arrowType = type.ToString();
+        const arrow::DataType& plain = Undictionary(type);
+        column->checksElements = plain.id() == arrow::Type::FIXED_SIZE_LIST ||
+                                 plain.id() == arrow::Type::LIST ||
+                                 plain.id() == arrow::Type::LARGE_LIST;
+        column->index = static_cast<int>(_columns.size());
+        _byName.emplace(column->name, column.get());
+        _columns.push_back(std::move(column));
+    }
+}
+
+void
+LayerData::_IndexPaths(const std::string& prefix)
+{
+    _index = std::make_unique<PrimIndex>(_file);
+    const int pathField = _table->Schema().GetFieldIndex(kPathColumn);
+    // Every path at or under the prefix sorts in [prefix, prefix + "0"):
+    // '/' is the character just before '0'.
+    const std::string under = prefix + "/";
+    const std::string high = prefix + "0";
+    for (int group = 0; group < _table->NumRowGroups(); ++group) {
+        if (!prefix.empty()) {
+            const auto range = _table->StringRange(group, pathField);
+            if (range && (range->second < prefix || range->first >= high)) {
+                continue; // no row of this group can be under the prefix
+            }
+        }
+        const std::shared_ptr<const Block> paths = _table->ReadBlock(pathField, group);
+        ++_pathBlocksRead;
+        const int64_t start = _table->RowGroupStart(group);
+        for (int64_t i = 0; i < paths->Length(); ++i) {
+            const auto [array, j] = paths->Locate(i);
+            std::string_view path;
+            const bool present = StringAt(*array, j, &path);
+            if (!prefix.empty() &&
+                (!present || (path != prefix && path.substr(0, under.size()) != under))) {
+                continue;
+            }
+            if (!present) {
+                _index->NullPath(start + i);
+            }
+            _index->Add(path, start + i);
+        }
+    }
+    _index->Finish();
+}
+
+// -- reading --------------------------------------------------------------------
+
+LayerData::Target
+LayerData::_Resolve(const SdfPath& path) const
+{
+    Target target;
+    if (!_index) {
+        if (path == SdfPath::AbsoluteRootPath()) {
+            target.type = SdfSpecTypePseudoRoot;
+        }
+        return target;
+    }
+    if (path == SdfPath::AbsoluteRootPath()) {
+        target.type = SdfSpecTypePseudoRoot;
+        target.prim = _index->Find(path);
+    } else if (path.IsPrimPath()) {
+        if ((target.prim = _index->Find(path))) {
+            target.type = SdfSpecTypePrim;
+        }
+    } else if (path.IsPrimPropertyPath()) {
+        const PrimIndex::Prim* prim = _index->Find(path.GetPrimPath());
+        if (prim && prim->row >= 0) {
+            const auto it = _byName.find(path.GetNameToken());
+            if (it != _byName.end()) {
+                target.type = SdfSpecTypeAttribute; // if its value is not null
+                target.prim = prim;
+                target.column = it->second;
+            }
+        }
+    }
+    return target;
+}
+
+std::shared_ptr<const Block>
+LayerData::_Block(const Column& column, int rowGroup) const
+{
+    BlockCache& cache = BlockCache::Instance();
+    const BlockCache::Key key{_id, column.index, rowGroup};
+    if (auto block = cache.Find(key)) {
+        return block;
+    }
+    std::lock_guard<std::mutex> lock(_decodeMutex);
+    if (auto block = cache.Find(key)) {
+        return block; // another thread decoded it while this one waited
+    }
+    if (_failedBlocks.count({column.index, rowGroup})) {
+        return nullptr;
+    }
+    try {
+        std::shared_ptr<const Block> block = _table->ReadBlock(column.field, rowGroup);
+        ++column.blocksDecoded;
+        return cache.Insert(key, std::move(block));
+    } catch (const std::exception& error) {
+        // Reported once: every prim of the row group would ask again.
+        _failedBlocks.insert({column.index, rowGroup});
+        TF_RUNTIME_ERROR("%s", error.what());
+        return nullptr;
+    }
+}
+
+bool
+LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
+{
+    const auto [group, offset] = _table->Locate(row);
+    const std::shared_ptr<const Block> block = _Block(column, group);
+    if (!block) {
+        return false;
+    }
+    const auto [array, i] = block->Locate(offset);
+    if (column.reader->IsNull(*array, i)) {
+        return false;
+    }
+    if (!value && !column.checksElements) {
+        return true;
+    }
+    try {
+        VtValue result = column.reader->Get(*array, i);
+        if (value) {
+            *value = std::move(result);
+        }
+        return true;
+    } catch (const NullElement&) {
+        _ReportOnce(std::to_string(column.index) + ":" + std::to_string(row),
+                    ParquetError(_file,
+                                 "null element inside a list or vector (USD arrays and "
+                                 "vectors cannot hold nulls; a null list or vector is "
+                                 "fine): the value is left out",
+                                 row, column.name.GetString())
+                        .what());
+        return false;
+    }
+}
+
+TfTokenVector
+LayerData::_PropertyNames(int64_t row) const
+{
+    TfTokenVector names;
+    for (const auto& column : _columns) {
+        if (_Value(*column, row, nullptr)) {
+            names.push_back(column->name);
+        }
+    }
+    return names;
+}
+
+bool
+LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) const
+{
+    switch (target.type) {
+    case SdfSpecTypeAttribute:
+        if (field == SdfFieldKeys->Default) {
+            return _Value(*target.column, target.prim->row, value);
+        }
+        if (!_Value(*target.column, target.prim->row, nullptr)) {
+            return false; // null: no attribute at all
+        }
+        if (field == SdfFieldKeys->TypeName) {
+            if (value) {
+                *value = VtValue(target.column->reader->TypeName().GetAsToken());
+            }
+            return true;
+        }
+        if (field == SdfFieldKeys->Variability) {
+            if (value) {
+                *value = VtValue(SdfVariabilityVarying);
+            }
+            return true;
+        }
+        if (field == SdfFieldKeys->Custom) {
+            if (value) {
+                *value = VtValue(false);
+            }
+            return true;
+        }
+        return false;
+    case SdfSpecTypePrim:
+        if (field == SdfFieldKeys->Specifier) {
+            if (value) {
+                *value = VtValue(SdfSpecifierOver);
+            }
+            return true;
+        }
+        if (field == SdfChildrenKeys->PropertyChildren) {
+            if (target.prim->row < 0) {
+                return false;
+            }
+            TfTokenVector names = _PropertyNames(target.prim->row);
+            if (names.empty()) {
+                return false;
+            }
+            if (value) {
+                *value = VtValue::Take(names);
+            }
+            return true;
+        }
+        [[fallthrough]];
+    case SdfSpecTypePseudoRoot:
+        if (field == SdfChildrenKeys->PrimChildren && target.prim) {
+            const TfTokenVector& children = _index->Children(*target.prim);
+            if (children.empty()) {
+                return false;
+            }
+            if (value) {
+                *value = VtValue(children);
+            }
+            return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+bool
+LayerData::IsEmpty() const
+{
+    return !_index || _index->NumPrims() == 0;
+}
+
+SdfSpecType
+LayerData::GetSpecType(const SdfPath& path) const
+{
+    try {
+        const Target target = _Resolve(path);
+        if (target.type == SdfSpecTypeAttribute &&
+            !_Value(*target.column, target.prim->row, nullptr)) {
+            return SdfSpecTypeUnknown;
+        }
+        return target.type;
+    } catch (const std::exception& error) {
+        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
+        return SdfSpecTypeUnknown;
+    }
+}
+
+bool
+LayerData::HasSpec(const SdfPath& path) const
+{
+    return GetSpecType(path) != SdfSpecTypeUnknown;
+}
+
+bool
+LayerData::Has(const SdfPath& path, const TfToken& field, VtValue* value) const
+{
+    return HasSpecAndField(path, field, value, nullptr);
+}
+
+bool
+LayerData::Has(const SdfPath& path, const TfToken& field,
+               SdfAbstractDataValue* value) const
+{
+    return HasSpecAndField(path, field, value, nullptr);
+}
+
+bool
+LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field, VtValue* value,
+                           SdfSpecType* specType) const
+{
+    try {
+        const Target target = _Resolve(path);
+        if (specType) {
+            *specType = target.type;
+            if (target.type == SdfSpecTypeAttribute &&
+                !_Value(*target.column, target.prim->row, nullptr)) {
+                *specType = SdfSpecTypeUnknown;
+                return false;
+            }
+        }
+        return _Field(target, field, value);
+    } catch (const std::exception& error) {
+        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
+        return false;
+    }
+}
+
+bool
+LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field,
+                           SdfAbstractDataValue* value, SdfSpecType* specType) const
+{
+    VtValue found;
+    if (!HasSpecAndField(path, field, value ? &found : nullptr, specType)) {
+        return false;
+    }
+    return !value || value->StoreValue(found);
+}
+
+VtValue
+LayerData::Get(const SdfPath& path, const TfToken& field) const
+{
+    VtValue value;
+    Has(path, field, &value);
+    return value;
+}
+
+std::vector<TfToken>
+LayerData::List(const SdfPath& path) const
+{
+    std::vector<TfToken> fields;
+    try {
+        const Target target = _Resolve(path);
+        static const TfToken* const attributeFields[] = {
+            &SdfFieldKeys->TypeName, &SdfFieldKeys->Custom, &SdfFieldKeys->Variability,
+            &SdfFieldKeys->Default};
+        static const TfToken* const primFields[] = {
+            &SdfFieldKeys->Specifier, &SdfChildrenKeys->PrimChildren,
+            &SdfChildrenKeys->PropertyChildren};
+        if (target.type == SdfSpecTypeAttribute) {
+            if (_Value(*target.column, target.prim->row, nullptr)) {
+                for (const TfToken* field : attributeFields) {
+                    fields.push_back(*field);
+                }
+            }
+        } else if (target.type != SdfSpecTypeUnknown) {
+            for (const TfToken* field : primFields) {
+                if (_Field(target, *field, nullptr)) {
+                    fields.push_back(*field);
+                }
+            }
+        }
+    } catch (const std::exception& error) {
+        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
+    }
+    return fields;
+}
+
+void
+LayerData::_VisitSpecs(SdfAbstractDataSpecVisitor* visitor) const
+{
+    if (!visitor->VisitSpec(*this, SdfPath::AbsoluteRootPath()) || !_index) {
+        return;
+    }
+    // Depth first, children in order: the order a text layer lists them.
+    std::vector<SdfPath> pending;
+    const auto push = [&](const SdfPath& parent, const PrimIndex::Prim& prim) {
+        const TfTokenVector& children = _index->Children(prim);
+        for (auto it = children.rbegin(); it != children.rend(); ++it) {
+            pending.push_back(parent.AppendChild(*it));
+        }
+    };
+    push(SdfPath::AbsoluteRootPath(), *_index->Find(SdfPath::AbsoluteRootPath()));
+    while (!pending.empty()) {
+        const SdfPath path = pending.back();
+        pending.pop_back();
+        if (!visitor->VisitSpec(*this, path)) {
+            return;
+        }
+        const PrimIndex::Prim* prim = _index->Find(path);
+        if (prim->row >= 0) {
+            for (const TfToken& name : _PropertyNames(prim->row)) {
+                if (!visitor->VisitSpec(*this, path.AppendProperty(name))) {
+                    return;
+                }
+            }
+        }
+        push(path, *prim);
+    }
+}
+
+// -- editing: read-only -------------------------------------------------------------
+
+void
+LayerData::_ReadOnly(const char* what, const SdfPath& path) const
+{
+    TF_RUNTIME_ERROR("%s: cannot %s <%s>: Parquet layers are read-only (edit the "
+                     "Parquet file, or copy the layer into a usda or usdc layer)",
+                     _file.empty() ? "a Parquet layer" : _file.c_str(), what,
+                     path.GetText());
+}
+
+void
+LayerData::CreateSpec(const SdfPath& path, SdfSpecType)
+{
+    _ReadOnly("create a spec at", path);
+}
+
+void
+LayerData::EraseSpec(const SdfPath& path)
+{
+    _ReadOnly("erase the spec at", path);
+}
+
+void
+LayerData::MoveSpec(const SdfPath& oldPath, const SdfPath&)
+{
+    _ReadOnly("move the spec at", oldPath);
+}
+
+void
+LayerData::Set(const SdfPath& path, const TfToken&, const VtValue&)
+{
+    _ReadOnly("set a field of", path);
+}
+
+void
+LayerData::Set(const SdfPath& path, const TfToken&, const SdfAbstractDataConstValue&)
+{
+    _ReadOnly("set a field of", path);
+}
+
+void
+LayerData::Erase(const SdfPath& path, const TfToken&)
+{
+    _ReadOnly("erase a field of", path);
+}
+
+void
+LayerData::SetTimeSample(const SdfPath& path, double, const VtValue&)
+{
+    _ReadOnly("set a time sample of", path);
+}
+
+void
+LayerData::EraseTimeSample(const SdfPath& path, double)
+{
+    _ReadOnly("erase a time sample of", path);
+}
+
+void
+LayerData::_ReportOnce(const std::string& key, const std::string& message) const
+{
+    {
+        std::lock_guard<std::mutex> lock(_reportMutex);
+        if (!_reported.insert(key).second) {
+            return;
+        }
+    }
+    TF_RUNTIME_ERROR("%s", message.c_str());
+}
+
+std::string
+LayerData::StatsJson() const
+{
+    std::ostringstream out;
+    out << "{\"file\": ";
+    AppendJsonString(out, _file);
+    out << ", \"identifier\": ";
+    AppendJsonString(out, _identifier);
+    out << ", \"rows\": " << (_table ? _table->NumRows() : 0)
+        << ", \"prims\": " << (_index ? _index->NumPrims() : 0)
+        << ", \"row_groups\": " << (_table ? _table->NumRowGroups() : 0)
+        << ", \"path_blocks_read\": " << _pathBlocksRead << ", \"columns\": [";
+    for (size_t i = 0; i < _columns.size(); ++i) {
+        const Column& column = *_columns[i];
+        out << (i ? ", " : "") << "{\"name\": ";
+        AppendJsonString(out, column.name.GetString());
+        out << ", \"usd_type\": ";
+        AppendJsonString(out, column.reader->TypeName().GetAsToken().GetString());
+        out << ", \"arrow_type\": ";
+        AppendJsonString(out, column.arrowType);
+        out << ", \"blocks_decoded\": " << column.blocksDecoded.load() << "}";
+    }
+    out << "]}";
+    return out.str();
+}
+
+} // namespace usdparquet

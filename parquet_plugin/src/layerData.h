@@ -1,0 +1,162 @@
+// A Parquet property table served to USD as layer data, lazily: opening
+// reads the footer and the ``path`` column (the prim index); a property's
+// values are decoded on first access, one (column, row group) block at a
+// time, into the process's BlockCache. Like USD's own usdc data
+// (Sdf_CrateData), it streams (USD never copies it) and is read-only.
+//
+// Every row is an ``over`` prim (ancestors too) whose attributes are the
+// row's non-null values, exactly as the Python loader (usdbench.parquet)
+// builds them; a null is no opinion. Reads are safe from several threads:
+// the index is immutable once open, blocks are shared and immutable, the
+// cache and the file reader lock.
+#ifndef USDPARQUET_LAYER_DATA_H
+#define USDPARQUET_LAYER_DATA_H
+
+#include "layerOptions.h"
+#include "parquetTable.h"
+#include "primIndex.h"
+#include "valueReader.h"
+
+#include <pxr/sdf/abstractData.h>
+#include <pxr/sdf/fileFormat.h>
+#include <pxr/tf/declarePtrs.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace usdparquet {
+
+class LayerData;
+using LayerDataRefPtr = pxr::TfRefPtr<LayerData>;
+
+class LayerData final : public pxr::SdfAbstractData {
+public:
+    // An empty layer (what InitData gives before Read, or a new layer).
+    static LayerDataRefPtr New();
+    // The table at ``resolvedPath``: reads its footer and ``path`` column.
+    // Throws ParquetError naming the file and the row or column at fault.
+    static LayerDataRefPtr Open(const std::string& resolvedPath,
+                                const std::string& identifier,
+                                const pxr::SdfFileFormat::FileFormatArguments& arguments);
+    ~LayerData() override;
+
+    // Figures of this layer (JSON): rows, prims, row groups, and per column
+    // its USD type and how many of its blocks were decoded.
+    std::string StatsJson() const;
+    const std::string& Identifier() const { return _identifier; }
+
+    // SdfAbstractData: reading.
+    bool StreamsData() const override { return true; }
+    bool IsEmpty() const override;
+    bool HasSpec(const pxr::SdfPath& path) const override;
+    pxr::SdfSpecType GetSpecType(const pxr::SdfPath& path) const override;
+    bool Has(const pxr::SdfPath& path, const pxr::TfToken& field,
+             pxr::SdfAbstractDataValue* value) const override;
+    bool Has(const pxr::SdfPath& path, const pxr::TfToken& field,
+             pxr::VtValue* value = nullptr) const override;
+    bool HasSpecAndField(const pxr::SdfPath& path, const pxr::TfToken& field,
+                         pxr::SdfAbstractDataValue* value,
+                         pxr::SdfSpecType* specType) const override;
+    bool HasSpecAndField(const pxr::SdfPath& path, const pxr::TfToken& field,
+                         pxr::VtValue* value, pxr::SdfSpecType* specType) const override;
+    pxr::VtValue Get(const pxr::SdfPath& path, const pxr::TfToken& field) const override;
+    std::vector<pxr::TfToken> List(const pxr::SdfPath& path) const override;
+
+    // No time samples in a property table.
+    std::set<double> ListAllTimeSamples() const override { return {}; }
+    std::set<double> ListTimeSamplesForPath(const pxr::SdfPath&) const override
+    {
+        return {};
+    }
+    bool GetBracketingTimeSamples(double, double*, double*) const override { return false; }
+    size_t GetNumTimeSamplesForPath(const pxr::SdfPath&) const override { return 0; }
+    bool GetBracketingTimeSamplesForPath(const pxr::SdfPath&, double, double*,
+                                         double*) const override
+    {
+        return false;
+    }
+    bool QueryTimeSample(const pxr::SdfPath&, double, pxr::VtValue*) const override
+    {
+        return false;
+    }
+    bool QueryTimeSample(const pxr::SdfPath&, double,
+                         pxr::SdfAbstractDataValue*) const override
+    {
+        return false;
+    }
+
+    // SdfAbstractData: editing. The layer is read-only: each reports an error.
+    void CreateSpec(const pxr::SdfPath& path, pxr::SdfSpecType specType) override;
+    void EraseSpec(const pxr::SdfPath& path) override;
+    void MoveSpec(const pxr::SdfPath& oldPath, const pxr::SdfPath& newPath) override;
+    void Set(const pxr::SdfPath& path, const pxr::TfToken& field,
+             const pxr::VtValue& value) override;
+    void Set(const pxr::SdfPath& path, const pxr::TfToken& field,
+             const pxr::SdfAbstractDataConstValue& value) override;
+    void Erase(const pxr::SdfPath& path, const pxr::TfToken& field) override;
+    void SetTimeSample(const pxr::SdfPath& path, double time,
+                       const pxr::VtValue& value) override;
+    void EraseTimeSample(const pxr::SdfPath& path, double time) override;
+
+protected:
+    void _VisitSpecs(pxr::SdfAbstractDataSpecVisitor* visitor) const override;
+
+private:
+    struct Column {
+        pxr::TfToken name;
+        int index = -1; // in _columns, and in the cache's keys
+        int field = -1; // index in the file's Arrow schema
+        std::unique_ptr<ValueReader> reader;
+        std::string arrowType;
+        bool checksElements = false; // lists and vectors: a null element is an error
+        mutable std::atomic<uint64_t> blocksDecoded{0};
+    };
+    // What a path names in this layer.
+    struct Target {
+        pxr::SdfSpecType type = pxr::SdfSpecTypeUnknown;
+        const PrimIndex::Prim* prim = nullptr; // prims, and an attribute's prim
+        const Column* column = nullptr;        // attributes
+    };
+
+    LayerData();
+    void _Open(const std::string& resolvedPath,
+               const pxr::SdfFileFormat::FileFormatArguments& arguments);
+    void _ChooseColumns(const LayerOptions& options);
+    void _IndexPaths(const std::string& prefix);
+
+    Target _Resolve(const pxr::SdfPath& path) const;
+    // The attribute's value (not null): fills ``value`` if given. False for a
+    // null (no opinion) or a value that cannot be read (error reported).
+    bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;
+    std::shared_ptr<const Block> _Block(const Column& column, int rowGroup) const;
+    bool _Field(const Target& target, const pxr::TfToken& field,
+                pxr::VtValue* value) const;
+    pxr::TfTokenVector _PropertyNames(int64_t row) const;
+    void _ReadOnly(const char* what, const pxr::SdfPath& path) const;
+    // Reports a problem once per key (a block, or a value), not once per read.
+    void _ReportOnce(const std::string& key, const std::string& message) const;
+
+    const uint64_t _id;
+    std::string _identifier;
+    std::string _file;
+    std::unique_ptr<ParquetTable> _table;
+    std::unique_ptr<PrimIndex> _index;
+    std::vector<std::unique_ptr<Column>> _columns;
+    pxr::pxr_tsl::robin_map<pxr::TfToken, const Column*, pxr::TfToken::HashFunctor> _byName;
+    uint64_t _pathBlocksRead = 0;
+
+    mutable std::mutex _decodeMutex; // one decode at a time per layer
+    mutable std::set<std::pair<int, int>> _failedBlocks; // (column, row group)
+    mutable std::mutex _reportMutex;
+    mutable std::set<std::string> _reported;
+};
+
+} // namespace usdparquet
+
+#endif

@@ -1,0 +1,54 @@
+// How one Parquet column's values become USD values: the Arrow -> USD type
+// mapping of usdbench/arrow_usd_types.json (the table both Parquet readers
+// follow), applied one element at a time to decoded blocks.
+#ifndef USDPARQUET_VALUE_READER_H
+#define USDPARQUET_VALUE_READER_H
+
+#include <pxr/sdf/valueTypeName.h>
+#include <pxr/vt/value.h>
+
+#include <arrow/array.h>
+#include <arrow/type.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace usdparquet {
+
+// Thrown by ValueReader::Get for a list or vector holding a null element
+// (USD arrays and vectors cannot hold one).
+struct NullElement {};
+
+class ValueReader {
+public:
+    virtual ~ValueReader() = default;
+
+    // The reader of a column of Arrow type ``type``, or null with ``*why``
+    // saying why the type is not supported.
+    static std::unique_ptr<ValueReader> For(const arrow::DataType& type,
+                                            std::string* why);
+
+    const pxr::SdfValueTypeName& TypeName() const { return _typeName; }
+    // Whether element ``i`` of a block of this column is null: no opinion.
+    virtual bool IsNull(const arrow::Array& values, int64_t i) const = 0;
+    // Element ``i`` (not null) as a USD value. Throws NullElement.
+    virtual pxr::VtValue Get(const arrow::Array& values, int64_t i) const = 0;
+
+protected:
+    explicit ValueReader(const pxr::SdfValueTypeName& typeName)
+        : _typeName(typeName)
+    {
+    }
+
+private:
+    pxr::SdfValueTypeName _typeName;
+};
+
+// The USD type name (double, float3, int[] ...) an Arrow type maps to, or
+// empty with ``*why`` set: the same rules as the Python loader's usd_type_name.
+std::string UsdTypeNameFor(const arrow::DataType& type, std::string* why);
+
+} // namespace usdparquet
+
+#endif
