@@ -14,6 +14,10 @@ paid by ``warm_up`` before the clock starts; files in the warm OS cache):
   (c) one property (temperature) over every prim: usdc, and Parquet with
       column projection (only path + temperature are read)
 
+Parquet is read the way the benchmarks read it (usdbench.open_stage): by the
+native plugin where one is built and registered, else by the Python loader;
+USDBENCH_NATIVE=0 chooses the Python loader.
+
 Reported: medians of the wall time, of the peak resident memory during the
 measurement (kernel high-water mark, reset first) and of the resident memory
 at the end with the stage still alive, then the ratios to the targets:
