@@ -240,7 +240,7 @@ LayerData::_ChooseColumns(const LayerOptions& options)
 void
 LayerData::_IndexPaths(const std::string& prefix)
 {
-    _index = std::make_unique<PrimIndex>(_file);
+    _index = std::make_unique<PrimIndex>(_file, static_cast<size_t>(_table->NumRows()));
     const int pathField = _table->Schema().GetFieldIndex(kPathColumn);
     // Every path at or under the prefix sorts in [prefix, prefix + "0"):
     // '/' is the character just before '0'.

@@ -53,9 +53,10 @@ SplitSimple(std::string_view path, std::vector<std::string_view>* parts)
 
 } // namespace
 
-PrimIndex::PrimIndex(std::string file) : _file(std::move(file))
+PrimIndex::PrimIndex(std::string file, size_t rows) : _file(std::move(file))
 {
     _prims.max_load_factor(0.8f); // ~40 bytes per prim at 1M prims
+    _prims.reserve(rows + 2);
     _prims.emplace(SdfPath::AbsoluteRootPath(), Prim());
 }
 

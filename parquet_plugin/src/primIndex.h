@@ -24,8 +24,9 @@ public:
         uint32_t children = 0;   // 1 + index into the children lists, 0: none
     };
 
-    // ``file`` names the file in error messages.
-    explicit PrimIndex(std::string file);
+    // ``file`` names the file in error messages; ``rows`` sizes the index
+    // up front (no rehashing while it fills).
+    PrimIndex(std::string file, size_t rows);
 
     // Adds the prim of file row ``row`` and its ancestors. Throws
     // ParquetError for a path that is not an absolute prim path, or one

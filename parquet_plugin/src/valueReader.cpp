@@ -19,6 +19,7 @@
 #include <pxr/tf/type.h>
 
 #include <cstring>
+#include <sstream>
 
 using namespace pxr;
 
@@ -186,9 +187,29 @@ private:
     ElementPtr<T> _element;
 };
 
-const char* const kSupported =
-    "supported: numbers, bool, strings, dictionaries of them, fixed_size_list "
-    "of 2-4 float/double/int, lists of those";
+// The table in one line, as the Python loader's errors give it.
+std::string
+Supported()
+{
+    std::ostringstream out;
+    out << "supported: ";
+    for (const table::Mapping& m : table::kScalars) {
+        out << m.arrow << ", ";
+    }
+    out << "dictionaries of them, fixed_size_list of ";
+    const char* separator = "";
+    for (int size : table::kVectorSizes) {
+        out << separator << size;
+        separator = "/";
+    }
+    separator = " ";
+    for (const table::Mapping& m : table::kVectorElements) {
+        out << separator << m.arrow;
+        separator = "/";
+    }
+    out << ", lists of those";
+    return out.str();
+}
 
 } // namespace
 
@@ -221,7 +242,7 @@ UsdTypeNameFor(const arrow::DataType& type, std::string* why)
         }
     }
     if (why) {
-        *why = "unsupported Arrow type " + type.ToString() + " (" + kSupported + ")";
+        *why = "unsupported Arrow type " + type.ToString() + " (" + Supported() + ")";
     }
     return std::string();
 }
@@ -265,7 +286,7 @@ ValueReader::For(const arrow::DataType& type, std::string* why)
         return reader != nullptr;
     });
     if (!reader && why) {
-        *why = "unsupported Arrow type " + type.ToString() + " (" + kSupported + ")";
+        *why = "unsupported Arrow type " + type.ToString() + " (" + Supported() + ")";
     }
     return reader;
 }
