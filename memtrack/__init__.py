@@ -16,6 +16,7 @@ modules named with a leading underscore are private.
 
 from ._backends import CHAIN as BACKENDS
 from ._release import release_memory
+from ._timeline import Timeline
 from ._tracker import MemtrackWarning, PerformanceTracker, Probe, TrackerResult
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MemtrackWarning",
     "PerformanceTracker",
     "Probe",
+    "Timeline",
     "TrackerResult",
     "release_memory",
 ]

@@ -7,6 +7,7 @@ across os.fork() samples the parent, so the child starts its own.
 
 from __future__ import annotations
 
+import array
 import atexit
 import os
 import subprocess
@@ -15,6 +16,8 @@ import threading
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sampler_process.py")
 START_TIMEOUT_S = 20.0
+# Fields of one timeline record (see _sampler_process.py, command "s").
+RECORD_FIELDS = 6
 
 
 class SamplerError(RuntimeError):
@@ -67,16 +70,7 @@ class Sampler:
         return line.strip()
 
     def _ask(self, cmd: bytes) -> tuple[int, int]:
-        if self.owner_pid != os.getpid():
-            # Inherited across fork: its pipes are the parent's, and it samples the parent.
-            raise SamplerError("the sampling process belongs to the parent process (fork)")
-        with self._lock:
-            try:
-                self._proc.stdin.write(cmd)
-                line = self._readline()
-            except (OSError, ValueError) as exc:
-                raise SamplerError(f"sampling process {self._proc.pid}: {exc}") from exc
-        peak, rss = line.split()
+        peak, rss = self._command(cmd).split()
         return int(peak), int(rss)
 
     def reset(self) -> tuple[int, int]:
@@ -86,6 +80,59 @@ class Sampler:
     def query(self) -> tuple[int, int]:
         """(highest RSS since the last reset, RSS now), a fresh sample included."""
         return self._ask(b"q\n")
+
+    def record_start(self, interval_s: float | None = None) -> str:
+        """Start recording a timeline (every sample kept); returns what the
+        anon/file/shmem split comes from: "status", "statm" or "none"."""
+        cmd = b"t\n" if interval_s is None else f"t {interval_s!r}\n".encode()
+        line = self._command(cmd)
+        if not line.startswith(b"ok "):
+            raise SamplerError(f"cannot record a timeline: {line.decode(errors='replace')}")
+        return line[3:].decode()
+
+    def record_stop(self) -> array.array:
+        """Stop recording; the samples, 6 int64 each: time (CLOCK_MONOTONIC ns),
+        RSS, anon, file, shmem, virtual size (bytes, -1 where unknown)."""
+        with self._lock:
+            try:
+                self._check_owner()
+                self._proc.stdin.write(b"s\n")
+                header = self._readline()
+                if not header.startswith(b"n "):
+                    raise SamplerError(f"unexpected reply {header!r}")
+                data = self._read_exactly(int(header[2:]) * RECORD_FIELDS * 8)
+            except (OSError, ValueError) as exc:
+                raise SamplerError(f"sampling process {self._proc.pid}: {exc}") from exc
+        samples = array.array("q")
+        samples.frombytes(data)
+        if sys.byteorder != "little":
+            samples.byteswap()
+        return samples
+
+    def _read_exactly(self, n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = self._proc.stdout.read(left)
+            if not chunk:
+                raise SamplerError(f"sampling process {self._proc.pid} exited mid-reply")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _check_owner(self) -> None:
+        if self.owner_pid != os.getpid():
+            # Inherited across fork: its pipes are the parent's, and it samples the parent.
+            raise SamplerError("the sampling process belongs to the parent process (fork)")
+
+    def _command(self, cmd: bytes) -> bytes:
+        """Send one command, return its one-line reply."""
+        with self._lock:
+            self._check_owner()
+            try:
+                self._proc.stdin.write(cmd)
+                return self._readline()
+            except (OSError, ValueError) as exc:
+                raise SamplerError(f"sampling process {self._proc.pid}: {exc}") from exc
 
     def idle(self) -> None:
         """Stop polling until the next reset (no tracker is active)."""

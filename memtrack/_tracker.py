@@ -8,9 +8,10 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from . import _backends, _procfs, _rss
+from . import _backends, _procfs, _rss, _sampler, _timeline
 from ._backends import CHAIN, Mark, Reading
 from ._release import release_memory
+from ._timeline import Timeline
 
 ENV_BACKEND = "MEMTRACK_BACKEND"
 
@@ -59,6 +60,7 @@ class TrackerResult:
     retained_bytes: int | None  # retained=True: RSS after release_memory() minus baseline
     probes: list[Probe] = field(default_factory=list)
     failed: bool = False  # the block raised (the figures cover it up to the exception)
+    timeline: Timeline | None = None  # timeline=True: memory over the block, sampled
 
 
 def _requested_backend(backend: str | None) -> str:
@@ -97,13 +99,30 @@ class PerformanceTracker:
     block, and `result.retained_bytes` is what stays resident above baseline
     while the block's objects are still referenced.
 
+    With timeline=True, a sampling process records RSS, its anon / file /
+    shmem split and the virtual size every ``timeline_interval_s`` through
+    the block, from outside (a GIL-holding C call does not stop it), into
+    `result.timeline`, with the start, each probe and the end marked. The
+    peak figures still come from the backend (exact with hwm). One timeline
+    records at a time per process; a nested request gets None and a warning.
+
     The tracker itself never raises while measuring; exceptions of the block
     propagate unchanged, and `result` still covers the block up to them.
     """
 
-    def __init__(self, backend: str | None = None, retained: bool = False):
+    def __init__(
+        self,
+        backend: str | None = None,
+        retained: bool = False,
+        timeline: bool = False,
+        timeline_interval_s: float = 0.001,
+    ):
         self._requested = _requested_backend(backend)
         self.retained = retained
+        if timeline and not timeline_interval_s > 0:
+            raise ValueError(f"timeline_interval_s must be positive, got {timeline_interval_s!r}")
+        self.timeline = timeline
+        self.timeline_interval_s = timeline_interval_s
         self.result: TrackerResult | None = None
         self._active = False
 
@@ -119,6 +138,8 @@ class PerformanceTracker:
         self._interval: Mark | None = None
         self._fallback: Mark | None = None
         self._mark = None
+        self._recorder = self._start_timeline() if self.timeline else None
+        self._marks_ns: list[tuple[str, int]] = []
         try:
             self._start()
         except Exception as exc:  # never let measurement break the caller
@@ -130,8 +151,27 @@ class PerformanceTracker:
             self._to_unavailable(f"tracker error at entry: {type(exc).__name__}: {exc}")
         self._last_rss = self._baseline
         self._last_t = 0.0
+        self._t0_ns = _timeline.now_ns()
         self._t0 = time.perf_counter()
         return self
+
+    def _start_timeline(self) -> _timeline.Recorder | None:
+        try:
+            return _timeline.Recorder(self.timeline_interval_s)
+        except _sampler.SamplerError as exc:
+            _warn_once(f"memtrack: no timeline: {exc}")
+            return None
+
+    def _stop_timeline(self, end_ns: int) -> Timeline | None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return None
+        marks = [("start", self._t0_ns), *self._marks_ns, ("end", end_ns)]
+        try:
+            return recorder.stop(self._t0_ns, marks)
+        except _sampler.SamplerError as exc:
+            _warn_once(f"memtrack: timeline lost: {exc}")
+            return None
 
     def _start(self) -> None:
         if self.retained:
@@ -212,6 +252,8 @@ class PerformanceTracker:
         t_in = time.perf_counter()
         if not self._active:
             return None
+        if self._recorder is not None:
+            self._marks_ns.append((label, _timeline.now_ns()))
         elapsed = t_in - self._t0 - self._overhead
         try:
             interval = self._interval
@@ -245,8 +287,9 @@ class PerformanceTracker:
     # -- exit ---------------------------------------------------------------
     def __exit__(self, exc_type, exc, tb) -> bool:
         elapsed = time.perf_counter() - self._t0 - self._overhead
+        end_ns = _timeline.now_ns()
         try:
-            self.result = self._finish(elapsed, failed=exc_type is not None)
+            self.result = self._finish(elapsed, end_ns, failed=exc_type is not None)
         except Exception as err:  # never mask the block's own exception
             _warn_once(f"memtrack: tracker error at exit: {type(err).__name__}: {err}")
             self.result = TrackerResult(
@@ -261,13 +304,16 @@ class PerformanceTracker:
                 retained_bytes=None,
                 probes=list(self._probes),
                 failed=exc_type is not None,
+                timeline=self._stop_timeline(end_ns),
             )
         finally:
             self._active = False
         return False
 
-    def _finish(self, elapsed: float, failed: bool) -> TrackerResult:
+    def _finish(self, elapsed: float, end_ns: int, failed: bool) -> TrackerResult:
         reading = self._read(None)
+        # Stopped before the release of the retained figure: the timeline is the block's.
+        timeline = self._stop_timeline(end_ns)
         breakdown1 = reading.breakdown
         if breakdown1 is None and self._breakdown0 is not None:
             breakdown1 = _procfs.read_rss_split()
@@ -309,4 +355,5 @@ class PerformanceTracker:
             retained_bytes=retained,
             probes=list(self._probes),
             failed=failed,
+            timeline=timeline,
         )
