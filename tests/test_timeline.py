@@ -1,0 +1,104 @@
+"""Memory timelines of the suite's operation (usdbench.timeline), recorded for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from memtrack import Timeline
+from tests.asv_project import REPO
+from usdbench import profiles
+from usdbench.errors import UsdBenchError
+from usdbench.timeline import (
+    OK,
+    PHASES,
+    SKIPPED,
+    read_timelines,
+    record_fresh,
+    record_here,
+    timeline_path,
+)
+
+SCALE = 200
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("USDBENCH_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_one_format_in_a_fresh_process_has_its_phases_marked(cache):
+    entry = record_fresh("usdc", SCALE, "flat")
+    assert entry["status"] == OK, entry
+    assert entry["values_read"] == SCALE * 20  # every property of every prim
+    assert entry["exact"] and entry["method"] == "hwm"
+    ends = entry["phase_ends_s"]
+    assert len(ends) == len(PHASES) and ends == sorted(ends)
+    assert 0 < entry["peak_bytes"] and abs(ends[-1] - entry["elapsed_s"]) < 1e-9
+    tl = Timeline.from_dict(entry["timeline"])
+    assert [label for label, _ in tl.marks] == ["start", *PHASES[:-1], "end"]
+    assert tl.t_s[0] <= 0 and tl.t_s[-1] >= dict(tl.marks)["end"]
+    assert tl.median_interval_s() <= 0.0011
+    assert tl.split_source == "status" and tl.vm_size is not None
+
+
+def test_a_combination_over_the_memory_guard_is_skipped_before_generating(cache):
+    entry = record_here("usda", 10**12, "flat")
+    assert entry["status"] == SKIPPED and "GiB" in entry["reason"]
+    assert not list(cache.glob(f"**/*{10**12}*"))  # nothing generated for it
+
+
+def test_bad_timelines_files_are_errors_naming_them(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("{not json")
+    with pytest.raises(UsdBenchError, match="t.json"):
+        read_timelines(path)
+    path.write_text(json.dumps({"version": 99, "formats": {}}))
+    with pytest.raises(UsdBenchError, match="version 99"):
+        read_timelines(path)
+
+
+def _command(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "usdbench.timeline", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=900,
+    )
+
+
+def test_command_needs_a_machine(tmp_path):
+    run = _command("--config", str(tmp_path / "asv.conf.json"))
+    assert run.returncode == 2 and "--machine is required" in run.stderr
+
+
+@pytest.mark.slow
+def test_command_records_every_format_of_a_profile_once(cache, tmp_path):
+    config = tmp_path / "asv.conf.json"
+    config.write_text('{"version": 1, // a comment, as asv allows\n "results_dir": "res"}')
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    args = ["--config", str(config), "--machine", "box", "--profile", "quick"]
+    args += ["--scale", str(SCALE), "--commit", commit]
+    run = _command(*args)
+    assert run.returncode == 0, run.stderr[-3000:]
+    path = timeline_path(tmp_path / "res", "box", commit)
+    assert path == tmp_path / "res" / "box" / "timelines" / "01234567.json"
+    doc = read_timelines(path)
+    quick = profiles.get("quick")
+    assert list(doc["formats"]) == list(quick.formats)
+    assert doc["scale"] == SCALE and doc["commit_hash"] == commit and doc["machine"] == "box"
+    assert all(e["status"] == OK and e["timeline"] for e in doc["formats"].values())
+    # A second run keeps the complete file; --force records again.
+    before = path.stat().st_mtime_ns
+    again = _command(*args)
+    assert again.returncode == 0 and "already covers" in again.stdout
+    assert path.stat().st_mtime_ns == before
+    forced = _command(*args, "--force")
+    assert forced.returncode == 0 and path.stat().st_mtime_ns != before
