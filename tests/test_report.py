@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,14 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from memtrack import Timeline
 from tests.asv_project import REPO, combinations_from_benchmarks_json
-from tests.toy_suite import toy_combinations
+from tests.toy_suite import TOY_FORMATS, toy_combinations
 from usdbench.report import load_report_data, prepare_asv_site, render_page, write_report
 from usdbench.report.asv_site import CDN_COPIES, LINK_ID
 from usdbench.report.charts import plan_sections
 from usdbench.report.data import OK, Row
+from usdbench.report.extra_sections import growth_section
+from usdbench.report.growth import SUPERLINEAR, fit_exponent, growth_fits
 from usdbench.report.palette import KNOWN_FORMATS, format_colours, ordered_formats
 from usdbench.report.units import format_bytes, format_seconds, format_value
+from usdbench.timeline import timeline_path
 
 BYTES_TEXT = re.compile(r"^-?\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)$")
 TIME_TEXT = re.compile(r"^\d+(\.\d+)? (ns|µs|ms|s)$")
@@ -253,7 +258,7 @@ def test_charts_are_non_empty_svg_with_one_colour_per_format(toy_asv_project):
             drawn[_key(e.get("data-benchmark"), params)] = e.get("data-status")
             if e.get("data-status") == "ok":
                 fills.setdefault(params["format"], set()).add(e.get("fill"))
-    assert kinds == {"bar", "line"}
+    assert kinds == {"bar", "line", "growth"}
     # Every format combination is in some chart: a bar or point, or a skipped/failed mark;
     # a benchmark without a format parameter is left to the table.
     for combo in toy_asv_project.combinations:
@@ -382,3 +387,148 @@ def test_format_order_and_colours_are_fixed():
         "usda": colours["usda"],
         "parquet-snappy-rg1000": colours["parquet-snappy-rg1000"],
     }
+
+
+def _growth_table(html: str) -> dict[tuple[str, str], str]:
+    """(benchmark, format) -> the text of its cell in the growth table."""
+    table = re.search(r'<table id="growth-table">.*?</table>', html, re.S).group(0)
+    cells = {}
+    for row in re.finditer(r'<tr data-benchmark="([^"]+)">(.*?)</tr>', table, re.S):
+        for cell in re.finditer(r'<td class="[^"]*" data-format="([^"]+)"([^>]*)>([^<]*)<', row[2]):
+            title = re.search(r'title="([^"]*)"', cell[2])
+            text = cell[3] if cell[3] != "–" else f"– {title[1]}"
+            cells[(row[1], cell[1])] = text
+    return cells
+
+
+def test_growth_of_a_linear_figure_is_one(toy_asv_project):
+    # The toy's peak is (format index + 1) * scale * 2 KiB: linear in the scale.
+    html = render_page(load_report_data(toy_asv_project.config_path))
+    exponents = _growth_table(html)
+    peak = {f: k for (b, f), k in exponents.items() if b == "bench.Load.track_peak_bytes"}
+    assert set(peak) == set(TOY_FORMATS)
+    # usda failed and usdc was skipped at 1000: theirs are fitted on 10 and 100.
+    for fmt, k in peak.items():
+        assert abs(float(k) - 1.0) <= 0.05, (fmt, k)
+    # Every growth chart draws a point per measured figure, none for the rest.
+    svgs = [svg for svg in _svgs(html) if svg.get("data-kind") == "growth"]
+    titles = [svg.findtext(SVG + "title") for svg in svgs]
+    assert "Load — peak bytes per prim" in titles
+    # A negative figure (the toy's delta of format 1) has no exponent: said, not invented.
+    delta = {f: k for (b, f), k in exponents.items() if b == "bench.Load.track_delta_bytes"}
+    assert delta["parquet-zstd-rg1000"] == "– a figure at or below zero"
+
+
+def test_fitted_exponent_of_synthetic_series():
+    scales = [1_000, 10_000, 100_000, 1_000_000]
+    wobble = [1.03, 0.97, 1.02, 0.99]  # a few percent of noise, as measured figures have
+    linear = [5e3 * s * w for s, w in zip(scales, wobble, strict=True)]
+    assert abs(fit_exponent(scales, linear) - 1.0) <= 0.05
+    assert abs(fit_exponent(scales, [2.0 * s**1.3 for s in scales]) - 1.3) < 1e-9
+    assert abs(fit_exponent(scales, [7.0] * 4)) < 1e-9  # a fixed cost does not grow
+    assert fit_exponent([1_000], [1.0]) is None
+    assert fit_exponent([1_000, 10_000], [1.0, 0.0]) is None
+
+
+def test_superlinear_growth_is_marked():
+    def rows(fmt, k):
+        return [
+            Row("bench.Save.track_peak_bytes", "Save", "track_peak_bytes", "track", "bytes",
+                (("format", fmt), ("scale", str(s))), float(s**k), OK)
+            for s in (1_000, 10_000, 100_000)
+        ]  # fmt: skip
+
+    fits = {f.format: f for f in growth_fits(rows("usda", 1.0) + rows("usdc", 1.25))}
+    assert not fits["usda"].superlinear and fits["usdc"].superlinear
+    assert SUPERLINEAR == 1.1
+    data_rows = rows("usda", 1.0) + rows("usdc", 1.25)
+    html = growth_section(data_rows).extra_html
+    assert html.count("superlinear") == 1
+    assert re.search(r'class="num exponent superlinear" data-format="usdc"', html)
+
+
+MiB = 2**20
+
+
+def _timeline(anon_mib: float, file_mib: float, vm_mib: float) -> dict:
+    """A synthetic 100 ms timeline rising linearly to its split, phases at 40 and 60 ms."""
+    t = [i / 1000 for i in range(-2, 101)]
+    ramp = [max(0.0, min(1.0, x / 0.08)) for x in t]
+    base = 100 * MiB
+    anon = [int(base + r * anon_mib * MiB) // 1024 * 1024 for r in ramp]
+    file = [int(base / 2 + r * file_mib * MiB) // 1024 * 1024 for r in ramp]
+    shmem = [0] * len(t)
+    return Timeline(
+        t_s=t,
+        rss=[a + f for a, f in zip(anon, file, strict=True)],
+        anon=anon,
+        file=file,
+        shmem=shmem,
+        vm_size=[int(4 * base + r * vm_mib * MiB) // 1024 * 1024 for r in ramp],
+        marks=[("start", 0.0), ("open + compose", 0.04), ("first value", 0.06), ("end", 0.1)],
+    ).to_dict()
+
+
+def _with_timelines(project, tmp_path: Path, document) -> Path:
+    """A copy of the toy's results with a timelines file for its newest commit."""
+    results = tmp_path / "results"
+    shutil.copytree(project.config_path.parent / "results", results)
+    path = timeline_path(results, "testmachine", project.commits[-1])
+    path.parent.mkdir(parents=True)
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return _config_copy(project, tmp_path, results_dir=results)
+
+
+def test_timeline_charts_draw_each_format_with_its_phases_and_split(toy_asv_project, tmp_path):
+    entry = {"status": "ok", "elapsed_s": 0.1, "phase_ends_s": [0.04, 0.06, 0.1]}
+    document = {
+        "version": 1,
+        "operation": "load + full traversal",
+        "phases": ["open + compose", "first value", "traversal"],
+        "scale": 1000,
+        "hierarchy": "flat",
+        "interval_s": 0.001,
+        "formats": {
+            "usdc": entry | {"peak_bytes": 31 * MiB, "timeline": _timeline(10, 20, 300)},
+            "usda": entry | {"peak_bytes": 41 * MiB, "timeline": _timeline(40, 0, 8)},
+            "custom": {"status": "skipped", "reason": "over the toy guard"},
+        },
+    }
+    config = _with_timelines(toy_asv_project, tmp_path, document)
+    html = render_page(load_report_data(config))
+    svgs: dict[str, list] = {}
+    for svg in _svgs(html):
+        svgs.setdefault(svg.get("data-kind"), []).append(svg)
+    # Resident memory, then virtual size; one split chart.
+    titles = [svg.findtext(SVG + "title") for svg in svgs["timeline"]]
+    assert [t.split()[0] for t in titles] == ["Resident", "Virtual"]
+    svgs = {"timeline": svgs["timeline"][0], "split": svgs["split"][0]}
+
+    def marks(svg, cls):
+        return [e for e in svg.iter() if cls in (e.get("class") or "").split()]
+
+    phases = marks(svgs["timeline"], "phase")
+    assert sorted(json.loads(e.get("data-params"))["phase"] for e in phases) == sorted(
+        ["open + compose", "first value", "traversal"] * 2
+    )
+    assert {e.get("data-format") for e in marks(svgs["timeline"], "peak")} == {"usda", "usdc"}
+    lines = {e.get("data-format") for e in marks(svgs["timeline"], "line")}
+    assert lines == {"usda", "usdc"}  # the skipped format has no line, it is in the table
+    parts = {
+        (json.loads(e.get("data-params"))["format"], json.loads(e.get("data-params"))["part"]):
+        float(e.get("height"))
+        for e in marks(svgs["split"], "split")
+    }  # fmt: skip
+    # usdc: 10 MiB anon under 20 MiB file-backed; usda: 40 MiB anon, nothing file-backed.
+    assert parts[("usdc", "file")] == pytest.approx(2 * parts[("usdc", "anon")], rel=0.02)
+    assert parts[("usda", "anon")] == pytest.approx(4 * parts[("usdc", "anon")], rel=0.02)
+    assert parts[("usda", "file")] <= 0.5
+    table = re.search(r'<table id="timeline-table">.*?</table>', html, re.S).group(0)
+    assert "over the toy guard" in table and "31.0 MiB" in table
+
+
+def test_an_unreadable_timelines_file_leaves_the_rest_of_the_report(toy_asv_project, tmp_path):
+    config = _with_timelines(toy_asv_project, tmp_path, "{broken")
+    html = render_page(load_report_data(config))
+    assert "Timelines not shown" in html and 'id="timelines"' not in html
+    assert 'id="growth"' in html

@@ -53,6 +53,7 @@ class Section:
     title: str
     intro: str
     charts: list = field(default_factory=list)
+    extra_html: str = ""  # after the charts (a table of figures), already escaped
 
 
 def fmt_of(row: Row) -> str:
@@ -86,7 +87,7 @@ def _by_format(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: order[fmt_of(r)])
 
 
-def _metric_sort_key(metric: str):
+def metric_sort_key(metric: str):
     label = metric_label(metric)
     for i, word in enumerate(_METRIC_ORDER):
         if label.startswith(word):
@@ -218,7 +219,7 @@ def plan_sections(rows: list[Row]) -> list[Section]:
         else:
             by_metric.setdefault((r.unit, r.metric), []).append(r)
 
-    for unit, metric in sorted(by_metric, key=lambda k: (k[0], _metric_sort_key(k[1]))):
+    for unit, metric in sorted(by_metric, key=lambda k: (k[0], metric_sort_key(k[1]))):
         metric_rows = by_metric[(unit, metric)]
         charts = _bar_charts_for_metric(metric, metric_rows, unit)
         if unit != "bytes":

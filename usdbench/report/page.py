@@ -7,10 +7,13 @@ import json
 from html import escape
 from pathlib import Path
 
+from .asv_results import ReportError
 from .charts import Section, fmt_of, plan_sections
 from .data import OK, ReportData, Row
+from .extra_sections import growth_section, timeline_section
 from .palette import format_colours, ordered_formats
 from .svg import render_chart
+from .timelines import TimelineSet, load_timeline_set
 from .units import format_value
 
 REPORT_SUBDIR = "formats"
@@ -42,6 +45,7 @@ th[aria-sort="ascending"] button::after { content: " ▲"; }
 th[aria-sort="descending"] button::after { content: " ▼"; }
 tr[data-status="skipped"] td, tr[data-status="failed"] td { color: #888; }
 td.status-failed { color: #b00 !important; }
+td.superlinear { background: #fde3c8; color: #8a3b00; font-weight: 600; }
 """
 
 _SORT_JS = """
@@ -108,6 +112,8 @@ def _missing_details(rows: list[Row]) -> str:
 
 
 def _chart_rows(chart) -> list[Row]:
+    if hasattr(chart, "render"):  # growth and timeline charts draw measured figures only
+        return []
     if chart.kind == "line":
         return [r for s in chart.series.values() for r in s]
     return [r for _, g in chart.groups for r in g]
@@ -125,7 +131,7 @@ def _section_html(section: Section, colours: dict[str, str]) -> str:
     return (
         f'<section id="{section.id}"><h2>{escape(section.title)}</h2>'
         f'<p class="intro">{escape(section.intro)}</p>'
-        f'<div class="charts">{"".join(figures)}</div></section>'
+        f'<div class="charts">{"".join(figures)}</div>{section.extra_html}</section>'
     )
 
 
@@ -239,14 +245,28 @@ def _notes_html(data: ReportData) -> str:
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
 
+def _timelines(data: ReportData) -> tuple[TimelineSet | None, str]:
+    """The commit's timelines, and a note if its file could not be read (the
+    rest of the report does not depend on it)."""
+    try:
+        return load_timeline_set(data.results_dir, data.machine, data.commit_hash), ""
+    except ReportError as err:
+        return None, f"Timelines not shown: {err}"
+
+
 def render_page(data: ReportData) -> str:
+    timelines, timelines_note = _timelines(data)
     sections = plan_sections(data.rows)
-    colours = format_colours(fmt_of(r) for r in data.rows)
+    sections += [s for s in (growth_section(data.rows), timeline_section(timelines)) if s]
+    formats = [fmt_of(r) for r in data.rows]
+    formats += [e.format for e in timelines.entries] if timelines else []
+    colours = format_colours(formats)
     toc = " · ".join(
         [f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections]
         + ['<a href="#table">All figures</a>']
     )
     body = "".join(_section_html(s, colours) for s in sections)
+    note = f'<p class="note">{escape(timelines_note)}</p>' if timelines_note else ""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -256,7 +276,7 @@ def render_page(data: ReportData) -> str:
         '<header><nav><a id="asv-link" href="../index.html">← asv site: every benchmark '
         "across commits</a></nav>"
         f"<h1>USD format comparison at {data.commit_hash[:8]}</h1>"
-        f"{_meta_html(data)}{_notes_html(data)}"
+        f"{_meta_html(data)}{_notes_html(data)}{note}"
         f'<p class="toc">{toc}</p></header>'
         f"<main>{body}{_table_html(data)}</main>"
         f"<script>{_SORT_JS}</script></body></html>\n"

@@ -43,7 +43,7 @@ class Axis:
         return (v - self.lo) / (self.hi - self.lo)
 
 
-def _num(x: float) -> str:
+def num(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
@@ -68,21 +68,36 @@ def _nice_step(span: float, count: int = 5) -> float:
 def value_axis(values: list[float], unit: str) -> Axis:
     """Linear from zero, or logarithmic when positive figures span more than 100x."""
     if values and min(values) > 0 and max(values) / min(values) > 100:
-        base = 1024.0 if unit == "bytes" else 10.0
-        # Bytes on a log axis tick at 1, 10, 100 KiB/MiB/...: readable labels.
-        start = math.floor(math.log(min(values), base)) - 1
-        stop = math.ceil(math.log(max(values), base)) + 1
-        cands = sorted(
-            base**k * m
-            for k in range(start, stop + 1)
-            for m in ((1, 10, 100) if base > 10 else (1,))
-        )
+        return log_axis(values, unit)
+    return linear_axis(values, unit)
+
+
+def log_axis(values: list[float], unit: str, title: str = "log scale") -> Axis:
+    """Logarithmic over positive ``values``, ticks at round figures of the unit
+    (1, 10, 100 KiB ...; 1, 2, 5, 10 ... where that gives fewer than three)."""
+    base = 1024.0 if unit == "bytes" else 10.0
+    # Bytes on a log axis tick at 1, 10, 100 KiB/MiB/...: readable labels.
+    start = math.floor(math.log(min(values), base)) - 1
+    stop = math.ceil(math.log(max(values), base)) + 1
+    ticks: list[float] = []
+    for multiples in ((1, 10, 100) if base > 10 else (1,), (1, 2, 5, 10, 20, 50, 100, 200, 500)):
+        cands = {base**k * m for k in range(start, stop + 1) for m in multiples}
+        if base > 10:  # below one byte (per prim, say), decimal fractions read better
+            fractions = {10.0**-j * m for j in range(1, 7) for m in (1, 2, 5)}
+            cands = {c for c in cands if c >= 1} | fractions
+        cands = sorted(cands)
         lo = max(c for c in cands if c <= min(values))
         hi = min(c for c in cands if c >= max(values))
         ticks = [c for c in cands if lo <= c <= hi]
-        while len(ticks) > 8:
-            ticks = ticks[::2]
-        return Axis(lo, hi, True, [(t, _tick_text(t, unit)) for t in ticks], "log scale")
+        if len(ticks) >= 3:
+            break
+    while len(ticks) > 8:
+        ticks = ticks[::2]
+    return Axis(lo, hi, True, [(t, _tick_text(t, unit)) for t in ticks], title)
+
+
+def linear_axis(values: list[float], unit: str) -> Axis:
+    """Linear, from zero (or below, for negative figures), at round steps."""
     lo = min([0.0, *values])
     hi = max([0.0, *values])
     if hi == lo:
@@ -129,7 +144,7 @@ def scale_axis(values: list[float], name: str) -> Axis:
     )
 
 
-def _mark_attrs(row: Row) -> str:
+def mark_attrs(row: Row) -> str:
     params = escape(json.dumps(row.params_dict, sort_keys=True), quote=True)
     return (
         f'data-benchmark="{escape(row.benchmark, quote=True)}" data-params="{params}" '
@@ -137,13 +152,13 @@ def _mark_attrs(row: Row) -> str:
     )
 
 
-def _tooltip(row: Row) -> str:
+def tooltip(row: Row) -> str:
     where = ", ".join(f"{n} {v}" for n, v in row.params)
     what = format_value(row.value, row.unit) if row.status == OK else row.status
     return escape(f"{row.operation} · {row.metric} · {where}: {what}")
 
 
-def _legend(x, y, formats, colours, missing, columns: int = 1, col_w: float = 0.0) -> str:
+def legend(x, y, formats, colours, missing, columns: int = 1, col_w: float = 0.0) -> str:
     """Swatches in ``columns`` columns (one, right of a chart; several, below it)."""
     entries = [(f, colours.get(f, NO_FORMAT_COLOUR)) for f in formats]
     if missing:
@@ -155,50 +170,70 @@ def _legend(x, y, formats, colours, missing, columns: int = 1, col_w: float = 0.
         yy = y + (i % rows) * 16
         if fmt is None:
             parts.append(
-                f'<text x="{_num(xx + 1)}" y="{_num(yy + 10)}" fill="{MISSING_COLOUR}">'
+                f'<text x="{num(xx + 1)}" y="{num(yy + 10)}" fill="{MISSING_COLOUR}">'
                 "× skipped/failed</text>"
             )
             continue
         parts.append(
-            f'<rect x="{_num(xx)}" y="{_num(yy)}" width="11" height="11" fill="{colour}"/>'
-            f'<text x="{_num(xx + 16)}" y="{_num(yy + 9.5)}">{escape(fmt)}</text>'
+            f'<rect x="{num(xx)}" y="{num(yy)}" width="11" height="11" fill="{colour}"/>'
+            f'<text x="{num(xx + 16)}" y="{num(yy + 9.5)}">{escape(fmt)}</text>'
         )
     return '<g class="legend">' + "".join(parts) + "</g>"
 
 
-def _legend_width(formats: list[str]) -> float:
+def legend_width(formats: list[str]) -> float:
     return 24 + max([len(f) for f in formats] + [16]) * CHAR_W
 
 
-def _svg_open(width: float, height: float, title: str, kind: str, marks: int) -> str:
+def svg_open(width: float, height: float, title: str, kind: str, marks: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-kind="{kind}" '
-        f'data-marks="{marks}" width="{_num(width)}" height="{_num(height)}" '
-        f'viewBox="0 0 {_num(width)} {_num(height)}" role="img" '
+        f'data-marks="{marks}" width="{num(width)}" height="{num(height)}" '
+        f'viewBox="0 0 {num(width)} {num(height)}" role="img" '
         f'font-family="{escape(FONT, quote=True)}" font-size="11">'
         f"<title>{escape(title)}</title>"
     )
 
 
-def _y_axis(axis: Axis, left: float, right: float, top: float) -> list[str]:
+def y_axis(axis: Axis, left: float, right: float, top: float) -> list[str]:
     out = []
     for value, label in axis.ticks:
         y = top + PLOT_H * (1 - axis.frac(value))
         out.append(
-            f'<line x1="{_num(left)}" x2="{_num(right)}" y1="{_num(y)}" y2="{_num(y)}" '
+            f'<line x1="{num(left)}" x2="{num(right)}" y1="{num(y)}" y2="{num(y)}" '
             f'stroke="{GRID_COLOUR}"/>'
-            f'<text x="{_num(left - 6)}" y="{_num(y + 4)}" text-anchor="end" '
+            f'<text x="{num(left - 6)}" y="{num(y + 4)}" text-anchor="end" '
             f'fill="{AXIS_COLOUR}">{escape(label)}</text>'
         )
     out.append(
-        f'<line x1="{_num(left)}" x2="{_num(left)}" y1="{_num(top)}" y2="{_num(top + PLOT_H)}" '
+        f'<line x1="{num(left)}" x2="{num(left)}" y1="{num(top)}" y2="{num(top + PLOT_H)}" '
         f'stroke="{AXIS_COLOUR}"/>'
     )
     if axis.title:
         out.append(
-            f'<text x="{_num(left)}" y="{_num(top - 6)}" fill="{AXIS_COLOUR}" '
+            f'<text x="{num(left)}" y="{num(top - 6)}" fill="{AXIS_COLOUR}" '
             f'font-style="italic">{escape(axis.title)}</text>'
         )
+    return out
+
+
+def x_axis_svg(axis: Axis, left: float, plot_w: float, y: float, title: str) -> list[str]:
+    """A horizontal axis at ``y``: its line, ticks and labels, its title below."""
+    out = [
+        f'<line x1="{num(left)}" x2="{num(left + plot_w)}" y1="{num(y)}" y2="{num(y)}" '
+        f'stroke="{AXIS_COLOUR}"/>'
+    ]
+    for value, label in axis.ticks:
+        x = left + plot_w * axis.frac(value)
+        out.append(
+            f'<line x1="{num(x)}" x2="{num(x)}" y1="{num(y)}" y2="{num(y + 4)}" '
+            f'stroke="{AXIS_COLOUR}"/><text x="{num(x)}" y="{num(y + 16)}" '
+            f'text-anchor="middle" fill="{AXIS_COLOUR}">{escape(label)}</text>'
+        )
+    out.append(
+        f'<text x="{num(left + plot_w / 2)}" y="{num(y + 34)}" text-anchor="middle" '
+        f'fill="{AXIS_COLOUR}" font-style="italic">{escape(title)}</text>'
+    )
     return out
 
 
@@ -223,7 +258,7 @@ def render_bar_chart(chart: BarChart, colours: dict[str, str]) -> str:
     bottom = 14 + (max(len(t) for t in labels) * CHAR_W * 0.6 + 10 if rotate else 10)
     legend_x = left + plot_w + 18
     missing = any(r.status != OK for r in rows)
-    width = legend_x + _legend_width(formats)
+    width = legend_x + legend_width(formats)
     height = max(TOP + PLOT_H + bottom, TOP + 16 * (len(formats) + 1) + 8)
     base_y = TOP + PLOT_H * (1 - axis.frac(axis.lo if axis.log else max(axis.lo, 0.0)))
 
@@ -236,37 +271,37 @@ def render_bar_chart(chart: BarChart, colours: dict[str, str]) -> str:
                 y = TOP + PLOT_H * (1 - axis.frac(r.value))
                 y0, y1 = sorted((y, base_y))
                 marks.append(
-                    f'<rect class="mark" {_mark_attrs(r)} x="{_num(x)}" y="{_num(y0)}" '
-                    f'width="{_num(max(bar_w - 1, 2))}" height="{_num(max(y1 - y0, 1))}" '
+                    f'<rect class="mark" {mark_attrs(r)} x="{num(x)}" y="{num(y0)}" '
+                    f'width="{num(max(bar_w - 1, 2))}" height="{num(max(y1 - y0, 1))}" '
                     f'fill="{colours.get(fmt_of(r), NO_FORMAT_COLOUR)}">'
-                    f"<title>{_tooltip(r)}</title></rect>"
+                    f"<title>{tooltip(r)}</title></rect>"
                 )
             else:
                 marks.append(
-                    f'<text class="mark missing" {_mark_attrs(r)} x="{_num(x + bar_w / 2)}" '
-                    f'y="{_num(base_y - 3)}" text-anchor="middle" fill="{MISSING_COLOUR}">×'
-                    f"<title>{_tooltip(r)}</title></text>"
+                    f'<text class="mark missing" {mark_attrs(r)} x="{num(x + bar_w / 2)}" '
+                    f'y="{num(base_y - 3)}" text-anchor="middle" fill="{MISSING_COLOUR}">×'
+                    f"<title>{tooltip(r)}</title></text>"
                 )
         cx = gx + group_w / 2
         ly = TOP + PLOT_H + 14
         if rotate:
             marks.append(
-                f'<text x="{_num(cx)}" y="{_num(ly)}" text-anchor="end" '
-                f'transform="rotate(-35 {_num(cx)} {_num(ly)})">{escape(label)}</text>'
+                f'<text x="{num(cx)}" y="{num(ly)}" text-anchor="end" '
+                f'transform="rotate(-35 {num(cx)} {num(ly)})">{escape(label)}</text>'
             )
         else:
             marks.append(
-                f'<text x="{_num(cx)}" y="{_num(ly)}" text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{num(cx)}" y="{num(ly)}" text-anchor="middle">{escape(label)}</text>'
             )
 
-    out = [_svg_open(width, height, chart.title, "bar", len(rows))]
-    out += _y_axis(axis, left, left + plot_w, TOP)
+    out = [svg_open(width, height, chart.title, "bar", len(rows))]
+    out += y_axis(axis, left, left + plot_w, TOP)
     out.append(
-        f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(base_y)}" '
-        f'y2="{_num(base_y)}" stroke="{AXIS_COLOUR}"/>'
+        f'<line x1="{num(left)}" x2="{num(left + plot_w)}" y1="{num(base_y)}" '
+        f'y2="{num(base_y)}" stroke="{AXIS_COLOUR}"/>'
     )
     out += marks
-    out.append(_legend(legend_x, TOP, formats, colours, missing))
+    out.append(legend(legend_x, TOP, formats, colours, missing))
     out.append("</svg>")
     return "".join(out)
 
@@ -276,12 +311,12 @@ def render_line_chart(chart: LineChart, colours: dict[str, str]) -> str:
     formats = list(chart.series)
     xs = [float(r.param(chart.x_param)) for r in rows]
     x_axis = scale_axis(xs, chart.x_param)
-    y_axis = value_axis([r.value for r in rows if r.status == OK], chart.unit)
-    left = 16 + max(len(label) for _, label in y_axis.ticks) * CHAR_W
+    y_ax = value_axis([r.value for r in rows if r.status == OK], chart.unit)
+    left = 16 + max(len(label) for _, label in y_ax.ticks) * CHAR_W
     plot_w = 430.0
     missing = any(r.status != OK for r in rows)
     # Legend below the plot, so two line charts fit side by side.
-    col_w = _legend_width(formats) - 8
+    col_w = legend_width(formats) - 8
     columns = max(1, int((plot_w + 10) // col_w))
     width = max(left + plot_w + 12, left + columns * col_w)
     legend_rows = math.ceil((len(formats) + missing) / columns)
@@ -292,23 +327,9 @@ def render_line_chart(chart: LineChart, colours: dict[str, str]) -> str:
     def px(row: Row) -> float:
         return left + plot_w * x_axis.frac(float(row.param(chart.x_param)))
 
-    out = [_svg_open(width, height, chart.title, "line", len(rows))]
-    out += _y_axis(y_axis, left, left + plot_w, TOP)
-    out.append(
-        f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(base_y)}" '
-        f'y2="{_num(base_y)}" stroke="{AXIS_COLOUR}"/>'
-    )
-    for value, label in x_axis.ticks:
-        x = left + plot_w * x_axis.frac(value)
-        out.append(
-            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{_num(base_y)}" y2="{_num(base_y + 4)}" '
-            f'stroke="{AXIS_COLOUR}"/><text x="{_num(x)}" y="{_num(base_y + 16)}" '
-            f'text-anchor="middle" fill="{AXIS_COLOUR}">{escape(label)}</text>'
-        )
-    out.append(
-        f'<text x="{_num(left + plot_w / 2)}" y="{_num(base_y + 34)}" text-anchor="middle" '
-        f'fill="{AXIS_COLOUR}" font-style="italic">{escape(x_axis.title)}</text>'
-    )
+    out = [svg_open(width, height, chart.title, "line", len(rows))]
+    out += y_axis(y_ax, left, left + plot_w, TOP)
+    out += x_axis_svg(x_axis, left, plot_w, base_y, x_axis.title)
     for fmt, series in chart.series.items():
         colour = colours.get(fmt, NO_FORMAT_COLOUR)
         # A skipped point breaks the line rather than bridging the gap.
@@ -316,8 +337,8 @@ def render_line_chart(chart: LineChart, colours: dict[str, str]) -> str:
         segments = [segment]
         for r in series:
             if r.status == OK:
-                y = TOP + PLOT_H * (1 - y_axis.frac(r.value))
-                segment.append(f"{_num(px(r))},{_num(y)}")
+                y = TOP + PLOT_H * (1 - y_ax.frac(r.value))
+                segment.append(f"{num(px(r))},{num(y)}")
             else:
                 segment = []
                 segments.append(segment)
@@ -329,23 +350,25 @@ def render_line_chart(chart: LineChart, colours: dict[str, str]) -> str:
                 )
         for r in series:
             if r.status == OK:
-                y = TOP + PLOT_H * (1 - y_axis.frac(r.value))
+                y = TOP + PLOT_H * (1 - y_ax.frac(r.value))
                 out.append(
-                    f'<circle class="mark" {_mark_attrs(r)} cx="{_num(px(r))}" cy="{_num(y)}" '
-                    f'r="3.5" fill="{colour}"><title>{_tooltip(r)}</title></circle>'
+                    f'<circle class="mark" {mark_attrs(r)} cx="{num(px(r))}" cy="{num(y)}" '
+                    f'r="3.5" fill="{colour}"><title>{tooltip(r)}</title></circle>'
                 )
             else:
                 out.append(
-                    f'<text class="mark missing" {_mark_attrs(r)} x="{_num(px(r))}" '
-                    f'y="{_num(base_y - 3)}" text-anchor="middle" fill="{colour}">×'
-                    f"<title>{_tooltip(r)}</title></text>"
+                    f'<text class="mark missing" {mark_attrs(r)} x="{num(px(r))}" '
+                    f'y="{num(base_y - 3)}" text-anchor="middle" fill="{colour}">×'
+                    f"<title>{tooltip(r)}</title></text>"
                 )
-    out.append(_legend(left, legend_y, formats, colours, missing, columns, col_w))
+    out.append(legend(left, legend_y, formats, colours, missing, columns, col_w))
     out.append("</svg>")
     return "".join(out)
 
 
 def render_chart(chart, colours: dict[str, str]) -> str:
+    if hasattr(chart, "render"):  # charts of their own module (growth, timelines)
+        return chart.render(colours)
     if isinstance(chart, LineChart):
         return render_line_chart(chart, colours)
     return render_bar_chart(chart, colours)
