@@ -10,7 +10,8 @@ from .common import _Operation
 class InitialLoad(_Operation):
     """Open + compose root, property layer and base; no value read. usdc and
     usdz map the file and read values lazily, so their figures hold little of
-    the data; the Python Parquet loader has built every spec in memory.
+    the data; the native Parquet reader has read the path column only; the
+    Python Parquet loader has built every spec in memory.
     Retained = memory held with the stage alive ("memory after load")."""
 
     def measure(self, fmt, scale, hierarchy):

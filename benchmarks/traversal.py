@@ -1,6 +1,7 @@
-"""Reading properties over every prim. Each includes the load, with Parquet
-projected to the columns read (USD formats load lazily anyway), because that
-is how a reader of a few properties would open the scene."""
+"""Reading properties over every prim. Each includes the load, with the Python
+loader's Parquet projected to the columns read, because that is how a reader
+of a few properties would open the scene with it; the lazy readers (usdc,
+usdz, native Parquet) decode only what is read anyway."""
 
 from memtrack.asv import track_memory
 from usdbench import workloads
@@ -14,7 +15,7 @@ class _EveryPrim(_Operation):
 
 @track_memory(retained=True)
 class OnePropertyAllPrims(_EveryPrim):
-    """Load (Parquet: path + temperature only) and read temperature on every prim
+    """Load (Python Parquet loader: path + temperature only) and read temperature on every prim
     in traversal order. Retained holds the stage, values read."""
 
     def measure(self, *params):
@@ -25,7 +26,7 @@ class OnePropertyAllPrims(_EveryPrim):
 
 @track_memory(retained=True)
 class SixPropertiesAllPrims(_EveryPrim):
-    """Load (Parquet: the six columns only) and read the six properties on every prim."""
+    """Load (Python loader: the six columns only) and read the six properties on every prim."""
 
     def measure(self, *params):
         stage = workloads.load(self.files, columns=workloads.SIX_PROPERTIES)
@@ -35,7 +36,7 @@ class SixPropertiesAllPrims(_EveryPrim):
 
 @track_memory(retained=True)
 class ShuffledAccess(_EveryPrim):
-    """Load (Parquet: temperature only) and read temperature on every prim in a
+    """Load (Python loader: temperature only) and read temperature on every prim in a
     seeded shuffled order (prim lookups by path, no locality)."""
 
     def setup(self, *params):

@@ -214,6 +214,6 @@ def test_continuous_flags_an_extra_64_mib_held_by_parquet_loading(asv_project, r
     out = run.stdout + run.stderr
     if regress:
         assert run.returncode == 1, out[-4000:]
-        assert "parquet-zstd-rg1000" in out and "InitialLoad.track_delta_bytes" in out
+        assert "parquet-python-zstd-rg1000" in out and "InitialLoad.track_delta_bytes" in out
     else:
         assert run.returncode == 0, out[-4000:]

@@ -33,9 +33,9 @@ def test_second_request_reuses_the_files(tmp_path, monkeypatch):
 
 
 def test_keys_separate_scenarios_and_options(tmp_path):
-    a = cache.ensure(Scenario(100, "flat", seed=1), "parquet-zstd-rg100", root=tmp_path)
-    b = cache.ensure(Scenario(100, "flat", seed=2), "parquet-zstd-rg100", root=tmp_path)
-    c = cache.ensure(Scenario(100, "flat", seed=1), "parquet-zstd-rg1000", root=tmp_path)
+    a = cache.ensure(Scenario(100, "flat", seed=1), "parquet-python-zstd-rg100", root=tmp_path)
+    b = cache.ensure(Scenario(100, "flat", seed=2), "parquet-python-zstd-rg100", root=tmp_path)
+    c = cache.ensure(Scenario(100, "flat", seed=1), "parquet-python-zstd-rg1000", root=tmp_path)
     assert len({a.props, b.props, c.props}) == 3
     assert pq.read_table(a.props)["cost"] != pq.read_table(b.props)["cost"]
 
@@ -67,8 +67,8 @@ def test_killed_generation_leaves_no_usable_file(tmp_path):
         target = out / (p.name[1:].split(".")[0] + p.suffix)
         assert not target.exists(), f"{target.name} was published while still partial"
     # The next generation cleans up and produces complete files.
-    files = cache.materialize(Scenario(300000), ["parquet-zstd-rg10000"], out)
-    assert pq.ParquetFile(files["parquet-zstd-rg10000"].props).metadata.num_rows == 300000
+    files = cache.materialize(Scenario(300000), ["parquet-python-zstd-rg10000"], out)
+    assert pq.ParquetFile(files["parquet-python-zstd-rg10000"].props).metadata.num_rows == 300000
     assert not list(out.glob(".*.partial*"))
 
 
@@ -132,17 +132,17 @@ def test_prepare_generates_only_what_the_memory_guard_lets_run(tmp_path, capsys)
     from usdbench import budget
 
     # A scale whose expected Parquet peak exceeds all the memory available.
-    huge = int(budget.available_bytes() / budget.PEAK_BYTES_PER_PRIM["parquet"]) + 1
-    profile = _profile(["usda", "parquet-zstd-rg1000"], [20, huge], [20], ["flat"])
+    huge = int(budget.available_bytes() / budget.PEAK_BYTES_PER_PRIM["parquet-python"]) + 1
+    profile = _profile(["usda", "parquet-python-zstd-rg1000"], [20, huge], [20], ["flat"])
     prepare(profile, root=tmp_path)
     out = capsys.readouterr().out
     small = cache.scenario_dir(Scenario(20, "flat"), tmp_path)
     assert {p.name for p in small.glob("root-*.usda")} == {
         "root-usda.usda",
-        "root-parquet-zstd-rg1000.usda",
+        "root-parquet-python-zstd-rg1000.usda",
     }
     assert f"flat-{huge}-seed0: usda skipped:" in out
-    assert f"flat-{huge}-seed0: parquet-zstd-rg1000 skipped:" in out
+    assert f"flat-{huge}-seed0: parquet-python-zstd-rg1000 skipped:" in out
     assert "GiB available" in out
     assert not cache.scenario_dir(Scenario(huge, "flat"), tmp_path).exists()
 
@@ -155,7 +155,7 @@ def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_
     # resident after materialize returns (measured), which the guard would then
     # count as taken. prepare writes each scenario in a child process, so this
     # process keeps none of it.
-    profile = _profile(["usda", "usdc", "parquet-zstd-rg1000"], [20_000], [20_000], ["flat"])
+    profile = _profile(["usda", "usdc", "parquet-python-zstd-rg1000"], [20_000], [20_000], ["flat"])
     me = psutil.Process()
     before = me.memory_info().rss
     prepare(profile, root=tmp_path)
@@ -167,7 +167,7 @@ def test_prepare_returns_generation_memory_before_judging_the_next_scenario(tmp_
 
 
 def test_prepare_finds_a_cached_scenario_without_rewriting_it(tmp_path, capsys):
-    profile = _profile(["usdz", "parquet-zstd-rg1000"], [20], [20], ["deep"])
+    profile = _profile(["usdz", "parquet-python-zstd-rg1000"], [20], [20], ["deep"])
     prepare(profile, root=tmp_path)
     assert "deep-20-seed0: ready" in capsys.readouterr().out
     written = cache.scenario_dir(Scenario(20, "deep"), tmp_path)

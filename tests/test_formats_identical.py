@@ -1,14 +1,17 @@
-"""Every format, composed over the base scene, gives the scenario's own values."""
+"""Every format and reader, composed over the base scene, gives the scenario's
+own values: usda, usdc, usdz, and each Parquet variant read by the native
+plugin and by the Python loader, whole and projected."""
 
 import math
 
 import pyarrow.parquet as pq
 import pytest
-from pxr import Gf
+from pxr import Gf, Sdf
 
 from usdbench import cache, workloads
-from usdbench.formats import FORMAT_NAMES
+from usdbench.formats import FORMAT_NAMES, PARQUET_READERS
 from usdbench.scenario import PROPERTIES, Scenario
+from usdbench.stage import open_stage
 
 
 def _expected_rows(scenario, sample=None):
@@ -38,15 +41,43 @@ def flat_1k(tmp_path_factory):
     return scenario, cache.materialize(scenario, FORMAT_NAMES, tmp_path_factory.mktemp("flat1k"))
 
 
+def _layer_files(stage) -> set[str]:
+    return {Sdf.Layer.SplitIdentifier(layer.identifier)[0] for layer in stage.GetLayerStack()}
+
+
 @pytest.mark.parametrize("fmt", FORMAT_NAMES)
 def test_every_prim_and_property_equals_the_source(flat_1k, fmt):
     scenario, files = flat_1k
     stage = workloads.load(files[fmt])
     _assert_stage_matches(stage, _expected_rows(scenario), fmt)
+    # Each reader really read it: USD opened the file itself only natively.
+    native_read = str(files[fmt].props) in _layer_files(stage)
+    assert native_read == (files[fmt].format.reader != "python"), fmt
+
+
+@pytest.mark.parametrize("reader", PARQUET_READERS)
+def test_projection_and_prefix_keep_exactly_their_values(flat_1k, reader):
+    scenario, files = flat_1k
+    root = files[f"parquet-{reader}-zstd-rg100"].root
+    names = ["temperature", "supplier_id"]
+    stage = open_stage(
+        str(root), parquet_columns=names, parquet_path_prefix="/World/Prim_1", parquet_reader=reader
+    )
+    for row in scenario.property_table().to_pylist():
+        prim = stage.GetPrimAtPath(row["path"])
+        under = row["path"] == "/World/Prim_1" or row["path"].startswith("/World/Prim_1/")
+        for name in PROPERTIES:
+            got = prim.GetAttribute(name).Get()
+            if name in names and under:
+                assert got == row[name], (reader, row["path"], name)
+            elif name != "cost":  # the base scene's own cost stays
+                assert got is None, (reader, row["path"], name)
 
 
 @pytest.mark.slow  # 20k deep prims: writing usdc takes ~10 s
-@pytest.mark.parametrize("fmt", ["usdc", "parquet-snappy-rg100", "usdz"])
+@pytest.mark.parametrize(
+    "fmt", ["usdc", "parquet-native-snappy-rg100", "parquet-python-snappy-rg100", "usdz"]
+)
 def test_deep_hierarchy_sample_equals_the_source(tmp_path, fmt):
     scenario = Scenario(20_000, "deep")
     files = cache.materialize(scenario, [fmt], tmp_path)[fmt]
@@ -74,7 +105,9 @@ def test_formats_differ_in_size_as_expected(flat_1k):
     _, files = flat_1k
     size = {fmt: workloads.file_size(files[fmt]) for fmt in FORMAT_NAMES}
     assert size["usdc"] < size["usda"]
-    assert size["parquet-zstd-rg1000"] < size["parquet-none-rg1000"] < size["usda"]
+    assert size["parquet-native-zstd-rg1000"] < size["parquet-native-none-rg1000"] < size["usda"]
+    # Both readers read the same file.
+    assert files["parquet-native-zstd-rg100"].props == files["parquet-python-zstd-rg100"].props
 
 
 def test_value_types_are_the_usd_types(flat_1k):

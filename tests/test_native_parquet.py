@@ -125,7 +125,7 @@ def test_any_usd_process_gets_it_through_the_printed_plugin_path(tmp_path):
     assert run.returncode == 0, run.stderr
     first, *text = run.stdout.splitlines()
     assert first == "7 False"
-    assert "int x = 7" in "\n".join(text)  # its text form is usda
+    assert "int64 x = 7" in "\n".join(text)  # its text form is usda
 
 
 def test_usdbench_open_stage_uses_the_native_format(flat_1k):

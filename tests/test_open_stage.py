@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from pxr import Sdf, Usd
 
+from usdbench import native
 from usdbench.errors import UsdBenchError
+from usdbench.formats import PARQUET_READERS
 from usdbench.stage import KEEPALIVE_ATTRIBUTE, native_parquet_plugin, open_stage
 
 PRIMS = [f"/World/P{i}" for i in range(6)]
@@ -68,14 +70,22 @@ def test_native_plugin_probe_matches_usd():
     assert native_parquet_plugin() == (Sdf.FileFormat.FindByExtension("parquet") is not None)
 
 
-needs_python_loader = pytest.mark.skipif(
-    native_parquet_plugin(), reason="a native Parquet plugin is registered: USD loads the files"
-)
+@pytest.fixture(params=PARQUET_READERS)
+def reader(request) -> str:
+    """Each Parquet reader open_stage offers (the native one where built)."""
+    if request.param == "native" and not native.available():
+        pytest.skip(f"native Parquet plugin unavailable: {native.status().reason}")
+    return request.param
 
 
-@needs_python_loader
-def test_parquet_over_base_wins_and_weaker_layers_fill_in(tmp_path):
-    stage = open_stage(_scene(tmp_path))
+@pytest.fixture
+def python_reader() -> str:
+    """The Python loader: what its anonymous-layer rewrite alone does."""
+    return "python"
+
+
+def test_parquet_over_base_wins_and_weaker_layers_fill_in(tmp_path, reader):
+    stage = open_stage(_scene(tmp_path), parquet_reader=reader)
     table = _props_table().to_pylist()
     for i, row in enumerate(table):
         path = row["path"]
@@ -86,18 +96,16 @@ def test_parquet_over_base_wins_and_weaker_layers_fill_in(tmp_path):
         assert _get(stage, path, "base_only") == i
 
 
-@needs_python_loader
-def test_sublayer_order_is_kept_parquet_listed_weaker_loses(tmp_path):
+def test_sublayer_order_is_kept_parquet_listed_weaker_loses(tmp_path, reader):
     _scene(tmp_path)
     root = _usda(tmp_path / "weak.usda", ["./base.usda", "./props.parquet"])
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     assert _get(stage, "/World/P0", "cost") == -1.0  # base is now stronger
     assert _get(stage, "/World/P0", "label") == "base"
     assert _get(stage, "/World/P0", "count") == 0  # only the Parquet layer has it
 
 
-@needs_python_loader
-def test_nested_sublayers_resolve_relative_to_the_layer_listing_them(tmp_path):
+def test_nested_sublayers_resolve_relative_to_the_layer_listing_them(tmp_path, reader):
     # root -> layers/mid.usda -> deeper/inner.usda -> ../../data/props.parquet
     (tmp_path / "data").mkdir()
     pq.write_table(_props_table(), tmp_path / "data" / "props.parquet")
@@ -106,13 +114,16 @@ def test_nested_sublayers_resolve_relative_to_the_layer_listing_them(tmp_path):
     strong = 'over "World" {\n over "P3" {\n  double cost = 99\n }\n}\n'
     _usda(tmp_path / "layers" / "mid.usda", ["./deeper/inner.usda"], body=strong)
     root = _usda(tmp_path / "root.usda", ["./layers/mid.usda", "./base.usda"])
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     assert _get(stage, "/World/P3", "cost") == 99.0  # mid.usda beats its own sublayer
     assert _get(stage, "/World/P0", "cost") == 10.0  # Parquet, three levels down
     assert _get(stage, "/World/P1", "cost") == -1.0  # null there: base
     assert _get(stage, "/World/P5", "count") == 5
     stack = [layer.identifier for layer in stage.GetLayerStack()]
-    assert not any(".parquet" in i and not i.startswith("anon:") for i in stack)
+    # The loader's anonymous parts replace the file; natively USD opened it.
+    native_file = str(tmp_path / "data" / "props.parquet") in stack
+    assert native_file == (reader == "native")
+    assert not any(".parquet" in i and not i.startswith("anon:") for i in stack) or native_file
     # The files on disk and USD's shared layers still list the Parquet file.
     assert "../../data/props.parquet" in (tmp_path / "layers/deeper/inner.usda").read_text()
     assert list(Sdf.Layer.FindOrOpen(str(tmp_path / "layers/deeper/inner.usda")).subLayerPaths) == [
@@ -120,25 +131,23 @@ def test_nested_sublayers_resolve_relative_to_the_layer_listing_them(tmp_path):
     ]
 
 
-@needs_python_loader
-def test_other_stages_of_the_same_root_are_untouched(tmp_path):
+def test_other_stages_of_the_same_root_are_untouched(tmp_path, reader):
     root = _scene(tmp_path)
-    all_columns = open_stage(root)
-    only_count = open_stage(root, parquet_columns=["count"])
-    plain = Usd.Stage.Open(str(root))  # USD alone: skips the Parquet file
+    all_columns = open_stage(root, parquet_reader=reader)
+    only_count = open_stage(root, parquet_columns=["count"], parquet_reader=reader)
+    plain = Usd.Stage.Open(str(root))  # USD alone: natively, or skipping the file
     assert _get(all_columns, "/World/P0", "cost") == 10.0
     assert _get(only_count, "/World/P0", "cost") == -1.0  # projected away
     assert _get(only_count, "/World/P0", "count") == 0
-    assert _get(plain, "/World/P0", "cost") == -1.0
+    assert _get(plain, "/World/P0", "cost") == (10.0 if native_parquet_plugin() else -1.0)
     assert list(plain.GetRootLayer().subLayerPaths) == ["./props.parquet", "./base.usda"]
     assert not plain.GetRootLayer().dirty
 
 
-@needs_python_loader
-def test_root_cannot_be_saved_with_anonymous_ids(tmp_path):
+def test_root_cannot_be_saved_with_anonymous_ids(tmp_path, python_reader):
     root = _scene(tmp_path)
     before = root.read_text()
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=python_reader)
     layer = stage.GetRootLayer()
     assert layer.realPath == str(root) and not layer.permissionToSave
     with pytest.raises(Exception, match="saving not allowed"):
@@ -146,9 +155,8 @@ def test_root_cannot_be_saved_with_anonymous_ids(tmp_path):
     assert root.read_text() == before
 
 
-@needs_python_loader
-def test_anonymous_layers_live_exactly_as_long_as_the_stage(tmp_path):
-    stage = open_stage(_scene(tmp_path))
+def test_anonymous_layers_live_exactly_as_long_as_the_stage(tmp_path, python_reader):
+    stage = open_stage(_scene(tmp_path), parquet_reader=python_reader)
     kept = getattr(stage, KEEPALIVE_ATTRIBUTE)
     anonymous = [layer.identifier for layer in kept if layer.anonymous]
     assert anonymous
@@ -169,18 +177,18 @@ def test_anonymous_layers_live_exactly_as_long_as_the_stage(tmp_path):
     assert not any(Sdf.Layer.Find(i) for i in anonymous)
 
 
-@needs_python_loader
-def test_projection_and_prefix_apply_to_every_parquet_sublayer(tmp_path):
+def test_projection_and_prefix_apply_to_every_parquet_sublayer(tmp_path, reader):
     root = _scene(tmp_path)
-    stage = open_stage(root, parquet_columns=["label"], parquet_path_prefix="/World/P3")
+    stage = open_stage(
+        root, parquet_columns=["label"], parquet_path_prefix="/World/P3", parquet_reader=reader
+    )
     assert _get(stage, "/World/P3", "label") == "p3"
     assert _get(stage, "/World/P4", "label") == "base"  # outside the prefix
     assert _get(stage, "/World/P3", "cost") == -1.0  # not projected
     assert _get(stage, "/World/P3", "count") is None
 
 
-@needs_python_loader
-def test_pandas_written_parquet_composes_with_expected_values(tmp_path):
+def test_pandas_written_parquet_composes_with_expected_values(tmp_path, reader):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(
         {
@@ -193,7 +201,7 @@ def test_pandas_written_parquet_composes_with_expected_values(tmp_path):
     frame.to_parquet(tmp_path / "pandas.parquet")
     _usda(tmp_path / "base.usda", body=_base_body())
     root = _usda(tmp_path / "root.usda", ["./pandas.parquet", "./base.usda"])
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     labels = ["red", "base", "blue", "red", "base", "blue"]
     costs = [1.0, -1.0, 3.0, -1.0, 5.0, 6.0]
     counts = [None, 1, 2, 3, None, 5]
@@ -204,8 +212,7 @@ def test_pandas_written_parquet_composes_with_expected_values(tmp_path):
     assert not stage.GetPrimAtPath("/World/P0").GetAttribute("__index_level_0__")
 
 
-@needs_python_loader
-def test_layer_offsets_of_other_sublayers_are_kept(tmp_path):
+def test_layer_offsets_of_other_sublayers_are_kept(tmp_path, reader):
     pq.write_table(_props_table(), tmp_path / "props.parquet")
     _usda(
         tmp_path / "anim.usda",
@@ -217,14 +224,13 @@ def test_layer_offsets_of_other_sublayers_are_kept(tmp_path):
         ["./props.parquet", "./anim.usda"],
         offsets={1: Sdf.LayerOffset(offset=5)},
     )
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     speed = stage.GetPrimAtPath("/World/P0").GetAttribute("speed")
     assert speed.Get(5) == 1.0 and speed.Get(15) == 2.0  # shifted by the offset
     assert _get(stage, "/World/P0", "cost") == 10.0
 
 
-@needs_python_loader
-def test_a_parquet_file_listed_twice_loads_once(tmp_path):
+def test_a_parquet_file_listed_twice_loads_once(tmp_path, reader):
     data = tmp_path / "my data"
     data.mkdir()
     pq.write_table(_props_table(), data / "props v1.parquet")
@@ -233,34 +239,35 @@ def test_a_parquet_file_listed_twice_loads_once(tmp_path):
     root = _usda(
         tmp_path / "root.usda", ["./mid.usda", "./my data/props v1.parquet", "./base.usda"]
     )
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     assert _get(stage, "/World/P5", "cost") == 15.0
-    parts = [layer for layer in getattr(stage, KEEPALIVE_ATTRIBUTE) if layer.anonymous]
-    assert len(parts) == 1  # one small file, one part, listed at both places
     listed = [layer.identifier for layer in stage.GetLayerStack()]
-    assert listed.count(parts[0].identifier) == 2  # the same layer at both places
+    if reader == "python":
+        parts = [layer for layer in getattr(stage, KEEPALIVE_ATTRIBUTE) if layer.anonymous]
+        assert len(parts) == 1  # one small file, one part, listed at both places
+        assert listed.count(parts[0].identifier) == 2  # the same layer at both places
+    else:
+        assert listed.count(str(data / "props v1.parquet")) == 2
 
 
-@needs_python_loader
-def test_a_stack_without_parquet_is_plain_usd(tmp_path):
+def test_a_stack_without_parquet_is_plain_usd(tmp_path, reader):
     _usda(tmp_path / "base.usda", body=_base_body())
     _usda(tmp_path / "mid.usda", ["./base.usda"])
     root = _usda(tmp_path / "root.usda", ["./mid.usda"])
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     assert stage.GetRootLayer().identifier == str(root)
     assert not hasattr(stage, KEEPALIVE_ATTRIBUTE)
     assert _get(stage, "/World/P2", "base_only") == 2
 
 
-@needs_python_loader
-def test_in_memory_root_layer_and_parquet_root(tmp_path):
+def test_in_memory_root_layer_and_parquet_root(tmp_path, reader):
     _scene(tmp_path)
     root = Sdf.Layer.CreateAnonymous("mine.usda")
     root.subLayerPaths = [str(tmp_path / "props.parquet"), str(tmp_path / "base.usda")]
-    stage = open_stage(root)
+    stage = open_stage(root, parquet_reader=reader)
     assert _get(stage, "/World/P2", "cost") == 12.0
     assert list(root.subLayerPaths)[0].endswith("props.parquet")  # caller's layer untouched
-    alone = open_stage(tmp_path / "props.parquet")
+    alone = open_stage(tmp_path / "props.parquet", parquet_reader=reader)
     assert _get(alone, "/World/P5", "cost") == 15.0
     assert alone.GetPrimAtPath("/World/P5").GetSpecifier() == Sdf.SpecifierOver
 
@@ -268,14 +275,13 @@ def test_in_memory_root_layer_and_parquet_root(tmp_path):
 # -- bad input ---------------------------------------------------------------------------
 
 
-@needs_python_loader
-def test_bad_parquet_sublayer_raises_naming_it_and_leaves_nothing(tmp_path):
+def test_bad_parquet_sublayer_raises_naming_it_and_leaves_nothing(tmp_path, reader):
     table = _props_table().set_column(0, "path", pa.array(PRIMS[:5] + ["World/P5"]))
     root = _scene(tmp_path, table)
     gc.collect()
     before = {layer.identifier for layer in Sdf.Layer.GetLoadedLayers()}
     with pytest.raises(UsdBenchError, match="row 5, column 'path'") as caught:
-        open_stage(root)
+        open_stage(root, parquet_reader=reader)
     assert caught.value.file == str(tmp_path / "props.parquet")
     del caught
     gc.collect()
@@ -283,12 +289,11 @@ def test_bad_parquet_sublayer_raises_naming_it_and_leaves_nothing(tmp_path):
     assert after <= before, after - before  # no private root, no anonymous part
 
 
-@needs_python_loader
-def test_non_parquet_content_in_a_parquet_sublayer(tmp_path):
+def test_non_parquet_content_in_a_parquet_sublayer(tmp_path, reader):
     root = _scene(tmp_path)
     (tmp_path / "props.parquet").write_text("#usda 1.0\n")
     with pytest.raises(UsdBenchError, match="not a readable Parquet file"):
-        open_stage(root)
+        open_stage(root, parquet_reader=reader)
 
 
 def test_missing_root_layer(tmp_path):
@@ -296,11 +301,10 @@ def test_missing_root_layer(tmp_path):
         open_stage(tmp_path / "nowhere.usda")
 
 
-@needs_python_loader
-def test_a_missing_non_parquet_sublayer_is_left_to_usd(tmp_path):
+def test_a_missing_non_parquet_sublayer_is_left_to_usd(tmp_path, reader):
     pq.write_table(_props_table(), tmp_path / "props.parquet")
     root = _usda(tmp_path / "root.usda", ["./props.parquet", "./gone.usda"])
-    stage = open_stage(root)  # USD warns about gone.usda, as it always does
+    stage = open_stage(root, parquet_reader=reader)  # USD warns about gone.usda, as always
     assert _get(stage, "/World/P0", "cost") == 10.0
     assert math.isclose(_get(stage, "/World/P5", "cost"), 15.0)
 
@@ -308,7 +312,7 @@ def test_a_missing_non_parquet_sublayer_is_left_to_usd(tmp_path):
 # -- one measuring protocol ------------------------------------------------------
 
 
-def test_the_readers_leave_memory_release_to_the_tracker(tmp_path):
+def test_the_readers_leave_memory_release_to_the_tracker(tmp_path, reader):
     """Only the tracker releases and trims memory, the same way for every
     format: a reader that did it inside the load would shrink its own figures.
     A fresh process that loads and reads a Parquet-backed stage must not
@@ -318,7 +322,7 @@ def test_the_readers_leave_memory_release_to_the_tracker(tmp_path):
         "import sys\n"
         "from usdbench import workloads\n"
         "from usdbench.stage import open_stage\n"
-        f"stage = open_stage({str(root)!r})\n"
+        f"stage = open_stage({str(root)!r}, parquet_reader={reader!r})\n"
         "assert stage.GetPrimAtPath('/World/P0').GetAttribute('cost').Get() == 10.0\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'memtrack'))\n"
     )

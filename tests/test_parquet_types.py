@@ -22,7 +22,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 SCALARS = [(row["arrow"], row["usd"]) for row in TABLE["scalars"]]
 ELEMENTS = [(row["arrow"], row["usd"]) for row in TABLE["vector_elements"]]
 SIZES = TABLE["vector_sizes"]
-READERS = {"python": load_layer}
+READERS = {"python": load_layer, "native": lambda path: Sdf.Layer.FindOrOpen(str(path))}
 DICTIONARY_INDICES = [pa.int8(), pa.int16(), pa.int32(), pa.int64()]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -221,9 +222,9 @@ def test_table_has_a_row_per_combination_with_human_units(toy_asv_project, tmp_p
     # custom is format 3 of 4: peak = 3 * 1000 * 1024 * 2 = 6144000 B = 5.86 MiB.
     assert value("bench.Load.track_peak_bytes", format="custom", scale=1000) == "5.86 MiB"
     # parquet is format 1: delta = (0 - 1) * 100 * 512 * 2 = -102400 B = -100 KiB.
-    assert value("bench.Traverse.track_delta_bytes", format="parquet-zstd-rg1000", scale=100) == (
-        "-100 KiB"
-    )
+    assert value(
+        "bench.Traverse.track_delta_bytes", format="parquet-native-zstd-rg1000", scale=100
+    ) == ("-100 KiB")
     # usda is format 2: file = 2 * 10 * 200 * 2 = 8000 B = 7.81 KiB.
     assert value("bench.FileSize.track_file_bytes", format="usda", scale=10, hierarchy="flat") == (
         "7.81 KiB"
@@ -364,28 +365,36 @@ def test_format_value_other_units_and_missing():
 
 
 def test_format_order_and_colours_are_fixed():
-    given = ["parquet-zstd-rg100", "zz", "usdz", "usda", "parquet-none-rg10000", "aa", "usdc"]
+    given = [
+        "parquet-native-zstd-rg100",
+        "zz",
+        "usdz",
+        "usda",
+        "parquet-native-none-rg10000",
+        "aa",
+        "usdc",
+    ]
     assert ordered_formats(given) == [
         "usda",
         "usdc",
         "usdz",
-        "parquet-none-rg10000",
-        "parquet-zstd-rg100",
+        "parquet-native-none-rg10000",
+        "parquet-native-zstd-rg100",
         "aa",
         "zz",
     ]
     assert KNOWN_FORMATS[3:6] == [
-        "parquet-none-rg100",
-        "parquet-none-rg1000",
-        "parquet-none-rg10000",
+        "parquet-native-none-rg100",
+        "parquet-native-none-rg1000",
+        "parquet-native-none-rg10000",
     ]
     colours = format_colours(KNOWN_FORMATS + ["aa", "zz"])
     assert len(set(colours.values())) == len(colours)
     # A format's colour does not depend on which other formats a chart has.
     assert format_colours(["usdc"])["usdc"] == colours["usdc"]
-    assert format_colours(["parquet-snappy-rg1000", "usda"]) == {
+    assert format_colours(["parquet-native-snappy-rg1000", "usda"]) == {
         "usda": colours["usda"],
-        "parquet-snappy-rg1000": colours["parquet-snappy-rg1000"],
+        "parquet-native-snappy-rg1000": colours["parquet-native-snappy-rg1000"],
     }
 
 
@@ -416,7 +425,7 @@ def test_growth_of_a_linear_figure_is_one(toy_asv_project):
     assert "Load — peak bytes per prim" in titles
     # A negative figure (the toy's delta of format 1) has no exponent: said, not invented.
     delta = {f: k for (b, f), k in exponents.items() if b == "bench.Load.track_delta_bytes"}
-    assert delta["parquet-zstd-rg1000"] == "– a figure at or below zero"
+    assert delta["parquet-native-zstd-rg1000"] == "– a figure at or below zero"
 
 
 def test_fitted_exponent_of_synthetic_series():
@@ -475,7 +484,8 @@ def _with_timelines(project, tmp_path: Path, document) -> Path:
     shutil.copytree(project.config_path.parent / "results", results)
     path = timeline_path(results, "testmachine", project.commits[-1])
     path.parent.mkdir(parents=True)
-    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    text = document if isinstance(document, str) else json.dumps(document)
+    path.write_bytes(gzip.compress(text.encode()))
     return _config_copy(project, tmp_path, results_dir=results)
 
 

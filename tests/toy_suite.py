@@ -17,7 +17,7 @@ from tests.asv_project import AsvProject, Combination, PublishedSite, config_her
 MACHINE = "testmachine"
 
 # Deliberately not in the report's order: the report must sort them.
-TOY_FORMATS = ["parquet-zstd-rg1000", "usda", "custom", "usdc"]
+TOY_FORMATS = ["parquet-native-zstd-rg1000", "usda", "custom", "usdc"]
 TOY_SCALES = [10, 100, 1000]
 TOY_HIERARCHIES = ["flat", "deep"]
 TOY_OPERATIONS = ["Load", "Traverse"]

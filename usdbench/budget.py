@@ -7,6 +7,8 @@ in fresh processes on this project's 2-core/24 GiB VM (usd-core 26.11): usda
 5,800, usdc 12,500, Parquet (zstd, row groups of 1,000) 6,050 bytes per
 prim; rounded up by ~10-20%. usdz holds the same usdc layer. Parquet: 7,050
 since the loader no longer releases memory inside the load (usd-core 26.8).
+The native Parquet reader: ~2,400 (load + every value, default cache budget,
+usd-core 26.8), rounded up generously.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from __future__ import annotations
 from usdbench.formats import get_format
 
 # Peak bytes per prim of the heaviest workload, by property-layer format family.
-PEAK_BYTES_PER_PRIM = {"usda": 7_000, "usdc": 14_000, "usdz": 14_000, "parquet": 8_000}
+PEAK_BYTES_PER_PRIM = {
+    "usda": 7_000,
+    "usdc": 14_000,
+    "usdz": 14_000,
+    "parquet-python": 8_000,
+    "parquet-native": 4_000,
+}
 # A deep hierarchy adds ~11% intermediate prims and longer paths.
 DEEP_FACTOR = 1.3
 # Fraction of the available memory a single benchmark may expect to use.
@@ -23,9 +31,8 @@ HEADROOM = 0.6
 
 def expected_peak_bytes(format_name: str, scale: int, hierarchy: str = "flat") -> int:
     fmt = get_format(format_name)
-    family = "parquet" if fmt.is_parquet else fmt.extension
     factor = DEEP_FACTOR if hierarchy == "deep" else 1.0
-    return int(PEAK_BYTES_PER_PRIM[family] * scale * factor)
+    return int(PEAK_BYTES_PER_PRIM[fmt.family] * scale * factor)
 
 
 def available_bytes() -> int | None:

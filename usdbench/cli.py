@@ -1,5 +1,5 @@
-"""Command line: ``python -m usdbench generate --scale N --hierarchy H --out DIR``
-and ``python -m usdbench prepare --profile P``."""
+"""Command line: ``python -m usdbench generate --scale N --hierarchy H --out DIR``,
+``python -m usdbench prepare --profile P`` and ``python -m usdbench plugin-path``."""
 
 # Parsing and printing only: the work is the domain's (usdbench.cache,
 # usdbench.prepare).
@@ -48,7 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument(
         "--profile", choices=list(profiles.PROFILES), help=f"default: ${profiles.ENV}"
     )
+    commands.add_parser(
+        "plugin-path",
+        help="print the folder of the native Parquet plugin, for PXR_PLUGINPATH_NAME",
+        description="Print the folder holding the native Parquet file format's "
+        "plugInfo.json: with PXR_PLUGINPATH_NAME=<it>, any USD process of this "
+        "environment (usdview, your own tool) reads .parquet. Exits 1, saying why, "
+        "where the plugin is not usable here.",
+    )
     args = parser.parse_args(argv)
+    if args.command == "plugin-path":
+        return _plugin_path()
     try:
         if args.command == "prepare":
             _prepare(args.profile)
@@ -80,3 +90,14 @@ def _generate(scale: int, hierarchy: str, seed: int, formats: list[str], out: Pa
     for name, f in files.items():
         print(f"{name:24s} {f.props.stat().st_size:>14,d} B  {f.root}")
     print(f"{scenario.key}: {len(files)} formats in {out} ({time.perf_counter() - start:.1f} s)")
+
+
+def _plugin_path() -> int:
+    from usdbench import native
+
+    status = native.status()
+    if not status.available:
+        print(f"error: the native Parquet plugin is not usable: {status.reason}", file=sys.stderr)
+        return 1
+    print(status.directory)
+    return 0

@@ -1,17 +1,22 @@
-"""``open_stage``: a USD stage whose layer stack may list ``.parquet`` sublayers.
+"""``open_stage``: a USD stage whose layer stack may list ``.parquet`` sublayers,
+read by either Parquet reader.
 
-usd-core has no Parquet file format (and cannot build one), so ``.parquet``
-sublayers, at any depth of the layer stack, are loaded by the Python loader
-(usdbench.parquet) into anonymous layers that take their place. Where a native
-Parquet file-format plugin is registered with USD, USD opens them itself.
+``parquet_reader="native"``: USD opens them itself through the C++ file format
+plugin (usdbench.native), lazily; column projection and the path prefix
+become its file format arguments. ``"python"``: the Python loader
+(usdbench.parquet) loads them, at any depth of the layer stack, into
+anonymous layers that take their place. The default is the native reader
+where it is available (built for this usd-core), else the loader.
 
-How the rewrite stays private: a layer whose sublayers must change (the root,
-or a nested layer that lists Parquet) is not edited in place -- it is shared
-through USD's layer registry with every other stage of the process. It is
-reopened as a private instance: the same file with a unique file-format
-argument (``root.usda:SDF_FORMAT_ARGS:usdbench_instance=N``), which USD keeps
-as a separate layer that still resolves relative paths against its file.
-Private instances may not be saved (the anonymous ids must never reach disk).
+How the Python loader's rewrite stays private: a layer whose sublayers must
+change (the root, or a nested layer that lists Parquet) is not edited in
+place -- it is shared through USD's layer registry with every other stage of
+the process. It is reopened as a private instance: the same file with a
+unique file-format argument (``root.usda:SDF_FORMAT_ARGS:usdbench_instance=N``),
+which USD keeps as a separate layer that still resolves relative paths
+against its file. Private instances may not be saved (the anonymous ids must
+never reach disk). The native reader's projection uses the same rewrite, with
+the Parquet entries pointing at ``props.parquet:SDF_FORMAT_ARGS:columns=...``.
 
 Lifetime: anonymous layers die with their last reference, and a stage only
 holds its layers while its layer stack is computed (a recomposition re-finds
@@ -31,7 +36,9 @@ from dataclasses import dataclass, field
 
 from pxr import Ar, Pcp, Sdf, Tf, Usd
 
+from usdbench import native
 from usdbench.errors import UsdBenchError
+from usdbench.formats import PARQUET_READERS
 from usdbench.parquet import load_layer, load_layers
 
 PARQUET_EXTENSION = "parquet"
@@ -41,39 +48,100 @@ _instances = itertools.count(1)
 
 
 def native_parquet_plugin() -> bool:
-    """True when USD itself has a file format for ``.parquet`` (a plugin found
-    through PXR_PLUGINPATH_NAME); open_stage then leaves those files to USD."""
+    """True when USD itself has a file format for ``.parquet`` (the native
+    plugin, or another one found through PXR_PLUGINPATH_NAME)."""
     return Sdf.FileFormat.FindByExtension(PARQUET_EXTENSION) is not None
 
 
-def open_stage(root_layer, parquet_columns=None, parquet_path_prefix=None) -> Usd.Stage:
+def choose_parquet_reader(requested: str | None = None) -> str:
+    """The Parquet reader open_stage uses: ``requested``, checked, or by
+    default the native one where it is available."""
+    if requested is None:
+        return "native" if native.available() else "python"
+    if requested not in PARQUET_READERS:
+        raise UsdBenchError(
+            f"unknown Parquet reader {requested!r}: expected one of {', '.join(PARQUET_READERS)}"
+        )
+    if requested == "native" and not native.available():
+        raise UsdBenchError(f"the native Parquet reader is not available: {native.status().reason}")
+    return requested
+
+
+def open_stage(
+    root_layer, parquet_columns=None, parquet_path_prefix=None, parquet_reader=None
+) -> Usd.Stage:
     """Open and compose the stage of ``root_layer`` (a path or an Sdf.Layer).
 
     ``.parquet`` sublayers anywhere in the layer stack (relative paths resolve
-    against the layer listing them) are loaded with the Python loader, keeping
-    only ``parquet_columns`` and the prims under ``parquet_path_prefix``; their
-    opinions sit exactly where the file was listed. With a native Parquet
-    plugin, USD opens them and these two options are not applied. A stack
-    without Parquet is opened by USD exactly as ``Usd.Stage.Open`` would.
-    Bad input raises UsdBenchError; nothing is left behind.
+    against the layer listing them) are read by ``parquet_reader``
+    ("native", "python"; default: native where available), keeping only
+    ``parquet_columns`` and the prims under ``parquet_path_prefix``; their
+    opinions sit exactly where the file was listed. A stack without Parquet
+    is opened by USD exactly as ``Usd.Stage.Open`` would. Bad input raises
+    UsdBenchError naming the file, row or column; nothing is left behind.
     """
-    if native_parquet_plugin():
-        return _open_stage(_root(root_layer))
+    reader = choose_parquet_reader(parquet_reader)
     if not isinstance(root_layer, Sdf.Layer) and _is_parquet(os.fspath(root_layer)):
-        layer = load_layer(os.fspath(root_layer), parquet_columns, parquet_path_prefix)
+        path = os.fspath(root_layer)
+        if reader == "native":
+            layer = _open_native(path, _native_arguments(parquet_columns, parquet_path_prefix))
+        else:
+            layer = load_layer(path, parquet_columns, parquet_path_prefix)
         return _keep(_open_stage(layer), [layer])
     root = _root(root_layer)
+    has_options = parquet_columns is not None or parquet_path_prefix not in (None, "", "/")
+    if reader == "native" and not has_options:
+        # USD opens the Parquet layers itself. Opening the stack first (the
+        # stage then finds it open) turns a bad Parquet file, which USD would
+        # leave out with a warning, into an error.
+        _cache, stack = _layer_stack(root)
+        _raise_for_unopened_parquet(stack)
+        return _open_stage(root)
     if not any(_is_parquet(e.resolved) for e in _entries(root)):
         # Let USD open the stack as it always does (same threads, same order),
         # and only look for Parquet deeper down in the layers it opened.
         _cache, stack = _layer_stack(root)  # the cache holds the layers open
         if not any(_is_parquet(e.resolved) for layer in stack for e in _entries(layer)):
             return _open_stage(root)
-    with _Rewriter(parquet_columns, parquet_path_prefix) as rewriter:
+    with _Rewriter(reader, parquet_columns, parquet_path_prefix) as rewriter:
         private = rewriter.rewrite(root)
         stage = _open_stage(private or root)
         kept = rewriter.kept
     return _keep(stage, kept)
+
+
+def _native_arguments(columns, prefix) -> dict[str, str]:
+    """open_stage's options as the native format's file format arguments."""
+    arguments = {}
+    if columns is not None:
+        if isinstance(columns, str):
+            raise UsdBenchError(f"columns must be a list of names, not the string {columns!r}")
+        names = [str(c) for c in columns]
+        if any("," in n or "&" in n for n in names):
+            raise UsdBenchError(f"a column name cannot hold ',' or '&' here: {names}")
+        arguments["columns"] = ",".join(names)
+    if prefix not in (None, "", "/"):
+        arguments["pathPrefix"] = str(prefix)
+    return arguments
+
+
+def _open_native(file: str, arguments: dict[str, str]) -> Sdf.Layer:
+    """The Parquet file as a native layer; its errors as UsdBenchError."""
+    try:
+        layer = Sdf.Layer.FindOrOpen(file, arguments)
+    except Tf.ErrorException as error:
+        raise UsdBenchError(_plugin_message(error), file=file) from None
+    if layer is None:
+        raise UsdBenchError("USD could not open the Parquet file", file=file)
+    return layer
+
+
+def _plugin_message(error) -> str:
+    """The plugin's own words out of USD's error text ("Error in ... : 'file
+    F, row R: why'")."""
+    text = str(error).strip()
+    start = text.find("'file ")
+    return text[start + 1 : -1] if start >= 0 and text.endswith("'") else text
 
 
 # -- the layer stack -------------------------------------------------------------
@@ -135,6 +203,17 @@ def _layer_stack(root: Sdf.Layer) -> tuple[Pcp.Cache, list[Sdf.Layer]]:
     return cache, list(stack.layers)
 
 
+def _raise_for_unopened_parquet(stack: list[Sdf.Layer]) -> None:
+    """A Parquet sublayer listed in the stack but not in it failed to open:
+    open it again to raise the native reader's own error."""
+    opened = {layer.identifier for layer in stack}
+    for layer in stack:
+        for entry in _entries(layer):
+            if _is_parquet(entry.resolved) and entry.resolved not in opened:
+                path, arguments = Sdf.Layer.SplitIdentifier(entry.resolved)
+                _open_native(_file_path(path), dict(arguments))
+
+
 def _open_stage(root: Sdf.Layer) -> Usd.Stage:
     try:
         stage = Usd.Stage.Open(root)
@@ -155,10 +234,13 @@ def _keep(stage: Usd.Stage, layers: list[Sdf.Layer]) -> Usd.Stage:
 
 @dataclass
 class _Rewriter:
-    """Replaces Parquet sublayers by anonymous layers, layer by layer, in
-    private instances; other sublayers open in background threads meanwhile
-    (the parse of Parquet text and USD's layer reads release the GIL)."""
+    """Replaces Parquet sublayers, layer by layer, in private instances: by
+    the Python loader's anonymous layers, or by the native layer opened with
+    the options as file format arguments. Other sublayers open in background
+    threads meanwhile (the parse of Parquet text and USD's layer reads release
+    the GIL)."""
 
+    reader: str
     columns: object
     prefix: object
     kept: list = field(default_factory=list)  # what the stage must keep alive
@@ -193,9 +275,7 @@ class _Rewriter:
             if _is_parquet(entry.resolved):
                 file = _file_path(entry.resolved)
                 if file not in self._parquet:  # a file listed twice loads once
-                    parts = load_layers(file, self.columns, self.prefix)
-                    self.kept.extend(parts)
-                    self._parquet[file] = [part.identifier for part in parts]
+                    self._parquet[file] = self._replacement(file)
                 replaced[i] = self._parquet[file]
         for i, future in opening.items():
             sublayer = future.result()
@@ -208,6 +288,15 @@ class _Rewriter:
         result = self._private(layer, entries, replaced) if replaced else None
         self._done[layer.identifier] = result
         return result
+
+    def _replacement(self, file: str) -> list[str]:
+        """The identifiers that take a Parquet file's place in subLayerPaths."""
+        if self.reader == "native":
+            layers = [_open_native(file, _native_arguments(self.columns, self.prefix))]
+        else:
+            layers = load_layers(file, self.columns, self.prefix)
+        self.kept.extend(layers)
+        return [layer.identifier for layer in layers]
 
     def _private(self, layer: Sdf.Layer, entries: list[_Entry], replaced) -> Sdf.Layer:
         private = _private_instance(layer)

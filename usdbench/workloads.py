@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 from pxr import Sdf, Usd
 
-from usdbench import budget
+from usdbench import budget, native
 from usdbench.cache import ScenarioFiles, ensure
+from usdbench.formats import get_format
 from usdbench.scenario import PROPERTIES, SIX_PROPERTIES, Scenario
 from usdbench.stage import open_stage
 
@@ -43,7 +44,13 @@ __all__ = [
 # A tiny scenario every benchmark process loads once in every format family
 # before measuring (see warm_up).
 WARM_UP_SCENARIO = Scenario(8, "flat")
-WARM_UP_FORMATS = ("usda", "usdc", "usdz", "parquet-zstd-rg1000")
+WARM_UP_FORMATS = (
+    "usda",
+    "usdc",
+    "usdz",
+    "parquet-native-zstd-rg1000",
+    "parquet-python-zstd-rg1000",
+)
 
 
 def warm_up() -> None:
@@ -58,6 +65,8 @@ def warm_up() -> None:
     for ext in ("usda", "usdc", "usdz"):
         Sdf.FileFormat.FindByExtension(ext)
     for name in WARM_UP_FORMATS:
+        if name.startswith("parquet-native") and not native.available():
+            continue
         files = ensure(WARM_UP_SCENARIO, name)
         read_traversal(load(files), PROPERTIES)
         read_traversal(load(files, columns=[ONE_PROPERTY]), [ONE_PROPERTY])
@@ -69,6 +78,11 @@ def prepare_benchmark(format_name: str, scale: int, hierarchy: str) -> ScenarioF
     disk). A combination the guard expects not to fit raises
     NotImplementedError(why), which asv shows as skipped, before anything is
     generated."""
+    if get_format(format_name).reader == "native" and not native.available():
+        raise NotImplementedError(
+            f"{format_name}: the native Parquet plugin is not available here "
+            f"({native.status().reason}); the Python loader's formats still run"
+        )
     ok, why = budget.fits(format_name, scale, hierarchy)
     if not ok:
         raise NotImplementedError(why)
@@ -100,9 +114,15 @@ def file_size(files: ScenarioFiles) -> int:
 
 
 def load(files: ScenarioFiles, columns: Sequence[str] | None = None) -> Usd.Stage:
-    """Open and compose the scenario's root layer. ``columns`` projects Parquet
-    property layers (ignored by the USD formats, which load lazily anyway)."""
-    return open_stage(str(files.root), parquet_columns=columns)
+    """Open and compose the scenario's root layer with the format's reader.
+    ``columns`` projects the Python loader's Parquet layers: it builds every
+    spec at load, so a reader of a few properties would ask for them. The
+    lazy readers ignore it (usdc, usdz, native Parquet decode only what is
+    read), as a user of them would."""
+    fmt = files.format
+    if fmt.reader == "python":
+        return open_stage(str(files.root), parquet_columns=columns, parquet_reader="python")
+    return open_stage(str(files.root), parquet_reader=fmt.reader)
 
 
 def middle_prim(scenario: Scenario) -> str:

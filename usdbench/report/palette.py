@@ -6,24 +6,31 @@ from collections.abc import Iterable
 
 from usdbench.formats import FORMAT_NAMES
 
-# The suite's own order: usda, usdc, usdz, then Parquet by compression, then row group.
+# The suite's own order: usda, usdc, usdz, then Parquet by reader, compression, row group.
 KNOWN_FORMATS = list(FORMAT_NAMES)
 
-# One hue per family, darker for larger Parquet row groups. A format missing
-# here gets a spare colour.
+# One hue per family, darker for larger Parquet row groups; the Python
+# loader's Parquet in lighter, cooler tones than the native reader's. A
+# format missing here gets a spare colour.
 _KNOWN_COLOURS = {
     "usda": "#d62728",
     "usdc": "#1f77b4",
     "usdz": "#9467bd",
-    "parquet-none-rg100": "#a1d99b",
-    "parquet-none-rg1000": "#41ab5d",
-    "parquet-none-rg10000": "#006d2c",
-    "parquet-snappy-rg100": "#fdae6b",
-    "parquet-snappy-rg1000": "#f16913",
-    "parquet-snappy-rg10000": "#a63603",
-    "parquet-zstd-rg100": "#bdbdbd",
-    "parquet-zstd-rg1000": "#737373",
-    "parquet-zstd-rg10000": "#252525",
+    "parquet-native-none-rg100": "#a1d99b",
+    "parquet-native-none-rg1000": "#41ab5d",
+    "parquet-native-none-rg10000": "#006d2c",
+    "parquet-native-snappy-rg100": "#fdae6b",
+    "parquet-native-snappy-rg1000": "#f16913",
+    "parquet-native-snappy-rg10000": "#a63603",
+    "parquet-native-zstd-rg100": "#bdbdbd",
+    "parquet-native-zstd-rg1000": "#737373",
+    "parquet-native-zstd-rg10000": "#252525",
+    "parquet-python-none-rg1000": "#9ecae1",
+    "parquet-python-none-rg10000": "#4292c6",
+    "parquet-python-snappy-rg1000": "#c994c7",
+    "parquet-python-snappy-rg10000": "#ce1256",
+    "parquet-python-zstd-rg1000": "#17a589",
+    "parquet-python-zstd-rg10000": "#8c6d31",
 }
 # For formats the suite may add later; handed out in their sorted order.
 _SPARE_COLOURS = ["#17becf", "#e377c2", "#bcbd22", "#8c564b", "#7b4173", "#3182bd", "#e6550d"]
