@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -54,11 +55,14 @@ def test_a_combination_over_the_memory_guard_is_skipped_before_generating(cache)
 
 
 def test_bad_timelines_files_are_errors_naming_them(tmp_path):
-    path = tmp_path / "t.json"
-    path.write_text("{not json")
-    with pytest.raises(UsdBenchError, match="t.json"):
+    path = tmp_path / "t.json.gz"
+    path.write_text("{not gzipped")
+    with pytest.raises(UsdBenchError, match="t.json.gz"):
         read_timelines(path)
-    path.write_text(json.dumps({"version": 99, "formats": {}}))
+    path.write_bytes(gzip.compress(b"{not json"))
+    with pytest.raises(UsdBenchError, match="t.json.gz"):
+        read_timelines(path)
+    path.write_bytes(gzip.compress(json.dumps({"version": 99, "formats": {}}).encode()))
     with pytest.raises(UsdBenchError, match="version 99"):
         read_timelines(path)
 
@@ -89,7 +93,7 @@ def test_command_records_every_format_of_a_profile_once(cache, tmp_path):
     run = _command(*args)
     assert run.returncode == 0, run.stderr[-3000:]
     path = timeline_path(tmp_path / "res", "box", commit)
-    assert path == tmp_path / "res" / "box" / "timelines" / "01234567.json"
+    assert path == tmp_path / "res" / "box" / "timelines" / "01234567.json.gz"
     doc = read_timelines(path)
     quick = profiles.get("quick")
     assert list(doc["formats"]) == list(quick.formats)

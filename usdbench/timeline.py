@@ -12,15 +12,18 @@ its anon / file / shmem split and the virtual size, sampled from outside at
 
     python -m usdbench.timeline --machine NAME   # the profile's formats, this commit
 
-writes ``<results_dir>/<machine>/timelines/<commit8>.json`` (see
+writes ``<results_dir>/<machine>/timelines/<commit8>.json.gz`` (see
 results/README.md), next to asv's results of that machine; a file that
-already covers every format is kept (``--force`` records again).
+already covers every format is kept (``--force`` records again). Gzipped
+JSON: asv walks every folder of results_dir and warns about any ``*.json``
+without a machine.json beside it.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import gzip
 import json
 import os
 import subprocess
@@ -131,14 +134,15 @@ def record_profile(
 
 
 def timeline_path(results_dir: Path, machine: str, commit_hash: str) -> Path:
-    return Path(results_dir) / machine / TIMELINES_DIR / f"{commit_hash[:8]}.json"
+    return Path(results_dir) / machine / TIMELINES_DIR / f"{commit_hash[:8]}.json.gz"
 
 
 def read_timelines(path: Path) -> dict:
     """A timelines document; UsdBenchError names the file if it is not one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, EOFError, ValueError) as err:
         raise UsdBenchError(f"cannot read timelines: {err}", file=path) from err
     if not isinstance(data, dict) or data.get("version") != VERSION:
         found = data.get("version") if isinstance(data, dict) else None
@@ -152,7 +156,9 @@ def write_timelines(path: Path, document: dict) -> None:
     """Atomically: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document, separators=(",", ":")) + "\n", encoding="utf-8")
+    text = json.dumps(document, separators=(",", ":")) + "\n"
+    # mtime=0: the same document gives the same bytes (committed files).
+    tmp.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
     os.replace(tmp, path)
 
 
