@@ -24,14 +24,6 @@ const char* const kPathColumn = "path";
 
 std::atomic<uint64_t> nextLayerId{1};
 
-const arrow::DataType&
-Undictionary(const arrow::DataType& type)
-{
-    return type.id() == arrow::Type::DICTIONARY
-               ? *static_cast<const arrow::DictionaryType&>(type).value_type()
-               : type;
-}
-
 bool
 IsStringType(const arrow::DataType& type)
 {

@@ -27,8 +27,6 @@ namespace usdparquet {
 
 using namespace elements;
 
-namespace {
-
 const arrow::DataType&
 Undictionary(const arrow::DataType& type)
 {
@@ -36,6 +34,8 @@ Undictionary(const arrow::DataType& type)
                ? *static_cast<const arrow::DictionaryType&>(type).value_type()
                : type;
 }
+
+namespace {
 
 bool
 IsList(const arrow::DataType& type)

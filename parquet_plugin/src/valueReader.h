@@ -45,6 +45,10 @@ private:
     pxr::SdfValueTypeName _typeName;
 };
 
+// A dictionary type's value type (a dictionary maps as its values); any
+// other type itself.
+const arrow::DataType& Undictionary(const arrow::DataType& type);
+
 // The USD type name (double, float3, int[] ...) an Arrow type maps to, or
 // empty with ``*why`` set: the same rules as the Python loader's usd_type_name.
 std::string UsdTypeNameFor(const arrow::DataType& type, std::string* why);
