@@ -103,10 +103,11 @@ def _track_results(project, commit):
     return out
 
 
-# Reads on a stage loaded in setup: usda and Parquet layers are fully in memory
-# after the load, so reading 1-1,000 values allocates less than a page and 0 is
-# their true resident figure. usdc reads values lazily from the file, so its
-# first reads hold memory; a re-read (Warm) holds none in any format.
+# Reads on a stage loaded in setup: usda and the Python loader's Parquet are
+# fully in memory after the load, so reading 1-1,000 values allocates less
+# than a page and 0 is their true resident figure. usdc and native Parquet
+# read values lazily from the file, so their first reads may hold memory; a
+# re-read (Warm) holds none in any format.
 READS_ON_A_LOADED_STAGE = (
     "access.OnePropertyOnePrimWarm",
     "access.OnePropertyRandomPrims",
