@@ -25,7 +25,7 @@ import inspect
 
 from ._tracker import PerformanceTracker, TrackerResult
 
-__all__ = ["track_memory"]
+__all__ = ["MEMORY_METRICS", "track_memory"]
 
 
 def _measure_once(bench, params) -> TrackerResult:
@@ -81,6 +81,8 @@ _GENERATED = {
     "track_delta_bytes": track_delta_bytes,
     "track_retained_bytes": track_retained_bytes,
 }
+# The names of the figures track_memory adds: what a memory gate compares.
+MEMORY_METRICS = tuple(_GENERATED)
 for _fn in _GENERATED.values():
     _fn.unit = "bytes"  # asv formats the values with k/M/G prefixes
 

@@ -1,0 +1,65 @@
+"""The memory figures of a commit, as asv recorded them: samples per benchmark
+and parameter combination, read from the result files (no asv import)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+from memtrack.asv import MEMORY_METRICS
+from usdbench.errors import UsdBenchError
+from usdbench.report.asv_results import ResultFile, result_files
+
+
+def bench_pattern(only: str | None = None) -> str:
+    """asv's --bench regex for the memory figures (those matching ``only``,
+    too: asv ORs several --bench, so both go in one pattern)."""
+    metrics = "|".join(re.escape(m) for m in MEMORY_METRICS)
+    narrow = f"(?=.*(?:{only}))" if only else ""
+    # asv matches a parameterised benchmark as "name(param, ...)".
+    return f"^{narrow}.*\\.(?:{metrics})(?:\\(|$)"
+
+
+def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
+    """asv's own name of one combination: "load.InitialLoad.track_peak_bytes('usda', 1000)"."""
+    return f"{benchmark}({', '.join(combo)})" if combo else benchmark
+
+
+def newest_result(results_dir: Path, machine: str, commit: str) -> ResultFile | None:
+    """The commit's newest result file on the machine (a prefix will do)."""
+    wanted = commit.lower()
+    found = [r for r in result_files(results_dir, machine) if r.commit_hash.startswith(wanted)]
+    if len({r.commit_hash for r in found}) > 1:
+        raise UsdBenchError(f"commit prefix {commit!r} is ambiguous on machine {machine!r}")
+    return max(found, key=ResultFile.newest_first_key) if found else None
+
+
+def samples(result: ResultFile | None, name: str) -> dict[tuple, list[float] | None]:
+    """Parameter combination (asv's repr strings) -> its samples; the median
+    alone where asv kept no samples, None where it failed or was skipped."""
+    if result is None or name not in result.rows:
+        return {}
+    params = result.column(name, "params") or []
+    combos = list(itertools.product(*params))
+    values = result.column(name, "result") or [None] * len(combos)
+    kept = result.column(name, "samples") or [None] * len(combos)
+    out = {}
+    for combo, value, sample in zip(combos, values, kept, strict=True):
+        if value is None or value != value:  # failed (None) or skipped (NaN)
+            out[combo] = None
+        else:
+            out[combo] = [float(s) for s in sample] if sample else [float(value)]
+    return out
+
+
+def memory_samples(result: ResultFile | None, only: str | None = None) -> dict[str, list[float]]:
+    """figure_key -> samples, for every measured memory figure of a result file."""
+    pattern = re.compile(bench_pattern(only))
+    out = {}
+    for name in sorted(result.rows if result else {}):
+        if pattern.search(name):
+            for combo, values in samples(result, name).items():
+                if values:
+                    out[figure_key(name, combo)] = values
+    return out
