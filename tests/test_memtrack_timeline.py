@@ -81,9 +81,7 @@ def test_sampled_at_one_millisecond_or_better():
     with PerformanceTracker(timeline=True) as t:
         p = c_alloc(50 * MiB)
         _libc.free(p)
-        deadline = 0.2
-        while t.probe("tick").elapsed_s < deadline:
-            pass
+        time.sleep(0.2)
     tl = t.result.timeline
     assert tl.interval_s == 0.001
     assert tl.median_interval_s() <= 0.0011, tl.median_interval_s()
