@@ -501,3 +501,20 @@ def test_several_stages_on_one_file_in_threads(tmp_path):
         results = list(pool.map(traverse, range(8)))
     bad = [(k, r.get(k), v) for r in results for k, v in expected.items() if r.get(k) != v]
     assert not bad, (len(bad), bad[:3], [len(r) for r in results])
+
+
+def test_a_closed_layer_gives_its_blocks_back_and_a_reload_reads_again(tmp_path):
+    import gc
+
+    source = _write(tmp_path / "p.parquet", Scenario(2_000).property_table(), row_group_size=500)
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    before = native.cache_stats()["bytes_held"]
+    cost = layer.GetAttributeAtPath("/World/Prim_7.cost").default
+    assert native.cache_stats()["bytes_held"] > before
+    assert layer.Reload(force=True)
+    assert layer.GetAttributeAtPath("/World/Prim_7.cost").default == cost
+    assert not layer.permissionToEdit  # still read-only after a reload
+    del layer
+    gc.collect()
+    assert native.cache_stats()["bytes_held"] == before
+    assert native.layer_stats(str(source)) is None
