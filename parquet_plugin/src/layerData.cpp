@@ -457,6 +457,9 @@ LayerData::GetSpecType(const SdfPath& path) const
     } catch (const std::exception& error) {
         TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
         return SdfSpecTypeUnknown;
+    } catch (...) {
+        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
+        return SdfSpecTypeUnknown;
     }
 }
 
@@ -496,6 +499,9 @@ LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field, VtValue* v
         return _Field(target, field, value);
     } catch (const std::exception& error) {
         TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
+        return false;
+    } catch (...) {
+        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
         return false;
     }
 }
@@ -546,12 +552,24 @@ LayerData::List(const SdfPath& path) const
         }
     } catch (const std::exception& error) {
         TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
+    } catch (...) {
+        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
     }
     return fields;
 }
 
 void
 LayerData::_VisitSpecs(SdfAbstractDataSpecVisitor* visitor) const
+{
+    try {
+        _VisitPrims(visitor);
+    } catch (...) {
+        TF_RUNTIME_ERROR("%s: unexpected error while visiting the layer", _file.c_str());
+    }
+}
+
+void
+LayerData::_VisitPrims(SdfAbstractDataSpecVisitor* visitor) const
 {
     if (!visitor->VisitSpec(*this, SdfPath::AbsoluteRootPath()) || !_index) {
         return;

@@ -130,6 +130,7 @@ private:
     void _ChooseColumns(const LayerOptions& options);
     void _IndexPaths(const std::string& prefix);
 
+    void _VisitPrims(pxr::SdfAbstractDataSpecVisitor* visitor) const;
     Target _Resolve(const pxr::SdfPath& path) const;
     // The attribute's value (not null): fills ``value`` if given. False for a
     // null (no opinion) or a value that cannot be read (error reported).
