@@ -5,7 +5,7 @@ again, or commits that change nothing measured), each given as
 RESULTS_DIR:COMMIT, e.g. copies of the results folder taken after each
 ``python -m usdbench.gate check A B --measure always``. Every ordered pair
 of runs (a, b) is a comparison of unchanged code; the gate's calibration
-comes from --calibration-runs other runs (every choice of them). For each
+comes from --calibration-runs other runs (--calibrations draws of them). For each
 comparison it counts the figures each test calls worse, then adds 10% of
 the figure to b's samples and counts what each test catches.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import random
 import statistics
 import sys
 from pathlib import Path
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--machine", required=True)
     parser.add_argument("--calibration-runs", type=int, default=3)
     parser.add_argument("--factor", type=float, nargs="+", default=[1.1, 1.05])
+    parser.add_argument(
+        "--calibrations", type=int, default=20, help="calibration sets drawn (seeded; 20)"
+    )
     args = parser.parse_args(argv)
     runs = load_runs(args.runs, args.machine)
     keys = sorted(set.intersection(*(set(r) for r in runs)))
@@ -77,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return worse
 
     tally: dict[str, dict] = {}
-    for cal in itertools.combinations(range(len(runs)), k):
+    choices = list(itertools.combinations(range(len(runs)), k))
+    random.Random(1).shuffle(choices)
+    for cal in choices[: args.calibrations]:
         rest = [i for i in range(len(runs)) if i not in cal]
         tests = {f"gate, calibrated on {k} runs": gate(cal), "gate, no calibration": gate(())}
         for factor in args.factor:
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 t["any"] += flagged > 0
     print(
         f"{len(runs)} runs of unchanged code, {len(keys)} memory figures ({len(large)} of "
-        f"at least 1 MiB); every ordered pair of runs, calibration from {k} others"
+        f"at least 1 MiB); every ordered pair of the runs left after drawing {k} for "
+        f"calibration, {min(args.calibrations, len(choices))} draws"
     )
     print(
         "| test | comparisons | figures called worse per comparison | comparisons with any "

@@ -7,7 +7,7 @@ The memory figures are the ones memtrack's asv helper adds (peak, delta and
 retained bytes of each operation), for every parameter combination. ``check``
 runs ``asv run --record-samples -a rounds=5`` (memory figures only) on a
 commit with fewer than 5 samples of them, then applies rule.py to each
-figure; ``calibrate`` runs asv 3 times on one commit and records how far
+figure; ``calibrate`` runs asv 5 times on one commit and records how far
 each figure moves between runs (noise.py).
 
 Why not asv's own test (``asv continuous`` / ``asv compare``): it flags a

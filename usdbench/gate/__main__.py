@@ -26,7 +26,7 @@ from . import (
 )
 
 ROUNDS = 5  # samples (fresh processes) per figure and commit: see scripts/gate_noise.py
-RUNS = 3  # asv runs of calibration: the noise between runs
+RUNS = 5  # asv runs of calibration: 3 missed a step between runs (README)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
