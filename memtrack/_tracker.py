@@ -138,7 +138,7 @@ class PerformanceTracker:
         self._interval: Mark | None = None
         self._fallback: Mark | None = None
         self._mark = None
-        self._recorder = self._start_timeline() if self.timeline else None
+        self._recorder = None
         self._marks_ns: list[tuple[str, int]] = []
         try:
             self._start()
@@ -151,6 +151,10 @@ class PerformanceTracker:
             self._to_unavailable(f"tracker error at entry: {type(exc).__name__}: {exc}")
         self._last_rss = self._baseline
         self._last_t = 0.0
+        # After the release of retained=True and the baseline: the recording's
+        # first sample (taken before it answers) is the block's starting point.
+        if self.timeline:
+            self._recorder = self._start_timeline()
         self._t0_ns = _timeline.now_ns()
         self._t0 = time.perf_counter()
         return self

@@ -184,3 +184,20 @@ def test_round_trip_and_bad_input():
         Timeline.from_dict({"marks": []})
     with pytest.raises(ValueError, match="timeline_interval_s must be positive"):
         PerformanceTracker(timeline=True, timeline_interval_s=0)
+
+
+@linux_hwm
+def test_recording_starts_after_the_release_of_retained():
+    # retained=True collects garbage and trims the heap before the baseline;
+    # with a million live containers the collection alone takes tens of ms.
+    # The timeline's first sample must come after it, next to the start.
+    live = [[] for _ in range(1_000_000)]
+    junk = [bytearray(1000) for _ in range(100_000)]
+    del junk  # freed heap that only malloc_trim hands back
+    with PerformanceTracker(timeline=True, retained=True) as t:
+        time.sleep(0.01)
+    tl = t.result.timeline
+    assert -0.005 < tl.t_s[0] <= 0, tl.t_s[:3]
+    start = tl.rss[tl.baseline_index()]
+    assert abs(start - t.result.baseline_bytes) < MiB, (start, t.result.baseline_bytes)
+    assert len(live) == 1_000_000
