@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from usdbench import profiles
+from usdbench import gzjson, profiles
 from usdbench.errors import UsdBenchError
 
 VERSION = 1
@@ -139,11 +137,7 @@ def timeline_path(results_dir: Path, machine: str, commit_hash: str) -> Path:
 
 def read_timelines(path: Path) -> dict:
     """A timelines document; UsdBenchError names the file if it is not one."""
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, EOFError, ValueError) as err:
-        raise UsdBenchError(f"cannot read timelines: {err}", file=path) from err
+    data = gzjson.read(path, "timelines")
     if not isinstance(data, dict) or data.get("version") != VERSION:
         found = data.get("version") if isinstance(data, dict) else None
         raise UsdBenchError(f"timelines version {found!r}, this reader knows {VERSION}", file=path)
@@ -154,12 +148,7 @@ def read_timelines(path: Path) -> dict:
 
 def write_timelines(path: Path, document: dict) -> None:
     """Atomically: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = json.dumps(document, separators=(",", ":")) + "\n"
-    # mtime=0: the same document gives the same bytes (committed files).
-    tmp.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
-    os.replace(tmp, path)
+    gzjson.write(path, document)
 
 
 def is_complete(path: Path, formats: list[str]) -> bool:

@@ -17,12 +17,10 @@ machine.
 from __future__ import annotations
 
 import datetime
-import gzip
-import json
-import os
 import statistics
 from pathlib import Path
 
+from usdbench import gzjson
 from usdbench.errors import UsdBenchError
 
 from .figures import memory_samples, newest_result
@@ -40,11 +38,7 @@ def read_noise(results_dir: Path, machine: str) -> dict | None:
     path = noise_path(results_dir, machine)
     if not path.exists():
         return None
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, EOFError, ValueError) as err:
-        raise UsdBenchError(f"cannot read the noise calibration: {err}", file=path) from err
+    data = gzjson.read(path, "the noise calibration")
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise UsdBenchError("not a noise calibration of this version", file=path)
     return data
@@ -70,11 +64,7 @@ def record_noise(results_dir: Path, machine: str, commit: str, runs: int, rounds
         }
     data["recorded_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     path = noise_path(results_dir, machine)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    tmp.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
-    os.replace(tmp, path)
+    gzjson.write(path, data, indent=1)
     return path
 
 
