@@ -7,10 +7,14 @@ Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -26,6 +30,9 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+from tests.asv_project import REPO  # noqa: E402
+from usdbench import profiles  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAUNCH_ARGS = [
@@ -45,16 +52,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def site_url(published_site):
-    handler = functools.partial(_QuietHandler, directory=str(published_site.html_dir))
+@contextlib.contextmanager
+def serve(directory: Path):
+    """A folder served on 127.0.0.1 (an unused port); yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site_url(published_site):
+    with serve(published_site.html_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +108,20 @@ class PageLog:
 
 @pytest.fixture
 def page(browser, site_url):
+    with page_on(browser, site_url) as page:
+        yield page
+
+
+@contextlib.contextmanager
+def page_on(browser, base_url: str):
+    """A fresh page whose requests outside ``base_url`` are refused and logged."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.log = PageLog(page, site_url)
-    yield page
-    context.close()
+    page.log = PageLog(page, base_url)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def dominant_colour_share(browser, png: bytes) -> float:
@@ -281,3 +306,101 @@ def test_report_table_sorts_by_a_column(browser, page, site_url):
     page.locator("#table").scroll_into_view_if_needed()
     screenshot(browser, page, "format-report-table-sorted.png")
     page.log.assert_clean()
+
+
+def _report_copy(project_config: Path, root: Path) -> Path:
+    """An asv config writing into ``root``/html, reading a copy of the
+    project's results (so the shared session projects stay as they are)."""
+    results = root / "results"
+    shutil.copytree(project_config.parent / "results", results)
+    config = root / "asv.conf.json"
+    config.write_text(json.dumps({"version": 1, "results_dir": str(results), "html_dir": "html"}))
+    return config
+
+
+def _run(args: list[str], env: dict) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+
+
+@pytest.fixture(scope="module")
+def timelines_site(asv_project, tmp_path_factory) -> Path:
+    """The suite's quick run with memory timelines recorded for real for its
+    second commit (every quick format, 1k prims), and the report of it."""
+    root = tmp_path_factory.mktemp("timelines-site")
+    config = _report_copy(asv_project.path / "asv.conf.json", root)
+    commit = asv_project.commits[1]
+    env = dict(asv_project.env)
+    _run(["usdbench.timeline", "--config", str(config), "--machine", asv_project.machine,
+          "--profile", "quick", "--commit", commit], env)  # fmt: skip
+    _run(["usdbench.report", "--config", str(config), "--commit", commit, "--leave-asv-site"], env)
+    return root / "html"
+
+
+@pytest.fixture(scope="module")
+def growth_site(toy_asv_project, tmp_path_factory) -> Path:
+    """The toy suite's report: three scales a figure, so every figure has a growth fit."""
+    root = tmp_path_factory.mktemp("growth-site")
+    config = _report_copy(toy_asv_project.config_path, root)
+    _run(["usdbench.report", "--config", str(config), "--leave-asv-site"], dict(os.environ))
+    return root / "html"
+
+
+_CHARTS_JS = """kind => Array.from(document.querySelectorAll(`svg.chart[data-kind="${kind}"]`))
+    .map(svg => {
+        const box = svg.getBoundingClientRect();
+        // A flat line has no height, a vertical one no width: either is drawn.
+        const visible = sel => Array.from(svg.querySelectorAll(sel))
+            .map(e => e.getBoundingClientRect()).filter(b => b.width > 0 || b.height > 0).length;
+        return {title: svg.querySelector('title').textContent, width: box.width,
+                height: box.height, lines: visible('polyline.line'),
+                marks: visible('.mark'), formats: Array.from(new Set(Array.from(
+                    svg.querySelectorAll('.mark')).map(m => JSON.parse(m.dataset.params).format)))};
+    })"""
+
+
+def test_report_draws_the_timelines_and_the_split(browser, timelines_site):
+    quick = profiles.get("quick").formats
+    with serve(timelines_site) as url, page_on(browser, url) as page:
+        page.goto(f"{url}/formats/index.html")
+        timelines = page.evaluate(_CHARTS_JS, "timeline")
+        splits = page.evaluate(_CHARTS_JS, "split")
+        # Resident memory and virtual size against time, one split at the peak.
+        assert len(timelines) == 2 and len(splits) == 1, (timelines, splits)
+        for chart in timelines:
+            assert chart["width"] > 300 and chart["height"] > 200, chart
+            assert chart["lines"] == len(quick), chart  # a drawn line per format
+            assert sorted(chart["formats"]) == sorted(quick), chart
+            assert chart["marks"] >= 3 * len(quick), chart  # three phase ends each
+        (split,) = splits
+        assert split["marks"] >= len(quick) and sorted(split["formats"]) == sorted(quick)
+        rows = page.eval_on_selector_all("#timeline-table tbody tr", "trs => trs.length")
+        assert rows == len(quick)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#chart-timeline-rss").screenshot(path=str(ARTIFACTS / "timeline-rss.png"))
+        page.locator("#chart-timeline-split").screenshot(path=str(ARTIFACTS / "timeline-split.png"))
+        page.locator("#timelines").scroll_into_view_if_needed()
+        screenshot(browser, page, "report-timelines.png")
+        page.log.assert_clean()
+
+
+def test_report_draws_growth_with_scale(browser, growth_site):
+    with serve(growth_site) as url, page_on(browser, url) as page:
+        page.goto(f"{url}/formats/index.html")
+        charts = page.evaluate(_CHARTS_JS, "growth")
+        assert charts, "no growth chart"
+        for chart in charts:
+            assert chart["width"] > 200 and chart["height"] > 200, chart
+            assert chart["marks"] >= 2 and chart["lines"] >= 1, chart
+        exponents = page.eval_on_selector_all(
+            "#growth-table td.exponent[data-exponent]",
+            "tds => tds.map(td => td.dataset.exponent).filter(Boolean).map(Number)",
+        )
+        assert exponents and all(e == e for e in exponents)  # numbers, no NaN
+        page.locator("#growth").scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#growth").screenshot(path=str(ARTIFACTS / "report-growth.png"))
+        screenshot(browser, page, "report-growth-view.png")
+        page.log.assert_clean()
