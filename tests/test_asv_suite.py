@@ -213,8 +213,31 @@ def test_continuous_flags_an_extra_64_mib_held_by_parquet_loading(asv_project, r
         stage_py.write_text(original)
         project.commit("restore")
     out = run.stdout + run.stderr
+    flagged = _flagged_changes(out)
     if regress:
         assert run.returncode == 1, out[-4000:]
         assert "parquet-python-zstd-rg1000" in out and "InitialLoad.track_delta_bytes" in out
+        assert any(after - before > 60 * 2**20 for before, after, _ in flagged), out[-4000:]
     else:
-        assert run.returncode == 0, out[-4000:]
+        # asv's ratio test may call a megabyte of allocator noise in a small
+        # figure worse (measured: the native load's 1.5 MiB delta at 1k prims
+        # was 3.6 MiB in one run; the memory gate exists for this, see
+        # tests/test_memory_gate.py). Nothing like the 64 MiB may be flagged.
+        big = [row for before, after, row in flagged if abs(after - before) > 8 * 2**20]
+        assert run.returncode in (0, 1) and not big, out[-4000:]
+
+
+_ASV_BYTES = re.compile(r"^([\d.]+)(?:±[\d.]+)?([kMG]?)$")
+
+
+def _asv_bytes(cell: str) -> float:
+    """asv's figure ("1.53±0M", "845k", "0") in bytes (its prefixes are decimal)."""
+    match = _ASV_BYTES.match(cell.strip())
+    assert match, f"not an asv figure: {cell!r}"
+    return float(match[1]) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[match[2]]
+
+
+def _flagged_changes(out: str) -> list[tuple[float, float, str]]:
+    """(before, after, row) of each figure asv continuous marked worse ("+")."""
+    rows = [line for line in out.splitlines() if re.match(r"^\|\s*\+\s*\|", line)]
+    return [(_asv_bytes(row.split("|")[2]), _asv_bytes(row.split("|")[3]), row) for row in rows]
