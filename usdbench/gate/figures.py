@@ -3,13 +3,11 @@ and parameter combination, read from the result files (no asv import)."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 
 from memtrack.asv import MEMORY_METRICS
-from usdbench.errors import UsdBenchError
-from usdbench.report.asv_results import ResultFile, result_files
+from usdbench.report.asv_results import ResultFile, commit_results, result_files
 
 
 def bench_pattern(only: str | None = None) -> str:
@@ -28,10 +26,7 @@ def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
 
 def newest_result(results_dir: Path, machine: str, commit: str) -> ResultFile | None:
     """The commit's newest result file on the machine (a prefix will do)."""
-    wanted = commit.lower()
-    found = [r for r in result_files(results_dir, machine) if r.commit_hash.startswith(wanted)]
-    if len({r.commit_hash for r in found}) > 1:
-        raise UsdBenchError(f"commit prefix {commit!r} is ambiguous on machine {machine!r}")
+    found = commit_results(result_files(results_dir, machine), commit)
     return max(found, key=ResultFile.newest_first_key) if found else None
 
 
@@ -40,12 +35,10 @@ def samples(result: ResultFile | None, name: str) -> dict[tuple, list[float] | N
     alone where asv kept no samples, None where it failed or was skipped."""
     if result is None or name not in result.rows:
         return {}
-    params = result.column(name, "params") or []
-    combos = list(itertools.product(*params))
-    values = result.column(name, "result") or [None] * len(combos)
-    kept = result.column(name, "samples") or [None] * len(combos)
+    values = result.per_combination(name, "result")
+    kept = result.per_combination(name, "samples")
     out = {}
-    for combo, value, sample in zip(combos, values, kept, strict=True):
+    for combo, value, sample in zip(result.combinations(name), values, kept, strict=True):
         if value is None or value != value:  # failed (None) or skipped (NaN)
             out[combo] = None
         else:

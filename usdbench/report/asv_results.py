@@ -18,6 +18,7 @@ it; it reads the files asv documents and writes:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import warnings
@@ -124,10 +125,37 @@ class ResultFile:
         row, i = self.rows[name], self.columns.index(column)
         return row[i] if i < len(row) else None
 
+    def combinations(self, name: str) -> list[tuple]:
+        """The benchmark's parameter combinations (asv's repr strings), in its order."""
+        return list(itertools.product(*(self.column(name, "params") or [])))
+
+    def per_combination(self, name: str, column: str) -> list:
+        """One value of ``column`` per parameter combination; all None where
+        asv recorded none (a whole run that failed records null)."""
+        count = len(self.combinations(name))
+        values = self.column(name, column) or [None] * count
+        if len(values) != count:
+            raise ReportError(
+                f"{self.path}: {name} has {len(values)} {column} values for {count} "
+                "parameter combinations"
+            )
+        return values
+
     def newest_first_key(self) -> tuple[int, int]:
         """Sorts results by commit date, then by when they were measured."""
         started = (self.column(name, "started_at") for name in self.rows)
         return (self.date or 0, max((t for t in started if t), default=0))
+
+
+def commit_results(results: list[ResultFile], commit: str) -> list[ResultFile]:
+    """The results of the one commit whose hash starts with ``commit`` ([]
+    if none); ReportError if the prefix names several commits."""
+    wanted = commit.strip().lower()
+    found = [r for r in results if r.commit_hash.startswith(wanted)]
+    hashes = sorted({r.commit_hash for r in found})
+    if len(hashes) > 1:
+        raise ReportError(f"commit prefix {commit!r} is ambiguous: {', '.join(hashes)}")
+    return found
 
 
 def result_files(results_dir: Path, machine: str) -> list[ResultFile]:

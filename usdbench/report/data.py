@@ -8,7 +8,6 @@ a failed one None.
 from __future__ import annotations
 
 import ast
-import itertools
 import math
 import os
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from .asv_results import (
     ReportError,
     ResultFile,
+    commit_results,
     machines,
     read_benchmarks,
     read_config,
@@ -110,16 +110,11 @@ def _rows_for(result: ResultFile, benchmarks: dict[str, dict]) -> list[Row]:
         operation, metric = split_name(name)
         kind = meta.get("type") or metric.split("_", 1)[0]
         unit = meta.get("unit") or ("seconds" if kind == "time" else "")
-        combos = list(itertools.product(*params))
+        combos = result.combinations(name)
         # No values at all: the whole run failed (asv records null), so did every combination.
-        values = result.column(name, "result") or [None] * len(combos)
-        q25 = result.column(name, "stats_q_25") or [None] * len(combos)
-        q75 = result.column(name, "stats_q_75") or [None] * len(combos)
-        if not len(values) == len(q25) == len(q75) == len(combos):
-            raise ReportError(
-                f"{result.path}: {name} has {len(values)} results for {len(combos)} parameter "
-                "combinations"
-            )
+        values = result.per_combination(name, "result")
+        q25 = result.per_combination(name, "stats_q_25")
+        q75 = result.per_combination(name, "stats_q_75")
         for combo, value, low, high in zip(combos, values, q25, q75, strict=True):
             if value is None:
                 status, value = FAILED, None
@@ -190,21 +185,17 @@ def load_report_data(
 
     if commit is None:
         commit_hash = max(results, key=ResultFile.newest_first_key).commit_hash
+        candidates = [r for r in results if r.commit_hash == commit_hash]
     else:
-        wanted = commit.strip().lower()
-        hashes = sorted({r.commit_hash for r in results if r.commit_hash.startswith(wanted)})
-        if not hashes:
+        candidates = commit_results(results, commit)
+        if not candidates:
             known = sorted(results, key=ResultFile.newest_first_key, reverse=True)
             listed = ", ".join(dict.fromkeys(r.commit_hash[:8] for r in known))
             raise ReportError(
                 f"no results for commit {commit!r} on machine {machine!r} in {results_dir}; "
                 f"commits with results (newest first): {listed}"
             )
-        if len(hashes) > 1:
-            raise ReportError(f"commit prefix {commit!r} is ambiguous: {', '.join(hashes)}")
-        commit_hash = hashes[0]
-
-    candidates = [r for r in results if r.commit_hash == commit_hash]
+        commit_hash = candidates[0].commit_hash
     if env is not None:
         chosen = [r for r in candidates if r.env_name == env]
         if not chosen:
