@@ -1,6 +1,7 @@
 #include "fileFormat.h"
 
 #include "layerData.h"
+#include "parquetError.h"
 
 #include <pxr/sdf/layer.h>
 #include <pxr/tf/diagnostic.h>
@@ -56,11 +57,8 @@ FileFormat::Read(SdfLayer* layer, const std::string& resolvedPath, bool) const
         SdfAbstractDataRefPtr data = LayerData::Open(
             resolvedPath, layer->GetIdentifier(), layer->GetFileFormatArguments());
         _SetLayerData(layer, data);
-    } catch (const std::exception& error) {
-        TF_RUNTIME_ERROR("%s", error.what());
-        return false;
     } catch (...) {
-        TF_RUNTIME_ERROR("file %s: unexpected error while opening", resolvedPath.c_str());
+        ReportCurrentError(resolvedPath, "opening");
         return false;
     }
     // USD refuses edits up front, with a clear error, instead of reaching the

@@ -317,10 +317,10 @@ LayerData::_Block(const Column& column, int rowGroup) const
         std::shared_ptr<const Block> block = _table->ReadBlock(column.field, rowGroup);
         ++column.blocksDecoded;
         return cache.Insert(key, std::move(block));
-    } catch (const std::exception& error) {
+    } catch (...) {
         // Reported once: every prim of the row group would ask again.
         _failedBlocks.insert({column.index, rowGroup});
-        TF_RUNTIME_ERROR("%s", error.what());
+        ReportCurrentError(_file, "decoding a block");
         return nullptr;
     }
 }
@@ -454,11 +454,8 @@ LayerData::GetSpecType(const SdfPath& path) const
             return SdfSpecTypeUnknown;
         }
         return target.type;
-    } catch (const std::exception& error) {
-        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
-        return SdfSpecTypeUnknown;
     } catch (...) {
-        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
+        ReportCurrentError(_file, "reading");
         return SdfSpecTypeUnknown;
     }
 }
@@ -497,11 +494,8 @@ LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field, VtValue* v
             }
         }
         return _Field(target, field, value);
-    } catch (const std::exception& error) {
-        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
-        return false;
     } catch (...) {
-        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
+        ReportCurrentError(_file, "reading");
         return false;
     }
 }
@@ -550,10 +544,8 @@ LayerData::List(const SdfPath& path) const
                 }
             }
         }
-    } catch (const std::exception& error) {
-        TF_RUNTIME_ERROR("%s: %s", _file.c_str(), error.what());
     } catch (...) {
-        TF_RUNTIME_ERROR("%s: unexpected error while reading", _file.c_str());
+        ReportCurrentError(_file, "reading");
     }
     return fields;
 }
@@ -564,7 +556,7 @@ LayerData::_VisitSpecs(SdfAbstractDataSpecVisitor* visitor) const
     try {
         _VisitPrims(visitor);
     } catch (...) {
-        TF_RUNTIME_ERROR("%s: unexpected error while visiting the layer", _file.c_str());
+        ReportCurrentError(_file, "visiting the layer");
     }
 }
 

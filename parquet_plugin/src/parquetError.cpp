@@ -1,6 +1,10 @@
 #include "parquetError.h"
 
+#include <pxr/tf/diagnostic.h>
+
 #include <algorithm>
+
+using namespace pxr;
 
 namespace usdparquet {
 
@@ -55,6 +59,20 @@ Quoted(const std::string& text)
         }
     }
     return out + quote;
+}
+
+void
+ReportCurrentError(const std::string& file, const char* doing)
+{
+    try {
+        throw;
+    } catch (const ParquetError& error) {
+        TF_RUNTIME_ERROR("%s", error.what());
+    } catch (const std::exception& error) {
+        TF_RUNTIME_ERROR("file %s: error while %s: %s", file.c_str(), doing, error.what());
+    } catch (...) {
+        TF_RUNTIME_ERROR("file %s: unexpected error while %s", file.c_str(), doing);
+    }
 }
 
 } // namespace usdparquet

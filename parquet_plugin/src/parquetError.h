@@ -27,6 +27,14 @@ private:
     std::string _reason;
 };
 
+// Reports the exception being handled through TF_RUNTIME_ERROR; call it only
+// inside a catch block. Every entry point USD calls ends in
+// `catch (...) { ReportCurrentError(file, "reading"); return <failure>; }`,
+// so no exception of any kind reaches USD. A ParquetError names its file,
+// row and column already; anything else is prefixed with ``file`` and what
+// the plugin was ``doing``.
+void ReportCurrentError(const std::string& file, const char* doing);
+
 // Python-style repr of a string ('abc'), as the Python loader's messages
 // quote paths and names.
 std::string Quoted(const std::string& text);
