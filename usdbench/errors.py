@@ -1,4 +1,5 @@
-"""The package's one exception type for bad input."""
+"""The package's one exception root: every error usdbench raises for bad input
+(a file, a table, a result file, an argument) is a UsdBenchError."""
 
 from __future__ import annotations
 

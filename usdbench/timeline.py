@@ -201,14 +201,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _record_command(args) -> int:
-    from usdbench.report.asv_results import ReportError, read_config
+    from usdbench.asv_results import read_config
 
     profile = profiles.get(args.profile) if args.profile else profiles.from_environment()
     config = Path(args.config)
-    try:
-        results_dir, _ = read_config(config)
-    except ReportError as err:
-        raise UsdBenchError(str(err)) from err
+    results_dir, _ = read_config(config)
     commit = args.commit or _head_commit(config.resolve().parent)
     path = timeline_path(results_dir, args.machine, commit)
     if not args.force and is_complete(path, list(profile.formats)):

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from usdbench.asv_results import read_config
 from usdbench.errors import UsdBenchError
-from usdbench.report.asv_results import ReportError, read_config
 
 from . import (
     FLOOR,
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "calibrate":
             return _calibrate(args, config, results_dir)
         return _check(args, config, results_dir)
-    except (UsdBenchError, ReportError) as err:
+    except UsdBenchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

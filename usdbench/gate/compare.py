@@ -6,8 +6,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from usdbench.asv_results import read_benchmarks
 from usdbench.errors import UsdBenchError
-from usdbench.report.asv_results import read_benchmarks
 
 from .figures import memory_samples, newest_result
 from .rule import IMPROVEMENT, MISSING, REGRESSION, UNCHANGED, Rule

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from memtrack.asv import MEMORY_METRICS
-from usdbench.report.asv_results import ResultFile, commit_results, result_files
+from usdbench.asv_results import ResultFile, commit_results, result_files
 
 
 def bench_pattern(only: str | None = None) -> str:

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .asv_site import prepare_asv_site
-from .data import FAILED, OK, SKIPPED, ReportData, ReportError, Row, load_report_data
+from .data import FAILED, OK, SKIPPED, ReportData, Row, load_report_data
 from .page import REPORT_SUBDIR, render_page, write_report
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "REPORT_SUBDIR",
     "SKIPPED",
     "ReportData",
-    "ReportError",
     "Row",
     "build_report",
     "load_report_data",

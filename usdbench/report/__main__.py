@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import ReportError, build_report
+from usdbench.errors import UsdBenchError
+
+from . import build_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             env=args.env,
             prepare_asv=not args.leave_asv_site,
         )
-    except ReportError as err:
+    except UsdBenchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     shown = sum(r.status == "ok" for r in data.rows)

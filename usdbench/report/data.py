@@ -1,6 +1,6 @@
 """asv results for one machine and commit, as one row per benchmark and parameter combination.
 
-The files are read by asv_results (without importing asv, a development
+The files are read by usdbench.asv_results (without importing asv, a development
 tool). In them a skipped combination (NotImplementedError in setup) is NaN,
 a failed one None.
 """
@@ -13,8 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asv_results import (
-    ReportError,
+from usdbench.asv_results import (
     ResultFile,
     commit_results,
     machines,
@@ -23,9 +22,11 @@ from .asv_results import (
     read_machine,
     result_files,
 )
+from usdbench.errors import UsdBenchError
+
 from .palette import format_sort_key
 
-__all__ = ["FAILED", "OK", "SKIPPED", "ReportData", "ReportError", "Row", "load_report_data"]
+__all__ = ["FAILED", "OK", "SKIPPED", "ReportData", "Row", "load_report_data"]
 
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
 
@@ -160,7 +161,7 @@ def load_report_data(
 
     known = machines(results_dir)
     if not known:
-        raise ReportError(
+        raise UsdBenchError(
             f"no asv results in {results_dir}: run `asv machine --yes` and `asv run` first"
         )
     if machine is None:
@@ -171,17 +172,17 @@ def load_report_data(
             if found:
                 newest[m] = max(r.newest_first_key() for r in found)
         if not newest:
-            raise ReportError(f"no result files under {results_dir} ({', '.join(known)})")
+            raise UsdBenchError(f"no result files under {results_dir} ({', '.join(known)})")
         machine = max(newest, key=newest.get)
     elif machine not in known:
-        raise ReportError(
+        raise UsdBenchError(
             f"no results for machine {machine!r} in {results_dir}; "
             f"machines with results: {', '.join(known)}"
         )
 
     results = result_files(results_dir, machine)
     if not results:
-        raise ReportError(f"no result files for machine {machine!r} in {results_dir / machine}")
+        raise UsdBenchError(f"no result files for machine {machine!r} in {results_dir / machine}")
 
     if commit is None:
         commit_hash = max(results, key=ResultFile.newest_first_key).commit_hash
@@ -191,7 +192,7 @@ def load_report_data(
         if not candidates:
             known = sorted(results, key=ResultFile.newest_first_key, reverse=True)
             listed = ", ".join(dict.fromkeys(r.commit_hash[:8] for r in known))
-            raise ReportError(
+            raise UsdBenchError(
                 f"no results for commit {commit!r} on machine {machine!r} in {results_dir}; "
                 f"commits with results (newest first): {listed}"
             )
@@ -200,7 +201,7 @@ def load_report_data(
         chosen = [r for r in candidates if r.env_name == env]
         if not chosen:
             envs = ", ".join(sorted(r.env_name for r in candidates))
-            raise ReportError(f"no results for environment {env!r} at {commit_hash[:8]}: {envs}")
+            raise UsdBenchError(f"no results for environment {env!r} at {commit_hash[:8]}: {envs}")
         result = chosen[0]
     else:
         result = max(candidates, key=ResultFile.newest_first_key)

@@ -7,7 +7,8 @@ import json
 from html import escape
 from pathlib import Path
 
-from .asv_results import ReportError
+from usdbench.errors import UsdBenchError
+
 from .charts import Section, fmt_of, plan_sections
 from .data import OK, ReportData, Row
 from .extra_sections import growth_section, timeline_section
@@ -250,7 +251,7 @@ def _timelines(data: ReportData) -> tuple[TimelineSet | None, str]:
     rest of the report does not depend on it)."""
     try:
         return load_timeline_set(data.results_dir, data.machine, data.commit_hash), ""
-    except ReportError as err:
+    except UsdBenchError as err:
         return None, f"Timelines not shown: {err}"
 
 

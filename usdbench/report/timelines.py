@@ -13,7 +13,6 @@ from memtrack import Timeline
 from usdbench.errors import UsdBenchError
 from usdbench.timeline import OK, read_timelines, timeline_path
 
-from .asv_results import ReportError
 from .palette import ordered_formats
 
 SPLIT = ("anon", "file", "shmem")
@@ -61,7 +60,7 @@ class TimelineSet:
 
 
 def load_timeline_set(results_dir: Path, machine: str, commit_hash: str) -> TimelineSet | None:
-    """The commit's timelines, None where none were recorded; ReportError if unreadable."""
+    """The commit's timelines, None where none were recorded; UsdBenchError if unreadable."""
     path = timeline_path(results_dir, machine, commit_hash)
     if not path.is_file():
         return None
@@ -80,7 +79,7 @@ def load_timeline_set(results_dir: Path, machine: str, commit_hash: str) -> Time
             entries=entries,
         )
     except (UsdBenchError, KeyError, TypeError, ValueError) as err:
-        raise ReportError(f"{path}: {err}") from err
+        raise UsdBenchError(f"{path}: {err}") from err
 
 
 def _entry(fmt: str, raw: dict, phase_names: list[str]) -> FormatTimeline:

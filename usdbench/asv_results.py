@@ -1,7 +1,8 @@
 """asv's configuration and result files, read as the JSON they are.
 
-asv is a development tool (the `dev` extra), so the report does not import
-it; it reads the files asv documents and writes:
+asv is a development tool (the `dev` extra), so the report, the gate and the
+timelines do not import it; this module reads the files asv documents and
+writes, for all three:
 
 - ``asv.conf.json``: JSON with ``//`` and ``/* */`` comments (asv parses it
   as JSON5); ``results_dir`` and ``html_dir`` default to "results" and
@@ -25,16 +26,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from usdbench.errors import UsdBenchError
+
 # The file format versions this reader knows (asv 0.5 and later).
 RESULTS_VERSION = 2
 BENCHMARKS_VERSION = 2
 _NOT_RESULTS = {"machine.json", "benchmarks.json"}
 # A string, or a comment, or a comma that only a closing bracket follows.
 _JSON5_EXTRAS = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[\]}])', re.S)
-
-
-class ReportError(Exception):
-    """Bad input for the report: names the file, commit or machine at fault."""
 
 
 def _read_json(path: Path, comments: bool = False):
@@ -44,24 +43,24 @@ def _read_json(path: Path, comments: bool = False):
             text = _JSON5_EXTRAS.sub(lambda m: m.group(1) or "", text)
         return json.loads(text)
     except (OSError, ValueError) as err:
-        raise ReportError(f"cannot read {path}: {err}") from err
+        raise UsdBenchError(f"cannot read {path}: {err}") from err
 
 
 def _versioned(path: Path, version: int) -> dict:
     data = _read_json(path)
     if not isinstance(data, dict) or data.get("version") != version:
         found = data.get("version") if isinstance(data, dict) else None
-        raise ReportError(f"{path}: asv file format {found!r}, this reader knows {version}")
+        raise UsdBenchError(f"{path}: asv file format {found!r}, this reader knows {version}")
     return {k: v for k, v in data.items() if k != "version"}
 
 
 def read_config(config_path: Path) -> tuple[Path, Path]:
     """(results directory, html directory) of an asv config file."""
     if not config_path.is_file():
-        raise ReportError(f"asv config {config_path} not found")
+        raise UsdBenchError(f"asv config {config_path} not found")
     config = _read_json(config_path, comments=True)
     if not isinstance(config, dict):
-        raise ReportError(f"cannot read asv config {config_path}: not a JSON object")
+        raise UsdBenchError(f"cannot read asv config {config_path}: not a JSON object")
     # asv resolves its directories relative to the config file.
     base = config_path.resolve().parent
     return base / config.get("results_dir", "results"), base / config.get("html_dir", "html")
@@ -71,7 +70,7 @@ def read_benchmarks(results_dir: Path) -> dict[str, dict]:
     """benchmarks.json: what asv discovered, by benchmark name."""
     path = results_dir / "benchmarks.json"
     if not path.is_file():
-        raise ReportError(f"{path} missing: run `asv run` (or `asv run --bench just-discover`)")
+        raise UsdBenchError(f"{path} missing: run `asv run` (or `asv run --bench just-discover`)")
     data = _versioned(path, BENCHMARKS_VERSION)
     return {name: b for name, b in data.items() if isinstance(b, dict)}
 
@@ -116,7 +115,7 @@ class ResultFile:
                 rows={name: list(row) for name, row in data["results"].items()},
             )
         except (KeyError, TypeError) as err:
-            raise ReportError(f"{path}: not an asv results file (missing {err})") from err
+            raise UsdBenchError(f"{path}: not an asv results file (missing {err})") from err
 
     def column(self, name: str, column: str):
         """One benchmark's value in one column, None where the row has none."""
@@ -135,7 +134,7 @@ class ResultFile:
         count = len(self.combinations(name))
         values = self.column(name, column) or [None] * count
         if len(values) != count:
-            raise ReportError(
+            raise UsdBenchError(
                 f"{self.path}: {name} has {len(values)} {column} values for {count} "
                 "parameter combinations"
             )
@@ -149,12 +148,12 @@ class ResultFile:
 
 def commit_results(results: list[ResultFile], commit: str) -> list[ResultFile]:
     """The results of the one commit whose hash starts with ``commit`` ([]
-    if none); ReportError if the prefix names several commits."""
+    if none); UsdBenchError if the prefix names several commits."""
     wanted = commit.strip().lower()
     found = [r for r in results if r.commit_hash.startswith(wanted)]
     hashes = sorted({r.commit_hash for r in found})
     if len(hashes) > 1:
-        raise ReportError(f"commit prefix {commit!r} is ambiguous: {', '.join(hashes)}")
+        raise UsdBenchError(f"commit prefix {commit!r} is ambiguous: {', '.join(hashes)}")
     return found
 
 
@@ -168,7 +167,7 @@ def result_files(results_dir: Path, machine: str) -> list[ResultFile]:
             continue
         try:
             result = ResultFile.read(path)
-        except ReportError as err:
+        except UsdBenchError as err:
             warnings.warn(f"skipping {err}", stacklevel=2)
             continue
         if result.machine != machine:
