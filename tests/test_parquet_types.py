@@ -1,6 +1,6 @@
 """The one Arrow -> USD type table (usdbench/arrow_usd_types.json), row by row:
-the README shows exactly it, and a one-column Parquet file of each Arrow type
-it lists loads as the USD type it names. A reader is a function from a
+a one-column Parquet file of each Arrow type it lists loads as the USD type it
+names, and docs/parquet-types.md is what the generator makes of it. A reader is a function from a
 Parquet file to an Sdf.Layer: another reader (the native plugin) is checked
 against the same rows by adding it to READERS."""
 
@@ -15,10 +15,10 @@ import pytest
 from pxr import Sdf
 
 from usdbench.parquet import load_layer, table_to_usda, usd_type_name
-from usdbench.parquet.type_table import read_table_file
+from usdbench.parquet.type_table import DOC_COMMAND, markdown_document, read_table_file
 
 TABLE = read_table_file()
-README = Path(__file__).resolve().parents[1] / "README.md"
+TYPES_DOC = Path(__file__).resolve().parents[1] / "docs" / "parquet-types.md"
 SCALARS = [(row["arrow"], row["usd"]) for row in TABLE["scalars"]]
 ELEMENTS = [(row["arrow"], row["usd"]) for row in TABLE["vector_elements"]]
 SIZES = TABLE["vector_sizes"]
@@ -166,28 +166,28 @@ def test_the_table_names_real_arrow_types_once_each():
         assert str(_arrow(arrow_name)) == arrow_name
 
 
-# -- the README against the table ------------------------------------------------
+# -- the generated documentation against the table ------------------------------
 
 
-def _readme_loader_section() -> str:
-    text = README.read_text()
-    start = text.index("### The Parquet loader")
-    end = text.find("\n## ", start)
-    return text[start : end if end > 0 else None]
+def test_the_committed_types_doc_is_the_generators_output():
+    """Editing the JSON without regenerating the doc fails here."""
+    assert TYPES_DOC.read_text(encoding="utf-8") == markdown_document(), (
+        f"docs/parquet-types.md is stale: run {DOC_COMMAND}"
+    )
 
 
-def _readme_rows() -> list[list[str]]:
-    """The type table's rows: each cell's backticked names."""
+def _doc_rows() -> list[list[list[str]]]:
+    """The doc's table rows: each cell's backticked names."""
     rows = [
         line
-        for line in _readme_loader_section().splitlines()
+        for line in TYPES_DOC.read_text(encoding="utf-8").splitlines()
         if line.startswith("| `") and line.count("|") == 4
     ]
     return [[re.findall(r"`([^`]+)`", cell) for cell in row.split("|")[1:-1]] for row in rows]
 
 
-def test_readme_shows_every_row_of_the_table_and_nothing_else():
-    rows = _readme_rows()
+def test_the_doc_shows_every_row_of_the_table_and_nothing_else():
+    rows = _doc_rows()
     assert [(arrow[0], usd[0]) for arrow, usd, _ in rows] == SCALARS
     elements = dict(ELEMENTS)
     for (arrow_name,), _, vectors in rows:
@@ -195,8 +195,16 @@ def test_readme_shows_every_row_of_the_table_and_nothing_else():
         assert vectors == want, arrow_name
 
 
-def test_readme_states_every_rule_of_the_table():
-    # The README sets Arrow type names in backticks (`dictionary<T>`).
-    section = " ".join(_readme_loader_section().replace("`", "").split())
+def test_the_doc_states_every_rule_of_the_table():
+    # The doc sets Arrow type expressions in backticks (`dictionary<T>`).
+    text = " ".join(TYPES_DOC.read_text(encoding="utf-8").replace("`", "").split())
     for rule in TABLE["rules"]:
-        assert " ".join(rule.split()) in section, rule
+        assert " ".join(rule.split()) in text, rule
+
+
+def test_the_generator_follows_an_edited_table():
+    """A row added to the JSON appears in the generated doc (so a stale doc
+    cannot pass the equality test above by accident)."""
+    edited = {**TABLE, "scalars": [*TABLE["scalars"], {"arrow": "date32", "usd": "int"}]}
+    assert "| `date32` | `int` | |" in markdown_document(edited)
+    assert "| `date32` |" not in markdown_document()

@@ -1,11 +1,18 @@
 """The Arrow -> USD type table: which USD attribute type a property column's
 Arrow type becomes. Built from ``usdbench/arrow_usd_types.json``, the one
-table both Parquet readers (this loader and the native plugin), the README
-and the tests follow; its ``rules`` say how the rows combine."""
+table both Parquet readers (this loader and the native plugin) and the tests
+follow; its ``rules`` say how the rows combine.
+
+Its documentation, docs/parquet-types.md, is generated from the same file::
+
+    python -m usdbench.parquet.type_table > docs/parquet-types.md
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from importlib import resources
 
 import pyarrow as pa
@@ -75,3 +82,57 @@ def is_list_type(t: pa.DataType) -> bool:
 
 def is_string_type(t: pa.DataType) -> bool:
     return SCALARS.get(undictionary(t)) == "string"
+
+
+# Arrow's type expressions (dictionary<T>, fixed_size_list<E>[n]) go in code
+# spans: a bare <T> reads as an HTML tag in markdown.
+_ARROW_EXPRESSION = re.compile(r"(\b\w+<[^>]+>(?:\[n\])?)")
+DOC_COMMAND = "python -m usdbench.parquet.type_table > docs/parquet-types.md"
+
+
+def markdown_table(table: dict | None = None) -> str:
+    """The type table as markdown: a row per scalar Arrow type, its USD type
+    and, for a vector element, the vector types of each size."""
+    table = read_table_file() if table is None else table
+    elements = {row["arrow"]: row["usd"] for row in table["vector_elements"]}
+    sizes = table["vector_sizes"]
+    lines = [
+        "| Arrow type | USD type | as the element `E` of `fixed_size_list<E>[n]`, "
+        f"n = {', '.join(str(n) for n in sizes)} |",
+        "|---|---|---|",
+    ]
+    for row in table["scalars"]:
+        element = elements.get(row["arrow"])
+        vectors = [f"`{element}{n}`" for n in sizes] if element else []
+        cells = [f"`{row['arrow']}`", f"`{row['usd']}`", ", ".join(vectors)]
+        lines.append("| " + " | ".join(cells).rstrip() + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_rules(table: dict | None = None) -> str:
+    """The table's rules, how its rows combine, as a markdown list."""
+    table = read_table_file() if table is None else table
+    spans = [_ARROW_EXPRESSION.sub(r"`\g<1>`", rule) for rule in table["rules"]]
+    return "".join(f"- {rule}\n" for rule in spans)
+
+
+def markdown_document(table: dict | None = None) -> str:
+    """docs/parquet-types.md: the table and the rules that combine its rows."""
+    table = read_table_file() if table is None else table
+    source = f"usdbench/{TABLE_FILE}"
+    return (
+        "# Parquet column types\n\n"
+        f"<!-- Generated from {source}; regenerate with: {DOC_COMMAND} -->\n\n"
+        "A property column's Arrow type (Arrow's own name, as `str()` of a pyarrow\n"
+        "type gives it) becomes the USD attribute type below, in both Parquet readers\n"
+        "(the native plugin and the Python loader). This page is generated from\n"
+        f"[`{source}`](../{source}); edit that file, then run\n"
+        f"`{DOC_COMMAND}`.\n\n"
+        f"{markdown_table(table)}\n"
+        "How the rows combine:\n\n"
+        f"{markdown_rules(table)}"
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_document())
