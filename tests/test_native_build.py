@@ -4,6 +4,7 @@ native combinations skipped, saying why."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -71,10 +72,39 @@ def test_status_refuses_a_build_for_another_usd_core(plugin_copy):
     assert "built for usd-core 26.11" in status.reason and "26.8" in status.reason
 
 
+def _source_hash() -> str:
+    spec = importlib.util.spec_from_file_location(
+        "_build_under_test", REPO / "parquet_plugin/build.py"
+    )
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(build)
+        return build.source_hash()
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_only_status_on_request_checks_the_build_against_its_sources(plugin_copy):
+    info = json.loads((plugin_copy / native.BUILD_INFO).read_text())
+    info["source_hash"] = _source_hash()
+    (plugin_copy / native.BUILD_INFO).write_text(json.dumps(info))
+    assert native.status(check_sources=True).available
+
+    info["source_hash"] = "0" * 16  # a build of other sources
+    (plugin_copy / native.BUILD_INFO).write_text(json.dumps(info))
+    stale = native.status(check_sources=True)
+    assert not stale.available
+    assert "sources changed since it was built" in stale.reason
+    assert "parquet_plugin/build.py" in stale.reason
+    # What import usdbench (register) asks: the build is usable, stale or not.
+    assert native.status().available
+
+
 def test_unavailable_plugin_skips_native_benchmarks_and_falls_back(monkeypatch):
     why = "not built: no C++ compiler"
     monkeypatch.setattr(native, "available", lambda: False)
-    monkeypatch.setattr(native, "status", lambda: native.Status(False, why, native.PLUGIN_DIR))
+    monkeypatch.setattr(native, "status", lambda **_: native.Status(False, why, native.PLUGIN_DIR))
     with pytest.raises(NotImplementedError, match="native Parquet plugin is not available.*"):
         workloads.prepare_benchmark("parquet-native-zstd-rg1000", 8, "flat")
     assert choose_parquet_reader() == "python"

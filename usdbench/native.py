@@ -6,7 +6,10 @@ build_info.json).
 process read ``.parquet`` natively (``Usd.Stage.Open``, ``Sdf.Layer.FindOrOpen``,
 ``Sdf.FileFormat.FindByExtension("parquet")``), when the plugin was built and
 matches the live usd-core and pyarrow; otherwise ``status()`` says why not and
-usdbench falls back to its Python loader. Any other USD process gets the
+usdbench falls back to its Python loader. Whether a source checkout's plugin
+is older than its sources is the build's question (``parquet_plugin/build.py
+--if-stale``) and ``status(check_sources=True)``'s (``usdbench status``), not
+every importer's: ``register()`` does not ask it. Any other USD process gets the
 plugin through ``PXR_PLUGINPATH_NAME=<plugin_dir()>`` (``python -m usdbench
 plugin-path`` prints it). ``cache_stats()`` and ``layer_stats()`` read the
 plugin's figures (blocks decoded, bytes held, evictions).
@@ -64,7 +67,8 @@ def _arrow_library(so_version: str) -> Path | None:
 
 def _stale(info: dict) -> bool:
     """True when this is a source checkout whose plugin sources changed since
-    the build (an editable install): the plugin would not be this code."""
+    the build (an editable install): the plugin would not be this code. Loads
+    build.py and hashes every source file, so only ``status`` asks, on request."""
     if not (_SOURCES / "build.py").exists():
         return False
     spec = importlib.util.spec_from_file_location("_usdparquet_build", _SOURCES / "build.py")
@@ -74,9 +78,10 @@ def _stale(info: dict) -> bool:
     return info.get("source_hash") != module.source_hash()
 
 
-def status() -> Status:
+def status(*, check_sources: bool = False) -> Status:
     """Whether the plugin is built and matches this environment (no import of
-    pxr or pyarrow)."""
+    pxr or pyarrow). ``check_sources``: in a source checkout, also whether
+    the plugin was built from the current sources (hashes them)."""
 
     def no(reason: str, info: dict | None = None) -> Status:
         return Status(False, reason, PLUGIN_DIR, info or {})
@@ -110,7 +115,7 @@ def status() -> Status:
             f"{info.get('arrow_so_version')}), which this environment lacks",
             info,
         )
-    if _stale(info):
+    if check_sources and _stale(info):
         return no(
             "the plugin's sources changed since it was built: run "
             "python parquet_plugin/build.py (or .ci/bootstrap)",
@@ -126,7 +131,8 @@ def register() -> Status:
     """Make this process's USD read ``.parquet`` with the plugin, if it can.
     Idempotent. Before pxr is imported this only sets PXR_PLUGINPATH_NAME
     (cheap, and inherited by child processes); after, it registers with
-    USD's plugin registry directly."""
+    USD's plugin registry directly. Does not check the build against its
+    sources (that is build.py --if-stale's and status(check_sources=True)'s)."""
     global _registered
     if _registered is not None:
         return _registered
