@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_child import print_result, run_fresh
+from usdbench.fresh_process import print_result, run_script
 
 MiB = 2**20
 LAYERS = ("usdc", "floor", "parquet-native", "parquet-python", "usda")
@@ -146,7 +146,7 @@ def measure(layer: str, op: str, scale: int, directory: Path) -> dict:
 
 
 def _child(layer: str, op: str, scale: int, directory: Path) -> dict:
-    return run_fresh(
+    return run_script(
         __file__, "--child", f"{layer}:{op}", "--scale", str(scale), "--dir", str(directory)
     )
 

@@ -1,6 +1,6 @@
 """What recording a memory timeline costs the operation it records.
 
-The timelines' operation (usdbench.timeline: load + full traversal, cold, in
+The timelines' operation (usdbench.timeline.record: load + full traversal, cold, in
 a fresh process) on each format of a profile, once with the timeline
 recorded and once without, alternating, ``--repeat`` pairs; the medians of
 time and exact peak in each mode and of their paired ratio:
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from usdbench import profiles  # noqa: E402
-from usdbench.timeline import OK, record_fresh  # noqa: E402
+from usdbench.timeline.record import OK, record_fresh  # noqa: E402
 
 MiB = 2**20
 

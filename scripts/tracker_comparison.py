@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from fresh_child import print_result, run_fresh
+from usdbench.fresh_process import print_result, run_script
 
 MiB = 2**20
 N_PRIMS = 50_000
@@ -275,7 +275,7 @@ def child(method: str, workload: str, data: Path) -> None:
 
 
 def _run_child(method: str, workload: str, data: Path) -> dict:
-    return run_fresh(__file__, "--child", method, workload, str(data), timeout=600)
+    return run_script(__file__, "--child", method, workload, str(data), timeout=600)
 
 
 def _available_methods(methods: list[str]) -> tuple[list[str], list[str]]:

@@ -119,7 +119,7 @@ def test_command_errors_name_the_problem(toy_asv_project):
 
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "usdbench.gate", *args, "--config", config],
+            [sys.executable, "-m", "usdbench", "gate", *args, "--config", config],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -127,11 +127,15 @@ def test_command_errors_name_the_problem(toy_asv_project):
 
     new = toy_asv_project.commits[-1]
     missing = run("check", "deadbeef", new, "--machine", MACHINE, "--measure", "never")
-    assert missing.returncode == 2 and "'deadbeef'" in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1].startswith("usdbench gate check: error: ")
+    assert "'deadbeef'" in missing.stderr.splitlines()[-1]
     one = run("check", "a", "b", "--machine", MACHINE, "--rounds", "1")
-    assert one.returncode == 2 and "--rounds must be at least 2" in one.stderr
+    assert one.returncode == 2
+    assert "argument --rounds: rounds must be at least 2" in one.stderr.splitlines()[-1]
     runs = run("calibrate", "a", "--machine", MACHINE, "--runs", "1")
-    assert runs.returncode == 2 and "--runs must be at least 2" in runs.stderr
+    assert runs.returncode == 2
+    assert "argument --runs: runs must be at least 2" in runs.stderr.splitlines()[-1]
     same = run("check", new, new, "--machine", MACHINE, "--measure", "never")
     assert same.returncode == 0 and "memory gate: 0 regressions" in same.stdout
     assert "no noise calibration" in same.stderr

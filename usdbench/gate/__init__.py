@@ -1,7 +1,7 @@
 """Memory regression gate: two commits, the memory figures of a profile, asv's samples.
 
-    python -m usdbench.gate calibrate BASE --machine NAME     # once: the noise of each figure
-    python -m usdbench.gate check BASE HEAD --machine NAME    # exit 1 on a regression
+    usdbench gate calibrate BASE --machine NAME     # once: the noise of each figure
+    usdbench gate check BASE HEAD --machine NAME    # exit 1 on a regression
 
 The memory figures are the ones memtrack's asv helper adds (peak, delta and
 retained bytes of each operation), for every parameter combination. ``check``

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from memtrack import Timeline
 from usdbench.errors import UsdBenchError
-from usdbench.timeline import OK, read_timelines, timeline_path
+from usdbench.timeline.schema import OK, read_timelines, timeline_path
 
 from .palette import ordered_formats
 

@@ -1,0 +1,73 @@
+"""The ``usdbench`` command line (also ``python -m usdbench``).
+
+One module per command, each with its parser (``add_arguments``) and its
+work (``run``), registered in COMMANDS. Parsing and printing only: the work
+is the domain's. Errors: argparse reports a bad argument (usage, then one
+line naming it, exit 2); a UsdBenchError from the work becomes one line,
+``usdbench <command>: error: <message>``, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from usdbench.errors import UsdBenchError
+
+from . import gate, generate, plugin_path, prepare, report, status, timeline
+from .options import HelpFormatter
+
+COMMANDS = (prepare, generate, report, timeline, gate, plugin_path, status)
+
+EPILOG = """\
+typical use (what .ci/suite does, after `asv run`):
+  usdbench prepare                      # generate the profile's data once
+  usdbench timeline --machine NAME      # memory over time, per format
+  usdbench report --machine NAME        # after `asv publish`: html/formats/index.html
+
+exit status:
+  0  done; the check passed
+  1  the check says no: `gate check` found a regression, `timeline` has a
+     failed format, `plugin-path` / `status`: the native plugin is not usable
+  2  bad input or usage: an unknown option, a bad value, a missing or
+     unreadable file, a commit that matches nothing (one line on stderr)
+
+`usdbench <command> --help` explains each command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="usdbench",
+        description="Memory and time of USD scene data stored as usda, usdc, usdz and "
+        "Parquet, measured with asv: the data, the report, the memory timelines, "
+        "the memory regression gate and the native Parquet plugin.",
+        epilog=EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    for command in COMMANDS:
+        sub = commands.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.DESCRIPTION,
+            epilog=command.EXAMPLES,
+            formatter_class=HelpFormatter,
+        )
+        sub.set_defaults(run=command.run, prog=sub.prog, parser=sub)
+        command.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # said by the command's own parser, with its usage
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    try:
+        return args.run(args)
+    except UsdBenchError as error:
+        print(f"{args.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{args.prog}: interrupted", file=sys.stderr)
+        return 130

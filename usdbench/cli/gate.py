@@ -1,0 +1,159 @@
+"""usdbench gate {check,calibrate}: the memory regression gate on asv's samples."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .options import HelpFormatter, add_config, at_least, regex
+
+NAME = "gate"
+HELP = "memory regression gate: compare two commits' memory figures (check), calibrate noise"
+DESCRIPTION = (
+    "The memory regression gate on asv's samples of the memory figures (peak, delta and "
+    "retained bytes of each operation, every parameter combination). `check` compares two "
+    "commits and exits 1 if a figure got worse, running asv first on a commit with too few "
+    "samples; `calibrate` measures, once per machine, how far each figure moves between "
+    "asv runs, which `check` then allows for. A figure got worse when its median rose "
+    "by more than the largest of --rel, --floor, --spread and its calibrated noise "
+    "(usdbench/gate/rule.py)."
+)
+EXAMPLES = """\
+examples:
+  usdbench gate calibrate BASE --machine box       # once per machine
+  usdbench gate check BASE HEAD --machine box      # exit 1 on a regression
+  usdbench gate check BASE HEAD --machine box --measure never --verbose
+"""
+# Samples (fresh processes) per figure and commit, and asv runs of a
+# calibration: scripts/gate_noise.py measured what these need (docs).
+ROUNDS = 5
+RUNS = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from usdbench.gate.rule import FLOOR, REL, SPREAD
+
+    commands = parser.add_subparsers(dest="gate_command", required=True, metavar="<gate command>")
+    check = commands.add_parser(
+        "check",
+        help="compare two commits; exit 1 if a memory figure got worse",
+        description="Compare two commits on the memory figures asv recorded: exit 0 if none "
+        "got worse, 1 if one did, 2 on bad input. A commit with fewer than --rounds samples "
+        "of a figure is measured first (asv run --record-samples, memory figures only).",
+        epilog="example:\n  usdbench gate check 1a2b3c4d HEAD --machine box\n",
+        formatter_class=HelpFormatter,
+    )
+    check.set_defaults(run=_check, prog=check.prog, parser=check)
+    check.add_argument("base", help="the reference commit (hash or prefix)")
+    check.add_argument("head", help="the commit under test (hash or prefix)")
+    _common(check)
+    check.add_argument(
+        "--measure",
+        choices=("missing", "always", "never"),
+        default="missing",
+        help="run asv on a commit with fewer than --rounds samples per figure (missing, the "
+        "default), on both commits (always), or compare what is recorded (never)",
+    )
+    check.add_argument(
+        "--rel",
+        type=float,
+        default=REL,
+        help=f"a change below this fraction of BASE's median is noise (default {REL})",
+    )
+    check.add_argument(
+        "--floor",
+        type=float,
+        default=FLOOR,
+        help=f"a change below this many bytes is noise (default {FLOOR})",
+    )
+    check.add_argument(
+        "--spread",
+        type=float,
+        default=SPREAD,
+        help="a change below this many times a figure's range across processes is noise "
+        f"(default {SPREAD})",
+    )
+    check.add_argument("--verbose", action="store_true", help="list every figure")
+    cal = commands.add_parser(
+        "calibrate",
+        help="measure each memory figure's noise over several asv runs of one commit",
+        description="Run asv --runs times on one commit (memory figures, --rounds processes "
+        "each) and record each figure's range in <results>/<machine>/gate-noise.json.gz.",
+        epilog="example:\n  usdbench gate calibrate 1a2b3c4d --machine box\n",
+        formatter_class=HelpFormatter,
+    )
+    cal.set_defaults(run=_calibrate, prog=cal.prog, parser=cal)
+    cal.add_argument("commit", help="the commit to measure (hash, prefix or anything asv takes)")
+    _common(cal)
+    cal.add_argument(
+        "--runs",
+        type=at_least(2, "runs", "the noise between runs is what it measures"),
+        default=RUNS,
+        help=f"asv runs of the commit (default {RUNS}, at least 2)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--machine", required=True, help="asv machine name")
+    add_config(parser)
+    parser.add_argument("--bench", type=regex, help="only figures whose benchmark matches this")
+    parser.add_argument(
+        "--rounds",
+        type=at_least(2, "rounds", "one sample says nothing of the noise"),
+        default=ROUNDS,
+        help=f"samples (fresh processes) per figure and run (default {ROUNDS}, at least 2)",
+    )
+
+
+def run(args) -> int:  # never reached: each gate command sets its own
+    raise AssertionError("gate needs a command")
+
+
+def _calibrate(args) -> int:
+    from usdbench.asv_results import read_config
+    from usdbench.gate import measure, record_noise
+
+    config = Path(args.config)
+    results_dir, _ = read_config(config)
+    for run_index in range(args.runs):
+        measure(config, args.machine, args.commit, args.rounds, args.bench, append=run_index > 0)
+    path = record_noise(results_dir, args.machine, args.commit, args.runs, args.rounds, args.bench)
+    print(f"noise of {args.commit[:8]} ({args.runs} runs x {args.rounds} processes): {path}")
+    return 0
+
+
+def _check(args) -> int:
+    from usdbench.asv_results import read_config
+    from usdbench.gate import (
+        REGRESSION,
+        Rule,
+        calibrated_ranges,
+        compare,
+        fewest_samples,
+        measure,
+        noise_path,
+        read_noise,
+        report,
+    )
+
+    config = Path(args.config)
+    results_dir, _ = read_config(config)
+    for commit in (args.base, args.head):
+        have = fewest_samples(results_dir, args.machine, commit, args.bench)
+        if args.measure == "always" or (args.measure == "missing" and have < args.rounds):
+            measure(config, args.machine, commit, args.rounds, args.bench)
+    noise = read_noise(results_dir, args.machine)
+    if noise is None:
+        print(
+            f"warning: no noise calibration at {noise_path(results_dir, args.machine)}: the "
+            "noise between asv runs is not accounted for and the gate may cry wolf; run "
+            "`usdbench gate calibrate BASE --machine ...` once",
+            file=sys.stderr,
+        )
+    rule = Rule(args.rel, args.floor, args.spread)
+    figures = compare(
+        results_dir, args.machine, args.base, args.head, rule, args.bench, calibrated_ranges(noise)
+    )
+    print(report(figures, args.verbose))
+    return 1 if any(f.verdict == REGRESSION for f in figures) else 0

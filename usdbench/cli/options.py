@@ -1,0 +1,68 @@
+"""Argument types and options several commands share; a bad value is argparse's
+usage error naming the option (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import textwrap
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose to the terminal; keeps indented lines (examples, lists) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out, prose = [], []
+
+        def flush() -> None:
+            if prose:
+                out.append(
+                    textwrap.fill(
+                        " ".join(prose), width, initial_indent=indent, subsequent_indent=indent
+                    )
+                )
+                prose.clear()
+
+        for line in text.splitlines():
+            if not line.strip():
+                flush()
+                out.append("")
+            elif line[0].isspace():
+                flush()
+                out.append(indent + line)
+            else:
+                prose.append(line.strip())
+        flush()
+        return "\n".join(out)
+
+
+def at_least(low: int, what: str, why: str = ""):
+    """An int option that must be >= low; ``what`` names it in the message, ``why`` explains."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
+        if value < low:
+            because = f" ({why})" if why else ""
+            raise argparse.ArgumentTypeError(f"{what} must be at least {low}{because}, got {value}")
+        return value
+
+    return parse
+
+
+def regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {text!r}: {err}") from None
+    return text
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        default="asv.conf.json",
+        help="asv config: where asv's results and site are (default: ./asv.conf.json)",
+    )

@@ -1,0 +1,111 @@
+"""usdbench timeline: record the memory timelines of a commit next to asv's results."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from usdbench import profiles
+from usdbench.errors import UsdBenchError
+from usdbench.scenario import HIERARCHIES
+
+from .options import add_config, at_least
+
+NAME = "timeline"
+HELP = "record memory over time of one cold load + full traversal per format"
+DESCRIPTION = (
+    "Record, for every format of a profile, memory over time (RSS and its anon / file / "
+    "shmem split, sampled at 1 ms; the exact peak from the kernel) of one cold operation: "
+    "open + compose, the first value, then every property of every prim. Each format runs "
+    "in a fresh process after the benchmarks' own set-up. The file goes next to asv's "
+    "results: <results_dir>/<machine>/timelines/<commit8>.json.gz, which `usdbench report` "
+    "shows. A file that already covers every format is kept (--force records again). "
+    "Prints each format as it ends; exits 1 if a format failed (the file is written)."
+)
+EXAMPLES = """\
+examples:
+  usdbench timeline --machine box                 # this checkout's HEAD, $USDBENCH_PROFILE
+  usdbench timeline --machine box --profile quick --scale 200 --force
+"""
+_FULL_HASH = re.compile(r"[0-9a-f]{40}")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--machine", required=True, help="asv machine name: whose results the file joins"
+    )
+    add_config(parser)
+    parser.add_argument(
+        "--profile",
+        choices=list(profiles.PROFILES),
+        help=f"benchmark profile (default: ${profiles.ENV}, else {profiles.DEFAULT!r})",
+    )
+    parser.add_argument(
+        "--scale",
+        type=at_least(1, "scale"),
+        help="prims (default: the profile's largest heavy scale)",
+    )
+    parser.add_argument(
+        "--hierarchy", choices=HIERARCHIES, help="default: the profile's first hierarchy"
+    )
+    parser.add_argument(
+        "--commit",
+        help="commit the file is named after: a full hash, or anything git resolves in the "
+        "config's repository (default: its HEAD)",
+    )
+    parser.add_argument("--force", action="store_true", help="record even if the file is complete")
+
+
+def run(args) -> int:
+    from usdbench.asv_results import read_config
+    from usdbench.timeline.record import record_profile
+    from usdbench.timeline.schema import (
+        FAILED,
+        OPERATION,
+        is_complete,
+        timeline_path,
+        write_timelines,
+    )
+
+    profile = profiles.get(args.profile) if args.profile else profiles.from_environment()
+    config = Path(args.config)
+    results_dir, _ = read_config(config)
+    commit = _commit(config.resolve().parent, args.commit)
+    path = timeline_path(results_dir, args.machine, commit)
+    if not args.force and is_complete(path, list(profile.formats)):
+        print(f"timelines: {path} already covers every format (--force records again)")
+        return 0
+    print(f"== timelines ({OPERATION}), profile {profile.name}: {path}", flush=True)
+    document = record_profile(profile, args.scale, args.hierarchy, progress=_flush_print)
+    document.update(commit_hash=commit, machine=args.machine)
+    write_timelines(path, document)
+    failed = [f for f, e in document["formats"].items() if e["status"] == FAILED]
+    note = f" ({len(failed)} failed: {', '.join(failed)})" if failed else ""
+    print(f"timelines: {path}{note}")
+    return 1 if failed else 0
+
+
+def _commit(repo: Path, commit: str | None) -> str:
+    """The full hash of ``commit`` (HEAD by default) in ``repo``; a full hash as it is."""
+    if commit and _FULL_HASH.fullmatch(commit.lower()):
+        return commit.lower()
+    rev = commit or "HEAD"
+    try:
+        run = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+    except OSError as err:
+        raise UsdBenchError(f"cannot run git to find commit {rev!r} in {repo}: {err}") from err
+    if run.returncode != 0:
+        what = f"--commit {commit!r}" if commit else "HEAD"
+        why = run.stderr.strip().splitlines()[-1:] or ["no such commit"]
+        raise UsdBenchError(f"{what}: {why[0]} (git, in {repo})")
+    return run.stdout.strip()
+
+
+def _flush_print(text: str) -> None:
+    print(text, flush=True)

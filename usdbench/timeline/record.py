@@ -1,0 +1,125 @@
+"""Recording the memory timelines: one cold operation per format, each in a fresh process.
+
+The operation is the full traversal (open + compose, then every property of
+every prim) in three phases, marked by memtrack probes: "open + compose"
+(``workloads.load``), "first value" (``workloads.read_one`` on the middle
+prim) and "traversal" (``workloads.read_traversal`` of all properties). Each
+format runs in a new interpreter (``python -m usdbench.timeline.record``,
+usdbench.fresh_process) after the benchmarks' own set-up
+(``workloads.prepare_benchmark``: memory guard, cached files, warm-up, files
+dropped from the page cache), inside a memtrack tracker with a timeline: RSS,
+its anon / file / shmem split and the virtual size, sampled from outside at
+1 ms, and the exact peak from the kernel's high-water mark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+
+from usdbench import fresh_process, profiles
+
+from .schema import FAILED, INTERVAL_S, OK, OPERATION, PHASES, SKIPPED, VERSION
+
+CHILD_TIMEOUT_S = 3600
+
+
+def record_here(format_name: str, scale: int, hierarchy: str, timeline: bool = True) -> dict:
+    """The operation on one format in this process (meant to be a fresh one).
+    timeline=False measures the same without recording (for its overhead)."""
+    from memtrack import PerformanceTracker
+    from usdbench import workloads
+
+    try:
+        files = workloads.prepare_benchmark(format_name, scale, hierarchy)
+    except NotImplementedError as skipped:  # the memory guard
+        return {"status": SKIPPED, "reason": str(skipped)}
+    middle = workloads.middle_prim(files.scenario)
+    phase_open, phase_first, _ = PHASES
+    with PerformanceTracker(retained=True, timeline=timeline, timeline_interval_s=INTERVAL_S) as t:
+        stage = workloads.load(files)
+        t.probe(phase_open)
+        workloads.read_one(stage, middle)
+        t.probe(phase_first)
+        values = workloads.read_traversal(stage, workloads.PROPERTIES)
+    result = t.result
+    del stage
+    return {
+        "status": OK,
+        "values_read": values,
+        "elapsed_s": result.elapsed_s,
+        "peak_bytes": result.peak_bytes,
+        "current_bytes": result.current_bytes,
+        "retained_bytes": result.retained_bytes,
+        "baseline_bytes": result.baseline_bytes,
+        "exact": result.exact,
+        "method": result.method,
+        # Where each phase ends (probe overhead excluded), seconds since the start.
+        "phase_ends_s": [p.elapsed_s for p in result.probes] + [result.elapsed_s],
+        "timeline": None if result.timeline is None else result.timeline.to_dict(),
+    }
+
+
+def record_fresh(format_name: str, scale: int, hierarchy: str, timeline: bool = True) -> dict:
+    """record_here in a new interpreter; a crash, timeout or bad output is a FAILED entry."""
+    args = [format_name, "--scale", str(scale), "--hierarchy", hierarchy]
+    if not timeline:
+        args.append("--no-timeline")
+    try:
+        return fresh_process.run_module(__name__, *args, timeout=CHILD_TIMEOUT_S)
+    except fresh_process.ChildFailed as failed:
+        return {"status": FAILED, "reason": str(failed)}
+
+
+def record_profile(
+    profile: profiles.Profile,
+    scale: int | None = None,
+    hierarchy: str | None = None,
+    formats: list[str] | None = None,
+    progress=print,
+) -> dict:
+    """Every format of ``profile`` (by default at its largest heavy scale and
+    first hierarchy), each in a fresh process; the timelines document."""
+    scale = scale or max(profile.heavy_scales)
+    hierarchy = hierarchy or profile.hierarchies[0]
+    entries = {}
+    for name in formats or profile.formats:
+        entry = record_fresh(name, scale, hierarchy)
+        entries[name] = entry
+        if entry["status"] == OK:
+            progress(
+                f"{name}: {entry['elapsed_s']:.2f} s, peak {entry['peak_bytes'] / 2**20:.1f} MiB, "
+                f"{len((entry['timeline'] or {}).get('t_us', []))} samples"
+            )
+        else:
+            progress(f"{name}: {entry['status']}: {entry.get('reason', '')}")
+    return {
+        "version": VERSION,
+        "operation": OPERATION,
+        "phases": list(PHASES),
+        "profile": profile.name,
+        "scale": scale,
+        "hierarchy": hierarchy,
+        "interval_s": INTERVAL_S,
+        "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "formats": entries,
+    }
+
+
+def _child(argv: list[str] | None = None) -> int:
+    """The fresh process's side: record_here, its entry printed as the last line."""
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}")
+    parser.add_argument("format")
+    parser.add_argument("--scale", type=int, required=True)
+    parser.add_argument("--hierarchy", required=True)
+    parser.add_argument("--no-timeline", action="store_true")
+    args = parser.parse_args(argv)
+    fresh_process.print_result(
+        record_here(args.format, args.scale, args.hierarchy, not args.no_timeline)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child())
