@@ -1,7 +1,7 @@
 """Shared by the thin benchmark classes: the profile's parameter grid and the
 set-up every scenario benchmark does (one call: workloads.prepare_benchmark).
 
-The profile is chosen with USDBENCH_PROFILE=quick|default|full (see README):
+The profile is chosen with USDBENCH_PROFILE=quick|default|full (docs/running.md):
 the environment is how asv's benchmark processes learn it.
 Names starting with "_" are not collected by asv.
 """

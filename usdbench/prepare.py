@@ -19,14 +19,13 @@ def prepare(profile: Profile, root: Path | None = None) -> None:
     scenario and format of ``profile`` that the memory guard lets a benchmark
     run here. What the guard skips is not generated: no benchmark would read
     it, and the largest files take the longest and the most memory to write
-    (usdc at 1M prims: ~8 min, 15 GB). Should a later run find more memory, the
-    benchmark's setup generates the file then, outside any measured region.
+    (usdc at 1M prims). Should a later run find more memory, the benchmark's
+    setup generates the file then, outside any measured region.
 
     Each scenario is written by a fresh child process, so what generation
-    leaves resident (~350 MiB at 20k flat prims) returns to the system before
-    the guard judges the next scenario. In-process, the guard saw 13.9 GiB
-    available after the 1M flat scene on a fresh 23 GiB VM and skipped every
-    1M deep format, which the benchmarks then generated in their setup."""
+    leaves resident returns to the system before the guard judges the next
+    scenario; in-process, it made the guard skip formats that would have fit
+    (docs/measurements.md, "The memory guard")."""
     spawn = multiprocessing.get_context("spawn")
     for scenario, formats in profile.scenarios():
         wanted = []

@@ -111,7 +111,8 @@ PROFILES = {
             ),
             scales=(1_000, 10_000, 100_000, 1_000_000),
             # Heavy benchmarks stop at 100k: at 1M every sample loads a stage for
-            # 40-95 s (measured), and they take ~100 samples per combination.
+            # about a minute (docs/measurements.md), and they take ~100 samples
+            # per combination.
             heavy_scales=(1_000, 10_000, 100_000),
             hierarchies=("flat", "deep"),
             rounds=3,

@@ -57,8 +57,8 @@ def warm_up() -> None:
     """Pay the one-time costs of the libraries so that they land in no
     measurement: USD's plugin registry, file formats and schema registry, and
     on the Parquet path pyarrow's reader, compute kernels and memory pool
-    (measured here: the first Parquet load of a process held ~50 MiB more than
-    the next one, mostly library pages and Arrow's start-up, not the file).
+    (the first Parquet load of a process holds tens of MiB more than the next
+    one, library pages and Arrow's start-up, not the file).
     Loads a tiny cached scenario in every format family, whole and projected."""
     import pyarrow.parquet  # noqa: F401
 

@@ -59,11 +59,10 @@ def write_usdc_props(usda_path: Path, path: Path) -> None:
     """usdc with exactly the usda layer's content: USD's own parse and crate writer.
 
     A new usdc layer filled by TransferContent and saved writes the same bytes
-    as ``Export`` of the parsed layer, with a lower peak (measured at 100k
-    prims: 1.6 GiB against 2.5 GiB), because the text layer is freed before
-    the crate writer runs. USD's crate writer is most of the generation time
-    of large scenarios (100k prims: ~21 s of ~30 s; it grows faster than the
-    prim count)."""
+    as ``Export`` of the parsed layer, with a lower peak, because the text
+    layer is freed before the crate writer runs. USD's crate writer is most
+    of the generation time of large scenarios (docs/measurements.md, "Data
+    generation")."""
     source = Sdf.Layer.OpenAsAnonymous(str(usda_path))
     if source is None:
         raise UsdBenchError("USD could not open the usda property layer", file=str(usda_path))

@@ -1,12 +1,12 @@
 """The noise each memory figure shows over several asv runs of one commit.
 
-Measured here (quick profile, 1k prims): a figure also moves between asv
-runs, not only between the processes of one run; e.g. a Parquet traversal's
-delta sat at 3.7 MiB in every process of some runs and at 5.6 MiB in every
-process of another. Comparing two runs on their own samples then cries
-wolf. ``calibrate`` runs asv several times on one commit and keeps, per
-figure, the whole range its samples took: the gate's rule never calls a
-change below it a regression.
+A figure also moves between asv runs, not only between the processes of one
+run: it can sit at one level in every process of one run and at another,
+megabytes away, in every process of the next (docs/measurements.md, "The
+memory gate"). Comparing two runs on their own samples then cries wolf.
+``calibrate`` runs asv several times on one commit and keeps, per figure,
+the whole range its samples took: the gate's rule never calls a change
+below it a regression.
 
 Stored as <results_dir>/<machine>/gate-noise.json.gz (gzipped: asv warns of
 any *.json in its results folder without a machine.json beside it), next

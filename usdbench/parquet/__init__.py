@@ -7,12 +7,12 @@ the type table ``usdbench/arrow_usd_types.json``). Each row becomes an
 ``over`` prim (ancestors included) carrying its non-null values as attribute
 defaults; a null is no opinion.
 
-Why it is fast (facts in ../shared/notes/usd-and-parquet.md): the table is
-rendered to usda text by vectorised pyarrow compute (no Python step per row
-or value), written to a file in /dev/shm and parsed by USD's text parser. That
-is ~4x cheaper per spec than the Sdf API and ~6x cheaper than
-``ImportFromString``, and the parse releases the GIL, so the parts of a large
-table parse in parallel threads (``load_layers``).
+Why it is fast: the table is rendered to usda text by vectorised pyarrow
+compute (no Python step per row or value), written to a file in /dev/shm and
+parsed by USD's text parser, which builds specs several times cheaper than
+the Sdf API or ``ImportFromString`` (docs/measurements.md, "The Python
+loader"); and the parse releases the GIL, so the parts of a large table parse
+in parallel threads (``load_layers``).
 
 One module per job: ``type_table`` (Arrow -> USD types), ``schema`` (names,
 types and paths checked), ``read`` (the file, projected), ``prepared`` (values
