@@ -1,25 +1,24 @@
 """Expected resident memory of a workload, so a benchmark can skip a
 combination that would not fit instead of taking the machine down.
 
-The per-prim figures are the peak RSS of load + reading all 20 properties of
-every prim (the heaviest workload), measured with memtrack at 100k flat prims
-in fresh processes on this project's 2-core/24 GiB VM (usd-core 26.11): usda
-5,800, usdc 12,500, Parquet (zstd, row groups of 1,000) 6,050 bytes per
-prim; rounded up by ~10-20%. usdz holds the same usdc layer. Parquet: 7,050
-since the loader no longer releases memory inside the load (usd-core 26.8).
-The native Parquet reader: ~2,400 (load + every value, default cache budget,
-usd-core 26.8), rounded up generously.
+The expected peak is bytes per prim x prims, by format family: the peak RSS
+of load + reading all 20 properties of every prim (the heaviest workload),
+measured at 100k flat prims in fresh processes and rounded up: by ~10-20%,
+more for the native Parquet reader (docs/measurements.md, "The memory
+guard", has the measurements and their dates). A combination fits when
+that is at most HEADROOM of the memory available now.
 """
 
 from __future__ import annotations
 
 from usdbench.formats import get_format
 
-# Peak bytes per prim of the heaviest workload, by property-layer format family.
+# Peak bytes per prim of the heaviest workload, by property-layer format family
+# (usdz holds the same usdc layer). usd-core 26.8, see docs/measurements.md.
 PEAK_BYTES_PER_PRIM = {
     "usda": 7_000,
-    "usdc": 14_000,
-    "usdz": 14_000,
+    "usdc": 16_000,
+    "usdz": 16_000,
     "parquet-python": 8_000,
     "parquet-native": 4_000,
 }
