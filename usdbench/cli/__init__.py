@@ -2,7 +2,9 @@
 
 One module per command, each with its parser (``add_arguments``) and its
 work (``run``), registered in COMMANDS. Parsing and printing only: the work
-is the domain's. Errors: argparse reports a bad argument (usage, then one
+is the domain's. Only the command being run gets its arguments (and imports
+what they need: profiles, scenarios), so that ``usdbench --help`` and a
+mistyped command answer at once. Errors: argparse reports a bad argument (usage, then one
 line naming it, exit 2); a UsdBenchError from the work becomes one line,
 ``usdbench <command>: error: <message>``, exit 2.
 """
@@ -36,7 +38,8 @@ exit status:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command_name``, only that command's arguments are added."""
     parser = argparse.ArgumentParser(
         prog="usdbench",
         description="Memory and time of USD scene data stored as usda, usdc, usdz and "
@@ -55,12 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=HelpFormatter,
         )
         sub.set_defaults(run=command.run, prog=sub.prog, parser=sub)
-        command.add_arguments(sub)
+        if command_name in (None, command.NAME):
+            command.add_arguments(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, unknown = build_parser().parse_known_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The top level has no option but --help: the first other word is the command.
+    named = next((a for a in argv if not a.startswith("-")), "")
+    args, unknown = build_parser(named).parse_known_args(argv)
     if unknown:  # said by the command's own parser, with its usage
         args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .commits import resolve
 from .options import HelpFormatter, add_config, at_least, regex
 
 NAME = "gate"
@@ -116,6 +117,7 @@ def _calibrate(args) -> int:
 
     config = Path(args.config)
     results_dir, _ = read_config(config)
+    resolve(config.resolve().parent, args.commit, "commit")  # before asv is run on it
     for run_index in range(args.runs):
         measure(config, args.machine, args.commit, args.rounds, args.bench, append=run_index > 0)
     path = record_noise(results_dir, args.machine, args.commit, args.runs, args.rounds, args.bench)
@@ -139,9 +141,10 @@ def _check(args) -> int:
 
     config = Path(args.config)
     results_dir, _ = read_config(config)
-    for commit in (args.base, args.head):
+    for what, commit in (("base", args.base), ("head", args.head)):
         have = fewest_samples(results_dir, args.machine, commit, args.bench)
         if args.measure == "always" or (args.measure == "missing" and have < args.rounds):
+            resolve(config.resolve().parent, commit, what)  # before asv is run on it
             measure(config, args.machine, commit, args.rounds, args.bench)
     noise = read_noise(results_dir, args.machine)
     if noise is None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from usdbench.formats import FORMAT_NAMES
-from usdbench.scenario import HIERARCHIES
-
 from .options import at_least
 
 NAME = "generate"
@@ -26,6 +23,9 @@ examples:
 
 
 def add_arguments(parser) -> None:
+    from usdbench.formats import FORMAT_NAMES
+    from usdbench.scenario import HIERARCHIES
+
     parser.add_argument(
         "--scale", type=at_least(1, "scale"), required=True, help="number of prims (>= 1)"
     )

@@ -66,3 +66,20 @@ def add_config(parser: argparse.ArgumentParser) -> None:
         default="asv.conf.json",
         help="asv config: where asv's results and site are (default: ./asv.conf.json)",
     )
+
+
+def add_profile(parser: argparse.ArgumentParser) -> None:
+    from usdbench import profiles
+
+    parser.add_argument(
+        "--profile",
+        choices=list(profiles.PROFILES),
+        help=f"benchmark profile (default: ${profiles.ENV}, else {profiles.DEFAULT!r})",
+    )
+
+
+def chosen_profile(args: argparse.Namespace):
+    """--profile, else the environment's (UsdBenchError names a bad one)."""
+    from usdbench import profiles
+
+    return profiles.get(args.profile) if args.profile else profiles.from_environment()

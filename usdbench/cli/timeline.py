@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
-from usdbench import profiles
-from usdbench.errors import UsdBenchError
-from usdbench.scenario import HIERARCHIES
-
-from .options import add_config, at_least
+from .commits import resolve
+from .options import add_config, add_profile, at_least, chosen_profile
 
 NAME = "timeline"
 HELP = "record memory over time of one cold load + full traversal per format"
@@ -35,12 +31,10 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--machine", required=True, help="asv machine name: whose results the file joins"
     )
+    from usdbench.scenario import HIERARCHIES
+
     add_config(parser)
-    parser.add_argument(
-        "--profile",
-        choices=list(profiles.PROFILES),
-        help=f"benchmark profile (default: ${profiles.ENV}, else {profiles.DEFAULT!r})",
-    )
+    add_profile(parser)
     parser.add_argument(
         "--scale",
         type=at_least(1, "scale"),
@@ -68,7 +62,7 @@ def run(args) -> int:
         write_timelines,
     )
 
-    profile = profiles.get(args.profile) if args.profile else profiles.from_environment()
+    profile = chosen_profile(args)
     config = Path(args.config)
     results_dir, _ = read_config(config)
     commit = _commit(config.resolve().parent, args.commit)
@@ -90,21 +84,11 @@ def _commit(repo: Path, commit: str | None) -> str:
     """The full hash of ``commit`` (HEAD by default) in ``repo``; a full hash as it is."""
     if commit and _FULL_HASH.fullmatch(commit.lower()):
         return commit.lower()
-    rev = commit or "HEAD"
-    try:
-        run = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-        )
-    except OSError as err:
-        raise UsdBenchError(f"cannot run git to find commit {rev!r} in {repo}: {err}") from err
-    if run.returncode != 0:
-        what = f"--commit {commit!r}" if commit else "HEAD"
-        why = run.stderr.strip().splitlines()[-1:] or ["no such commit"]
-        raise UsdBenchError(f"{what}: {why[0]} (git, in {repo})")
-    return run.stdout.strip()
+    return (
+        resolve(repo, commit, "--commit")
+        if commit
+        else resolve(repo, "HEAD", "the default --commit")
+    )
 
 
 def _flush_print(text: str) -> None:
