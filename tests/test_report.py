@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import filecmp
 import gzip
+import itertools
 import json
 import math
 import os
@@ -10,10 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import plotly
 import pytest
 
 from memtrack import Timeline
@@ -26,6 +29,7 @@ from usdbench.report.data import OK, Row
 from usdbench.report.extra_sections import growth_section
 from usdbench.report.growth import SUPERLINEAR, fit_exponent, growth_fits
 from usdbench.report.palette import KNOWN_FORMATS, format_colours, ordered_formats
+from usdbench.report.timeline_charts import value_at
 from usdbench.report.units import format_bytes, format_seconds, format_value
 from usdbench.timeline import timeline_path
 
@@ -87,11 +91,68 @@ def _table(html: str) -> tuple[list[str], dict[tuple, dict[str, str]]]:
     return parser.headers, table
 
 
-def _svgs(html: str) -> list[ET.Element]:
-    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", html, re.S)]
+def asv_figures(results_dir: Path, commit: str) -> dict[tuple, float | None]:
+    """Every figure of a commit's asv result file, read here with json alone (not
+    the report's reader): (benchmark, params) -> value, None where asv recorded
+    none (failed), NaN where it was skipped."""
+    (path,) = (Path(results_dir) / "testmachine").glob(f"{commit[:8]}-*.json") or [None]
+    doc = json.loads(path.read_text())
+    benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
+    columns = doc["result_columns"]
+    figures = {}
+    for name, entry in doc["results"].items():
+        row = dict(zip(columns, entry, strict=False))
+        names = benchmarks[name].get("param_names") or []
+        combos = list(itertools.product(*row["params"])) or [()]
+        values = row["result"] or [None] * len(combos)
+        for combo, value in zip(combos, values, strict=True):
+            params = {n: _shown(v) for n, v in zip(names, combo, strict=True)}
+            figures[_key(name, params)] = value
+    return figures
 
 
-SVG = "{http://www.w3.org/2000/svg}"
+def _shown(value_repr: str) -> str:
+    value = ast.literal_eval(value_repr)
+    return str(value)
+
+
+def charts(html: str) -> dict[str, dict]:
+    """Each chart of the page by its div's id: its data- attributes and its Plotly figure."""
+    divs = {
+        m[1]: {"kind": m[2], "figure_id": m[3], "benchmarks": m[4].split()}
+        for m in re.finditer(
+            r'<div id="(chart-[^"]+)" class="chart" data-kind="([^"]+)" '
+            r'data-figure="([^"]*)" data-benchmarks="([^"]*)"></div>',
+            html,
+        )
+    }
+    blocks = re.findall(
+        r'<script type="application/json" class="chart-data" data-chart="([^"]+)">(.*?)</script>',
+        html,
+        re.S,
+    )
+    assert sorted(divs) == sorted(b for b, _ in blocks), "a chart without its data or div"
+    for div_id, text in blocks:
+        divs[div_id]["figure"] = json.loads(text)
+    return divs
+
+
+def asv_points(figure: dict) -> list[tuple[dict, float | None, list]]:
+    """(trace, plotted y, customdata) of every point of a chart of asv's figures."""
+    return [
+        (trace, y, point)
+        for trace in figure["data"]
+        for y, point in zip(trace["y"], trace["customdata"], strict=True)
+    ]
+
+
+def plotted_unit(pairs) -> float:
+    """The one size (B, KiB, MiB...; s, ms...) a chart's (plotted, exact) values are in."""
+    sizes = {float(f"{exact / y:.9g}") for y, exact in pairs if y}
+    assert len(sizes) == 1, sizes
+    size = sizes.pop()
+    assert size in {1024.0**k for k in range(5)} | {1e-9, 1e-6, 1e-3, 1.0}, size
+    return size
 
 
 def test_every_combination_has_one_row_with_its_status_and_figure(toy_asv_project):
@@ -235,42 +296,89 @@ def test_table_has_a_row_per_combination_with_human_units(toy_asv_project, tmp_p
     assert 'href="../index.html"' in html  # back to the asv site
 
 
-def test_charts_are_non_empty_svg_with_one_colour_per_format(toy_asv_project):
+def test_charts_carry_asv_figures_with_one_colour_per_format(toy_asv_project):
     data = load_report_data(toy_asv_project.config_path)
-    html = render_page(data)
-    svgs = _svgs(html)
-    assert len(svgs) >= 3
+    figures = asv_figures(toy_asv_project.config_path.parent / "results", data.commit_hash)
+    found = charts(render_page(data))
+    assert {c["kind"] for c in found.values()} == {"bar", "line", "growth"}
     drawn: dict[tuple, str] = {}
-    fills: dict[str, set[str]] = {}
-    kinds = set()
-    for svg in svgs:
-        kinds.add(svg.get("data-kind"))
-        marks = [e for e in svg.iter() if "mark" in (e.get("class") or "").split()]
-        assert marks, f"chart {svg.findtext(SVG + 'title')} draws nothing"
-        visible = [
-            e
-            for e in marks
-            if (e.tag == SVG + "rect" and float(e.get("height")) > 0 and float(e.get("width")) > 0)
-            or (e.tag == SVG + "circle" and float(e.get("r")) > 0)
-        ]
-        assert visible, f"chart {svg.findtext(SVG + 'title')} has no visible bar or point"
-        for e in marks:
-            params = json.loads(e.get("data-params"))
-            drawn[_key(e.get("data-benchmark"), params)] = e.get("data-status")
-            if e.get("data-status") == "ok":
-                fills.setdefault(params["format"], set()).add(e.get("fill"))
-    assert kinds == {"bar", "line", "growth"}
-    # Every format combination is in some chart: a bar or point, or a skipped/failed mark;
+    colours: dict[str, set[str]] = {}
+    for div_id, chart in found.items():
+        figure = chart["figure"]
+        points = asv_points(figure)
+        assert any(y is not None for _, y, _ in points), f"{div_id} draws nothing"
+        per_prim = chart["kind"] == "growth"
+        size = plotted_unit(
+            (y, p[0] / (float(json.loads(p[3])["scale"]) if per_prim else 1.0))
+            for _, y, p in points
+            if y is not None
+        )
+        names = [t["name"] for t in figure["data"]]
+        assert names == ordered_formats(names), div_id  # the legend in the fixed order
+        for trace, y, (value, status, benchmark, params) in points:
+            key = _key(benchmark, json.loads(params))
+            assert benchmark in chart["benchmarks"], (div_id, benchmark)
+            assert json.loads(params)["format"] == trace["name"]
+            if status == "ok":
+                # The figure is asv's, exactly; the bar or point is drawn at it
+                # (per prim on the growth charts).
+                assert value == figures[key], key
+                per = float(json.loads(params)["scale"]) if chart["kind"] == "growth" else 1.0
+                assert y * size == pytest.approx(value / per, rel=1e-12), key
+            else:
+                assert y is None and value is None, key
+                assert figures[key] is None or math.isnan(figures[key]), key
+            if chart["kind"] != "growth":
+                drawn[key] = status
+            colour = trace.get("marker", {}).get("color") or trace["line"]["color"]
+            colours.setdefault(trace["name"], set()).add(colour)
+    # Every format combination is in some chart, measured or marked skipped/failed;
     # a benchmark without a format parameter is left to the table.
     for combo in toy_asv_project.combinations:
         status = combo.status if "format" in combo.params else None
         assert drawn.get(_key(combo.benchmark, combo.params)) == status, combo
-    assert all(len(f) == 1 for f in fills.values()), fills
-    assert len({next(iter(f)) for f in fills.values()}) == len(fills)
-    # Formats come in the fixed order in every legend: USD, then Parquet, then others.
-    for svg in svgs:
-        legend = [t.text for t in svg.iter(SVG + "text") if t.text in fills]
-        assert legend == ordered_formats(legend)
+    assert all(len(c) == 1 for c in colours.values()), colours
+    assert len({next(iter(c)) for c in colours.values()}) == len(colours)
+    assert colours["usda"] == {format_colours(["usda"])["usda"]}
+
+
+def test_axes_are_logarithmic_where_figures_span_decades(toy_asv_project):
+    found = charts(render_page(load_report_data(toy_asv_project.config_path)))
+    for div_id, chart in found.items():
+        layout = chart["figure"]["layout"]
+        xs = [x for t in chart["figure"]["data"] for x in t["x"]]
+        if chart["kind"] == "growth":
+            assert layout["xaxis"]["type"] == layout["yaxis"]["type"] == "log", div_id
+        elif chart["kind"] == "line":
+            # The toy's scales are 10, 100 and 1000 prims.
+            assert sorted(set(xs)) == [10.0, 100.0, 1000.0]
+            assert layout["xaxis"]["type"] == "log", div_id
+        else:
+            assert layout["xaxis"]["type"] == "category", div_id
+
+
+def test_hover_gives_the_rounded_and_the_exact_figure(toy_asv_project):
+    found = charts(render_page(load_report_data(toy_asv_project.config_path)))
+    peak = found["chart-track-peak-bytes-scale-1000"]
+    assert "bench.Load.track_peak_bytes" in peak["benchmarks"]
+    (custom,) = [t for t in peak["figure"]["data"] if t["name"] == "custom"]
+    i = next(i for i, p in enumerate(custom["customdata"]) if "Load.track_peak" in p[2])
+    # custom is format 3 of 4: peak = 3 * 1000 * 1024 * 2 = 6144000 B.
+    assert custom["customdata"][i][0] == 6144000
+    assert "<b>5.86 MiB</b> (6,144,000 B)" in custom["hovertext"][i]
+
+
+def test_report_folder_has_plotly_js_and_no_network_reference(toy_asv_project, tmp_path):
+    data = load_report_data(toy_asv_project.config_path)
+    html = write_report(data, html_dir=tmp_path).read_text()
+    js = tmp_path / "formats" / "plotly.min.js"
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert filecmp.cmp(js, shipped, shallow=False)
+    assert html.count('<script src="plotly.min.js"></script>') == 1
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    before = js.stat().st_mtime_ns
+    write_report(data, html_dir=tmp_path)
+    assert js.stat().st_mtime_ns == before  # copied once, not at every write
 
 
 def test_the_report_reads_asv_files_without_importing_asv(toy_asv_project, tmp_path):
@@ -419,10 +527,15 @@ def test_growth_of_a_linear_figure_is_one(toy_asv_project):
     # usda failed and usdc was skipped at 1000: theirs are fitted on 10 and 100.
     for fmt, k in peak.items():
         assert abs(float(k) - 1.0) <= 0.05, (fmt, k)
-    # Every growth chart draws a point per measured figure, none for the rest.
-    svgs = [svg for svg in _svgs(html) if svg.get("data-kind") == "growth"]
-    titles = [svg.findtext(SVG + "title") for svg in svgs]
-    assert "Load — peak bytes per prim" in titles
+    # The growth chart of the peak draws a point per measured figure, none for the rest.
+    (chart,) = [
+        c for c in charts(html).values()
+        if c["kind"] == "growth" and c["benchmarks"] == ["bench.Load.track_peak_bytes"]
+    ]  # fmt: skip
+    assert "<h3>Load — peak bytes per prim</h3>" in html
+    by_format = {t["name"]: t["x"] for t in chart["figure"]["data"]}
+    assert by_format["usda"] == [10.0, 100.0]  # failed at 1000
+    assert by_format["custom"] == [10.0, 100.0, 1000.0]
     # A negative figure (the toy's delta of format 1) has no exponent: said, not invented.
     delta = {f: k for (b, f), k in exponents.items() if b == "bench.Load.track_delta_bytes"}
     assert delta["parquet-native-zstd-rg1000"] == "– a figure at or below zero"
@@ -506,35 +619,63 @@ def test_timeline_charts_draw_each_format_with_its_phases_and_split(toy_asv_proj
     }
     config = _with_timelines(toy_asv_project, tmp_path, document)
     html = render_page(load_report_data(config))
-    svgs: dict[str, list] = {}
-    for svg in _svgs(html):
-        svgs.setdefault(svg.get("data-kind"), []).append(svg)
+    found = charts(html)
     # Resident memory, then virtual size; one split chart.
-    titles = [svg.findtext(SVG + "title") for svg in svgs["timeline"]]
-    assert [t.split()[0] for t in titles] == ["Resident", "Virtual"]
-    svgs = {"timeline": svgs["timeline"][0], "split": svgs["split"][0]}
-
-    def marks(svg, cls):
-        return [e for e in svg.iter() if cls in (e.get("class") or "").split()]
-
-    phases = marks(svgs["timeline"], "phase")
-    assert sorted(json.loads(e.get("data-params"))["phase"] for e in phases) == sorted(
-        ["open + compose", "first value", "traversal"] * 2
-    )
-    assert {e.get("data-format") for e in marks(svgs["timeline"], "peak")} == {"usda", "usdc"}
-    lines = {e.get("data-format") for e in marks(svgs["timeline"], "line")}
-    assert lines == {"usda", "usdc"}  # the skipped format has no line, it is in the table
+    assert [k for k, c in found.items() if c["kind"] in ("timeline", "split")] == [
+        "chart-timeline-rss",
+        "chart-timeline-split",
+        "chart-timeline-vm-size",
+    ]
+    for column, div_id in (("rss", "chart-timeline-rss"), ("vm_size", "chart-timeline-vm-size")):
+        traces = found[div_id]["figure"]["data"]
+        lines = {t["name"]: t for t in traces if t["type"] == "scattergl"}
+        assert set(lines) == {"usda", "usdc"}  # the skipped format is in the table only
+        for fmt, line in lines.items():
+            # Every sample, at full resolution, above the value at the block's start.
+            tl = Timeline.from_dict(document["formats"][fmt]["timeline"])
+            column_values = getattr(tl, column)
+            above = [v - column_values[tl.baseline_index()] for v in column_values]
+            assert line["x"] == list(tl.t_s)
+            assert line["customdata"] == above
+            pairs = zip(line["y"], above, strict=True)
+            size = plotted_unit(pairs)
+            assert [y * size for y in line["y"]] == pytest.approx(above, rel=1e-12)
+        marks = {
+            t["name"]: [phase for phase, _ in t["customdata"]]
+            for t in traces
+            if t["type"] == "scatter"
+        }
+        phases = ["open + compose", "first value", "traversal"]
+        extra = ["exact peak"] if column == "rss" else []
+        assert marks == {"usda": phases + extra, "usdc": phases + extra}
+        assert all(t["legendgroup"] == t["name"] for t in traces)  # its legend entry hides all
+    peaks = {
+        t["name"]: t["customdata"][-1][1]
+        for t in found["chart-timeline-rss"]["figure"]["data"]
+        if t["type"] == "scatter"
+    }
+    assert peaks == {"usda": 41 * MiB, "usdc": 31 * MiB}
     parts = {
-        (json.loads(e.get("data-params"))["format"], json.loads(e.get("data-params"))["part"]):
-        float(e.get("height"))
-        for e in marks(svgs["split"], "split")
-    }  # fmt: skip
+        (t["name"], part): value
+        for t in found["chart-timeline-split"]["figure"]["data"]
+        for part, value in t["customdata"]
+    }
     # usdc: 10 MiB anon under 20 MiB file-backed; usda: 40 MiB anon, nothing file-backed.
-    assert parts[("usdc", "file")] == pytest.approx(2 * parts[("usdc", "anon")], rel=0.02)
-    assert parts[("usda", "anon")] == pytest.approx(4 * parts[("usdc", "anon")], rel=0.02)
-    assert parts[("usda", "file")] <= 0.5
+    assert parts == {
+        ("usda", "anon"): 40 * MiB,
+        ("usda", "file"): 0,
+        ("usda", "shmem"): 0,
+        ("usdc", "anon"): 10 * MiB,
+        ("usdc", "file"): 20 * MiB,
+        ("usdc", "shmem"): 0,
+    }
     table = re.search(r'<table id="timeline-table">.*?</table>', html, re.S).group(0)
     assert "over the toy guard" in table and "31.0 MiB" in table
+
+
+def test_value_at_takes_the_last_sample_at_or_before():
+    ts, vs = [0.0, 0.1, 0.2, 0.3], [5, 6, 7, 8]
+    assert [value_at(ts, vs, t) for t in (-1.0, 0.0, 0.15, 0.2, 9.0)] == [5, 5, 6, 7, 8]
 
 
 def test_an_unreadable_timelines_file_leaves_the_rest_of_the_report(toy_asv_project, tmp_path):

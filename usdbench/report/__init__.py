@@ -2,11 +2,12 @@
 
 `python -m usdbench.report` writes <html_dir>/formats/index.html: bar charts of
 file size and of memory per format and operation, lines of time against
-scale, and a sortable table of every figure. It reads asv's result files as
-JSON (asv_results; asv itself is a development tool, not imported). Charts
-are SVG rendered here, so the page needs no network. Run it after `asv
-publish`, which empties html_dir; it also makes that asv site work offline
-and links it to the page (asv_site).
+scale, growth with scale, memory timelines, and a sortable table of every
+figure. It reads asv's result files as JSON (usdbench.asv_results; asv itself
+is a development tool, not imported). Charts are Plotly figures whose data
+sits in the page, drawn by the plotly.js copied next to it, so the page needs
+no network. Run it after `asv publish`, which empties html_dir; it also makes
+that asv site work offline and links it to the page (asv_site).
 """
 
 from __future__ import annotations

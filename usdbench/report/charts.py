@@ -1,5 +1,7 @@
 """Which charts the report draws, decided from the rows alone (no benchmark names hard-coded).
 
+Each chart here is a spec (what it shows); figures.py turns each kind into a Plotly figure.
+
 - Figures in bytes are bar charts, one bar per format. A metric that several
   operations (classes) report is memory by operation (peak/delta/retained
   bytes of each): grouped by operation, one chart per value of the other
@@ -35,6 +37,10 @@ class BarChart:
     note: str = ""
     kind: str = "bar"
 
+    @property
+    def rows(self) -> list[Row]:
+        return [r for _, group in self.groups for r in group]
+
 
 @dataclass
 class LineChart:
@@ -45,6 +51,10 @@ class LineChart:
     series: dict[str, list[Row]]  # format -> rows, in scale order
     note: str = ""
     kind: str = "line"
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for series in self.series.values() for r in series]
 
 
 @dataclass

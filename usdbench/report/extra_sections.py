@@ -8,7 +8,7 @@ from html import escape
 from .charts import Section
 from .data import Row
 from .growth import SUPERLINEAR, growth_charts, growth_fits, growth_table_html
-from .timeline_svg import timeline_charts
+from .timeline_charts import timeline_charts
 from .timelines import TimelineSet
 from .units import format_bytes, format_seconds
 

@@ -11,28 +11,14 @@ slope is k - 1), one line per format.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from html import escape
 
 from .charts import FORMAT, SCALE, combo_label, fmt_of, metric_label, metric_sort_key
 from .data import OK, Row, param_sort_key
-from .palette import NO_FORMAT_COLOUR, ordered_formats
-from .svg import (
-    CHAR_W,
-    PLOT_H,
-    TOP,
-    count_text,
-    legend,
-    legend_width,
-    log_axis,
-    mark_attrs,
-    num,
-    scale_axis,
-    svg_open,
-    x_axis_svg,
-    y_axis,
-)
-from .units import format_value
+from .palette import ordered_formats
+from .units import count_text
 
 SUPERLINEAR = 1.1
 UNITS = ("bytes", "seconds")
@@ -45,11 +31,10 @@ def fit_exponent(scales: list[float], values: list[float]) -> float | None:
         return None
     if min(values) <= 0 or min(scales) <= 0:
         return None
-    xs = [math.log(s) for s in scales]
-    ys = [math.log(v) for v in values]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    slope, _ = statistics.linear_regression(
+        [math.log(s) for s in scales], [math.log(v) for v in values]
+    )
+    return slope
 
 
 @dataclass
@@ -78,11 +63,8 @@ class GrowthChart:
     kind: str = "growth"
     rows: list[Row] = field(default_factory=list)
 
-    def render(self, colours: dict[str, str]) -> str:
-        return render_growth_chart(self, colours)
 
-
-def _scale(row: Row) -> float | None:
+def scale_of(row: Row) -> float | None:
     try:
         return float(row.param(SCALE))
     except (TypeError, ValueError):
@@ -94,16 +76,16 @@ def growth_fits(rows: list[Row]) -> list[Fit]:
     bytes or seconds was measured at two scales or more."""
     groups: dict[tuple, list[Row]] = {}
     for r in rows:
-        if r.unit not in UNITS or r.param(FORMAT) is None or _scale(r) is None:
+        if r.unit not in UNITS or r.param(FORMAT) is None or scale_of(r) is None:
             continue
         combo = tuple((n, v) for n, v in r.params if n not in (FORMAT, SCALE))
         groups.setdefault((r.benchmark, combo, fmt_of(r)), []).append(r)
     fits = []
     for (benchmark, combo, fmt), group in groups.items():
-        measured = sorted((r for r in group if r.status == OK), key=_scale)
-        if len({_scale(r) for r in group}) < 2:
+        measured = sorted((r for r in group if r.status == OK), key=scale_of)
+        if len({scale_of(r) for r in group}) < 2:
             continue  # one scale: nothing grows
-        scales = [_scale(r) for r in measured]
+        scales = [scale_of(r) for r in measured]
         values = [r.value for r in measured]
         exponent = fit_exponent(scales, values)
         why = ""
@@ -167,50 +149,6 @@ def growth_charts(fits: list[Fit]) -> list[GrowthChart]:
     return list(charts.values())
 
 
-def render_growth_chart(chart: GrowthChart, colours: dict[str, str]) -> str:
-    points = [(fit, r, r.value / _scale(r)) for fit in chart.fits for r in fit.rows]
-    x_axis = scale_axis([_scale(r) for _, r, _ in points], SCALE)
-    y_axis_ = log_axis([v for _, _, v in points], chart.unit, f"{chart.unit} per prim, log scale")
-    formats = [fit.format for fit in chart.fits]
-    left = 16 + max(len(label) for _, label in y_axis_.ticks) * CHAR_W
-    plot_w = 250.0
-    col_w = legend_width(formats) - 8
-    columns = 2  # three charts side by side on a wide screen
-    width = max(left + plot_w + 12, left + columns * col_w)
-    legend_y = TOP + PLOT_H + 48
-    height = legend_y + math.ceil(len(formats) / columns) * 16 + 4
-    base_y = TOP + PLOT_H
-
-    def xy(row: Row, per_prim: float) -> tuple[float, float]:
-        x = left + plot_w * x_axis.frac(_scale(row))
-        return x, TOP + PLOT_H * (1 - y_axis_.frac(per_prim))
-
-    out = [svg_open(width, height, chart.title, "growth", len(points))]
-    out += y_axis(y_axis_, left, left + plot_w, TOP)
-    out += x_axis_svg(x_axis, left, plot_w, base_y, x_axis.title)
-    for fit in chart.fits:
-        colour = colours.get(fit.format, NO_FORMAT_COLOUR)
-        coords = [xy(r, r.value / _scale(r)) for r in fit.rows]
-        out.append(
-            f'<polyline class="line" data-format="{escape(fit.format, quote=True)}" '
-            f'points="{" ".join(f"{num(x)},{num(y)}" for x, y in coords)}" fill="none" '
-            f'stroke="{colour}" stroke-width="2"/>'
-        )
-        for r, (x, y) in zip(fit.rows, coords, strict=True):
-            what = (
-                f"{fit.format}, {count_text(_scale(r))} prims: "
-                f"{format_value(r.value / _scale(r), chart.unit)} per prim "
-                f"({format_value(r.value, chart.unit)}); exponent {fit.exponent:.2f}"
-            )
-            out.append(
-                f'<circle class="mark" {mark_attrs(r)} cx="{num(x)}" cy="{num(y)}" r="3.5" '
-                f'fill="{colour}"><title>{escape(what)}</title></circle>'
-            )
-    out.append(legend(left, legend_y, formats, colours, False, columns, col_w))
-    out.append("</svg>")
-    return "".join(out)
-
-
 def growth_table_html(fits: list[Fit]) -> str:
     """The fitted exponents: a row per figure (and other parameters), a column
     per format; superlinear ones marked."""
@@ -229,7 +167,7 @@ def growth_table_html(fits: list[Fit]) -> str:
             if fit is None:
                 cells.append(f'<td class="num exponent" {attrs}></td>')
                 continue
-            scales = sorted({_scale(r) for r in fit.rows})
+            scales = sorted({scale_of(r) for r in fit.rows})
             span = f"{len(scales)} scales, {count_text(scales[0])}–{count_text(scales[-1])}"
             if fit.exponent is None:
                 cells.append(

@@ -1,23 +1,32 @@
-"""The report page: charts inlined as SVG, a table of every figure, a few lines of JS to sort it."""
+"""The report page: a Plotly figure per chart (its data as JSON in the page,
+plotly.js copied next to it, so it opens as a plain file without network), a
+table of every figure, a few lines of JS to sort it."""
 
 from __future__ import annotations
 
 import datetime
+import filecmp
 import json
+import shutil
 from html import escape
+from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
 from usdbench.errors import UsdBenchError
 
-from .charts import Section, fmt_of, plan_sections
+from .charts import BarChart, LineChart, Section, fmt_of, plan_sections
 from .data import OK, ReportData, Row
 from .extra_sections import growth_section, timeline_section
+from .figures import Chart, figure_json
+from .growth import GrowthChart
 from .palette import format_colours, ordered_formats
-from .svg import render_chart
 from .timelines import TimelineSet, load_timeline_set
 from .units import format_value
 
 REPORT_SUBDIR = "formats"
+# plotly.js as the plotly package ships it, copied next to the page once.
+PLOTLY_JS = "plotly.min.js"
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif;
@@ -33,6 +42,7 @@ dl.meta dd { margin: 0; font-family: ui-monospace, monospace; }
 .toc { font-size: 14px; }
 .charts { display: flex; flex-wrap: wrap; gap: 24px 32px; }
 figure { margin: 0; max-width: 100%; }
+.chart { min-height: 120px; }
 .chart-scroll { overflow-x: auto; max-width: 100%; }
 details { font-size: 13px; color: #555; margin-top: 4px; }
 p.intro, p.note { font-size: 14px; color: #444; max-width: 900px; }
@@ -81,6 +91,36 @@ _SORT_JS = """
 """
 
 
+_PLOT_JS = """
+(function () {
+  var blocks = document.querySelectorAll('script.chart-data');
+  if (!window.Plotly) {
+    Array.prototype.forEach.call(blocks, function (block) {
+      document.getElementById(block.dataset.chart).textContent =
+        'Chart not drawn: plotly.min.js, which belongs next to this page, did not load.';
+    });
+    return;
+  }
+  var config = {displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d']};
+  // One chart at a time after the page is shown, so its text is readable at once.
+  var i = 0;
+  function next() {
+    if (i >= blocks.length) { document.body.setAttribute('data-charts-drawn', 'true'); return; }
+    var block = blocks[i++];
+    var div = document.getElementById(block.dataset.chart);
+    var figure = JSON.parse(block.textContent);
+    Plotly.newPlot(div, figure.data, figure.layout, config).then(function () {
+      div.setAttribute('data-rendered', 'true');
+    }, function (err) {
+      div.setAttribute('data-rendered', 'error');
+      console.error(div.id + ': ' + err);
+    }).then(function () { setTimeout(next, 0); });
+  }
+  setTimeout(next, 0);
+})();
+"""
+
+
 def _date(ms: int | None) -> str:
     if not ms:
         return "unknown"
@@ -112,27 +152,33 @@ def _missing_details(rows: list[Row]) -> str:
     return f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
 
 
-def _chart_rows(chart) -> list[Row]:
-    if hasattr(chart, "render"):  # growth and timeline charts draw measured figures only
-        return []
-    if chart.kind == "line":
-        return [r for s in chart.series.values() for r in s]
-    return [r for _, g in chart.groups for r in g]
+def _benchmarks(chart: Chart) -> list[str]:
+    """The asv benchmarks a chart draws; none for the timelines (not asv's figures)."""
+    if isinstance(chart, (BarChart, LineChart, GrowthChart)):
+        return list(dict.fromkeys(r.benchmark for r in chart.rows))
+    return []
+
+
+def _chart_html(chart: Chart, colours: dict[str, str]) -> str:
+    div_id = f"chart-{chart.id}"
+    missing = _missing_details(chart.rows) if isinstance(chart, (BarChart, LineChart)) else ""
+    benchmarks = escape(" ".join(_benchmarks(chart)), quote=True)
+    return (
+        f'<figure id="figure-{chart.id}" class="chart-figure">'
+        f"<figcaption><h3>{escape(chart.title)}</h3></figcaption>"
+        f'<div class="chart-scroll"><div id="{div_id}" class="chart" data-kind="{chart.kind}" '
+        f'data-figure="{chart.id}" data-benchmarks="{benchmarks}"></div></div>'
+        f'<script type="application/json" class="chart-data" data-chart="{div_id}">'
+        f"{figure_json(chart, colours)}</script>{missing}</figure>"
+    )
 
 
 def _section_html(section: Section, colours: dict[str, str]) -> str:
-    figures = []
-    for chart in section.charts:
-        figures.append(
-            f'<figure id="chart-{chart.id}" class="chart-figure">'
-            f"<figcaption><h3>{escape(chart.title)}</h3></figcaption>"
-            f'<div class="chart-scroll">{render_chart(chart, colours)}</div>'
-            f"{_missing_details(_chart_rows(chart))}</figure>"
-        )
+    figures = "".join(_chart_html(chart, colours) for chart in section.charts)
     return (
         f'<section id="{section.id}"><h2>{escape(section.title)}</h2>'
         f'<p class="intro">{escape(section.intro)}</p>'
-        f'<div class="charts">{"".join(figures)}</div>{section.extra_html}</section>'
+        f'<div class="charts">{figures}</div>{section.extra_html}</section>'
     )
 
 
@@ -240,9 +286,11 @@ def _notes_html(data: ReportData) -> str:
     notes.append(
         f"{len(data.rows)} combinations: {len(data.rows) - skipped - failed} measured, "
         f"{skipped} skipped (e.g. over the memory guard), {failed} failed. Bytes are binary "
-        "(1 KiB = 1024 B); times are asv's medians. Hover a bar or point for its figure. "
+        "(1 KiB = 1024 B); times are asv's medians. Hover a bar or point for its figure; "
+        "drag to zoom (double-click to zoom out), click a format in a legend to hide it. "
         "Benchmarks without a format parameter appear in the table only."
     )
+    notes.append(f"Charts drawn by Plotly {version('plotly')} ({PLOTLY_JS}, next to this page).")
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
 
@@ -280,7 +328,8 @@ def render_page(data: ReportData) -> str:
         f"{_meta_html(data)}{_notes_html(data)}{note}"
         f'<p class="toc">{toc}</p></header>'
         f"<main>{body}{_table_html(data)}</main>"
-        f"<script>{_SORT_JS}</script></body></html>\n"
+        f'<script>{_SORT_JS}</script><script src="{PLOTLY_JS}"></script>'
+        f"<script>{_PLOT_JS}</script></body></html>\n"
     )
 
 
@@ -290,4 +339,11 @@ def write_report(data: ReportData, html_dir: Path | None = None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     path.write_text(render_page(data), encoding="utf-8")
+    _copy_plotly_js(out_dir / PLOTLY_JS)
     return path
+
+
+def _copy_plotly_js(target: Path) -> None:
+    with resources.as_file(resources.files("plotly") / "package_data" / PLOTLY_JS) as source:
+        if not (target.is_file() and filecmp.cmp(source, target, shallow=False)):
+            shutil.copyfile(source, target)

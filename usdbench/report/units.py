@@ -79,6 +79,23 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g}{suffix}"
 
 
+def exact_text(value: float, unit: str) -> str:
+    """A figure in full, for a hover next to its rounded form: '12,884,901 B', '0.0123456 s'."""
+    if unit == "bytes":
+        return f"{value:,.0f} B"
+    if unit == "seconds":
+        return f"{value:.9g} s"
+    return format_value(value, unit)
+
+
+def count_text(v: float) -> str:
+    """1000 -> '1k', 1000000 -> '1M', 250 -> '250'."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"{v / size:g}{suffix}"
+    return f"{v:g}"
+
+
 def axis_unit(max_abs: float, unit: str) -> tuple[str, float]:
     """Unit label and divisor for a linear axis whose largest magnitude is ``max_abs``."""
     if unit == "bytes":
