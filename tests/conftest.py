@@ -59,7 +59,8 @@ def published_site(asv_project) -> PublishedSite:
         [
             sys.executable,
             "-m",
-            "usdbench.report",
+            "usdbench",
+            "report",
             "--config",
             str(asv_project.path / "asv.conf.json"),
             "--commit",

@@ -1,4 +1,4 @@
-"""The memory regression gate (python -m usdbench.gate), driven for real: the
+"""The memory regression gate (usdbench gate), driven for real: the
 suite's throwaway repository (quick profile, virtualenv environments), its
 unchanged second commit, and a commit that allocates 10% more in one
 format's load."""
@@ -22,7 +22,7 @@ PEAK = f"{LOAD}.track_peak_bytes"
 
 def gate(project, command: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "usdbench.gate", command, *args, "--machine", project.machine],
+        [sys.executable, "-m", "usdbench", "gate", command, *args, "--machine", project.machine],
         cwd=project.path,
         env=project.env,
         capture_output=True,
