@@ -91,11 +91,11 @@ def _table(html: str) -> tuple[list[str], dict[tuple, dict[str, str]]]:
     return parser.headers, table
 
 
-def asv_figures(results_dir: Path, commit: str) -> dict[tuple, float | None]:
+def asv_figures(results_dir: Path, machine: str, commit: str) -> dict[tuple, float | None]:
     """Every figure of a commit's asv result file, read here with json alone (not
     the report's reader): (benchmark, params) -> value, None where asv recorded
     none (failed), NaN where it was skipped."""
-    (path,) = (Path(results_dir) / "testmachine").glob(f"{commit[:8]}-*.json") or [None]
+    (path,) = (Path(results_dir) / machine).glob(f"{commit[:8]}-*.json")
     doc = json.loads(path.read_text())
     benchmarks = json.loads((Path(results_dir) / "benchmarks.json").read_text())
     columns = doc["result_columns"]
@@ -298,7 +298,9 @@ def test_table_has_a_row_per_combination_with_human_units(toy_asv_project, tmp_p
 
 def test_charts_carry_asv_figures_with_one_colour_per_format(toy_asv_project):
     data = load_report_data(toy_asv_project.config_path)
-    figures = asv_figures(toy_asv_project.config_path.parent / "results", data.commit_hash)
+    figures = asv_figures(
+        toy_asv_project.config_path.parent / "results", "testmachine", data.commit_hash
+    )
     found = charts(render_page(data))
     assert {c["kind"] for c in found.values()} == {"bar", "line", "growth"}
     drawn: dict[tuple, str] = {}

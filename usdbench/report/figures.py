@@ -9,6 +9,7 @@ for the long timeline series) and a hover text giving both.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 import plotly.graph_objects as go
@@ -59,6 +60,29 @@ def _axis(title: str, log: bool = False, **extra) -> dict:
         "tickcolor": AXIS_COLOUR,
         **extra,
     }
+
+
+def _value_axis(title: str, values: list[float], log: bool) -> dict:
+    """Plotted values (positive, for a log axis). Log ticks are at 1, 10, 100...,
+    or at 1, 2, 5, 10... where the figures span less than two decades: Plotly's
+    own label 2 and 5 with a bare digit, which reads as a wrong value."""
+    if not log:
+        return _axis(title)
+    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    steps = (1,) if hi - lo > 2 else (1, 2, 5)
+    ticks = [m * 10.0**k for k in range(lo - 1, hi + 2) for m in steps]
+    return _axis(title, True, tickvals=ticks, ticktext=[f"{t:.12g}" for t in ticks])
+
+
+def _scale_axis(scales: list[float], name: str) -> dict:
+    """The prim count: labelled at the measured scales (1k, 10k...), log when they span 10x."""
+    ticks = sorted(set(scales))
+    return _axis(
+        AXIS_LABELS.get(name, name),
+        wide_span(ticks, 9.99),
+        tickvals=ticks,
+        ticktext=[count_text(t) for t in ticks],
+    )
 
 
 def _layout(width: float, height: float, x: dict, y: dict, **extra) -> dict:
@@ -124,7 +148,7 @@ def bar_figure(chart: BarChart, colours: dict[str, str]) -> go.Figure:
             width,
             HEIGHT + 40,
             _axis("", type="category"),
-            _axis(label, wide_span(measured, 100)),
+            _value_axis(label, [v / size for v in measured], wide_span(measured, 100)),
             barmode="group",
         )
     )
@@ -154,8 +178,8 @@ def line_figure(chart: LineChart, colours: dict[str, str]) -> go.Figure:
         _layout(
             LINE_WIDTH,
             HEIGHT,
-            _axis(AXIS_LABELS.get(chart.x_param, chart.x_param), wide_span(xs, 9.99)),
-            _axis(label, wide_span(measured, 100)),
+            _scale_axis(xs, chart.x_param),
+            _value_axis(label, [v / size for v in measured], wide_span(measured, 100)),
         )
     )
     return fig
@@ -192,8 +216,8 @@ def growth_figure(chart: GrowthChart, colours: dict[str, str]) -> go.Figure:
         _layout(
             LINE_WIDTH,
             HEIGHT,
-            _axis(AXIS_LABELS[SCALE], True),
-            _axis(f"{label} per prim", True),
+            _scale_axis([scale_of(r) for fit in chart.fits for r in fit.rows], SCALE),
+            _value_axis(f"{label} per prim", [v / size for v in per_prim], True),
         )
     )
     return fig
