@@ -3,7 +3,7 @@
 Input: several asv runs of code that does not differ (the same commit run
 again, or commits that change nothing measured), each given as
 RESULTS_DIR:COMMIT, e.g. copies of the results folder taken after each
-``python -m usdbench.gate check A B --measure always``. Every ordered pair
+``usdbench gate check A B --measure always``. Every ordered pair
 of runs (a, b) is a comparison of unchanged code; the gate's calibration
 comes from --calibration-runs other runs (--calibrations draws of them). For each
 comparison it counts the figures each test calls worse, then adds 10% of
