@@ -15,6 +15,7 @@ import pytest
 from tests.asv_project import REPO
 from tests.toy_suite import MACHINE as TOY_MACHINE
 from usdbench import cli, native, profiles
+from usdbench.errors import UsdBenchError
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("usdbench")
 ENTRY_POINTS = {
@@ -309,3 +310,14 @@ def test_the_report_reads_timelines_without_the_recording_or_the_cli():
     loaded = set(run.stdout.split())
     assert "usdbench.timeline.schema" in loaded
     assert not {"usdbench.timeline.record", "usdbench.cli", "usdbench.fresh_process"} & loaded
+
+
+def test_an_error_of_several_lines_still_ends_with_the_one_line(capsys, monkeypatch):
+    def fails(args):
+        raise UsdBenchError("asv run on 1a2b3c4d exited 1:\nasv's own output\nits last line")
+
+    monkeypatch.setattr(cli.status, "run", fails)
+    run = _in_process(capsys, "status")
+    last = _one_line_error(run, "usdbench status")
+    assert last == "usdbench status: error: asv run on 1a2b3c4d exited 1: (details above)"
+    assert run.stderr.splitlines()[:-1] == ["asv's own output", "its last line"]

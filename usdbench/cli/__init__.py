@@ -4,9 +4,12 @@ One module per command, each with its parser (``add_arguments``) and its
 work (``run``), registered in COMMANDS. Parsing and printing only: the work
 is the domain's. Only the command being run gets its arguments (and imports
 what they need: profiles, scenarios), so that ``usdbench --help`` and a
-mistyped command answer at once. Errors: argparse reports a bad argument (usage, then one
-line naming it, exit 2); a UsdBenchError from the work becomes one line,
-``usdbench <command>: error: <message>``, exit 2.
+mistyped command answer at once.
+
+Errors: argparse reports a bad argument (usage, then one line naming it,
+exit 2); a UsdBenchError from the work becomes one line, ``usdbench
+<command>: error: <message>``, exit 2. Exit 1 is kept for a check that says
+no (EPILOG).
 """
 
 from __future__ import annotations
@@ -73,8 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsdBenchError as error:
-        print(f"{args.prog}: error: {error}", file=sys.stderr)
+        _say_error(args.prog, str(error))
         return 2
     except KeyboardInterrupt:
         print(f"{args.prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def _say_error(prog: str, message: str) -> None:
+    """One line, last on stderr; a message's further lines (a tool's output)
+    go before it, so that the last line still says what went wrong."""
+    first, *details = message.splitlines() or [""]
+    for line in details:
+        print(line, file=sys.stderr)
+    more = " (details above)" if details else ""
+    print(f"{prog}: error: {first}{more}", file=sys.stderr)
