@@ -52,7 +52,12 @@ def _run(argv: list[str], what: str, timeout: float) -> dict:
     what = " ".join([what, *argv[2 if argv[0] == "-m" else 1 :]])
     try:
         proc = subprocess.run(
-            [sys.executable, *argv], capture_output=True, text=True, env=env, timeout=timeout
+            [sys.executable, *argv],
+            stdin=subprocess.DEVNULL,  # a measurement never waits for input
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired as err:
         raise ChildFailed(f"{what}: no result within {timeout:g} s{_tail(err.stderr)}") from err
