@@ -17,8 +17,9 @@ side). Memory figures have no noise proportional to their size: a figure of
 a few pages (a read on a loaded stage: 0 to 200 KiB) moves by whole pages
 between runs, and a large one can sit in one of two modes 2 MiB apart for a
 whole run, with tight intervals on each side; a factor loose enough for
-them misses a 10% rise of a large figure. README, "Memory regression gate",
-has the measurements (scripts/gate_noise.py).
+them misses a 10% rise of a large figure. docs/memory-gate.md has the rule
+and why; docs/measurements.md, "The memory gate", the measurements
+(scripts/gate_noise.py).
 """
 
 from .compare import Figure, compare, report
