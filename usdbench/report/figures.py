@@ -89,7 +89,7 @@ def _layout(width: float, height: float, x: dict, y: dict, **extra) -> dict:
     return {
         "width": round(width),
         "height": round(height),
-        "margin": {"l": 70, "r": 10, "t": 10, "b": 60},
+        "margin": {"l": 70, "r": 10, "t": 30, "b": 60},
         "font": {"family": FONT, "size": 11, "color": "#222"},
         "plot_bgcolor": "#fff",
         "paper_bgcolor": "#fff",
@@ -282,7 +282,7 @@ def timeline_figure(chart: TimelineChart, colours: dict[str, str]) -> go.Figure:
             HEIGHT + 60,
             _axis("time since the operation started (s)"),
             _axis(f"{label} above the start"),
-            margin={"l": 70, "r": 10, "t": 10, "b": 90},
+            margin={"l": 70, "r": 10, "t": 30, "b": 90},
             annotations=[_key_annotation(key)],
         )
     )
@@ -350,7 +350,7 @@ def split_figure(chart: SplitChart, colours: dict[str, str]) -> go.Figure:
             _axis("", type="category"),
             _axis(f"{label} above the start"),
             barmode="relative",
-            margin={"l": 70, "r": 10, "t": 10, "b": 150},
+            margin={"l": 70, "r": 10, "t": 30, "b": 150},
             annotations=[{**_key_annotation(key), "y": -0.45}],
         )
     )
