@@ -19,7 +19,7 @@ import pytest
 from pxr import Gf, Sdf
 
 from usdbench.errors import UsdBenchError
-from usdbench.parquet import load_layer, load_layers, table_to_usda, usd_type_name
+from usdbench.parquet import load_layer, load_layers, scratch, table_to_usda, usd_type_name
 
 # -- helpers -------------------------------------------------------------------
 
@@ -65,12 +65,9 @@ def _same(a, b) -> bool:
 
 
 def _scratch_files():
-    folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    if folder is None:
-        import tempfile
-
-        folder = tempfile.gettempdir()
-    return {f for f in os.listdir(folder) if f.startswith("usdbench-")}
+    """This process's scratch files: other processes (a parallel test run, a
+    benchmark) write and delete theirs in the same folder at any time."""
+    return {f for f in os.listdir(scratch.folder()) if f.startswith(scratch.prefix())}
 
 
 # -- types and values ------------------------------------------------------------
@@ -619,8 +616,6 @@ def test_empty_table_is_a_valid_empty_layer(tmp_path):
 
 
 def test_scratch_files_of_dead_processes_are_removed(tmp_path, monkeypatch):
-    from usdbench.parquet import scratch
-
     child = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
