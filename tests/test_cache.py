@@ -54,12 +54,21 @@ def test_killed_generation_leaves_no_usable_file(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not list(out.glob(".*.partial*")):  # a file is being written
+        while True:
             assert proc.poll() is None, "generation ended before it could be killed"
             assert time.monotonic() < deadline
+            # Frozen, the generator cannot publish the file between the look
+            # and the kill, however late this process runs after the look.
+            os.kill(proc.pid, signal.SIGSTOP)
+            _, status = os.waitpid(proc.pid, os.WUNTRACED)
+            assert os.WIFSTOPPED(status), "generation ended before it could be killed"
+            if list(out.glob(".*.partial*")):  # a file is being written
+                break
+            os.kill(proc.pid, signal.SIGCONT)
             time.sleep(0.005)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()
         proc.wait()
     partial = list(out.glob(".*.partial*"))
     assert partial, "the kill should have caught a file mid-write"
