@@ -13,12 +13,13 @@ import sys
 import textwrap
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
 import pytest
 
-from memtrack import MemtrackWarning, PerformanceTracker, release_memory
+from memtrack import MemtrackWarning, PerformanceTracker, _tracker, release_memory
 
 MiB = 2**20
 REPO = Path(__file__).resolve().parents[1]
@@ -301,16 +302,28 @@ def test_probes_split_the_block(gil_spike):
 
 
 @linux_hwm
-def test_probe_overhead_is_excluded_from_times():
-    n = 300
-    w0 = time.perf_counter()
+def test_probe_overhead_is_excluded_from_times(monkeypatch):
+    # A clock that moves only when told: each probe's reading costs 1 s, the
+    # block's own work 1 ms a step. Wall-clock figures would move with the
+    # scheduler (a preemption between two probes is the block's time).
+    clock = types.SimpleNamespace(now=100.0)
+    monkeypatch.setattr(_tracker, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
+    read = PerformanceTracker._read
+
+    def slow_read(self, mark):
+        clock.now += 1.0
+        return read(self, mark)
+
+    monkeypatch.setattr(PerformanceTracker, "_read", slow_read)
     with PerformanceTracker() as t:
-        for i in range(n):
+        for i in range(3):
+            clock.now += 0.001
             t.probe(str(i))
-    wall = time.perf_counter() - w0
-    # The block does nothing but probe: nearly all its wall time is overhead.
-    assert t.result.elapsed_s < 0.2 * wall, (t.result.elapsed_s, wall)
-    assert t.result.probes[-1].elapsed_s <= t.result.elapsed_s
+        clock.now += 0.001
+    assert [p.elapsed_s for p in t.result.probes] == pytest.approx([0.001, 0.002, 0.003])
+    assert [p.interval_s for p in t.result.probes] == pytest.approx([0.001] * 3)
+    # The exit's own reading comes after the block's end: not counted either.
+    assert t.result.elapsed_s == pytest.approx(0.004)
 
 
 @linux_hwm
