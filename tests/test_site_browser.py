@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,8 +34,11 @@ if not Path(CHROMIUM).exists():
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
+from memtrack import Timeline  # noqa: E402
 from tests.asv_project import REPO  # noqa: E402
+from tests.test_report import asv_figures, plotted_unit  # noqa: E402
 from usdbench import profiles  # noqa: E402
+from usdbench.report.units import format_value  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAUNCH_ARGS = [
@@ -247,25 +253,150 @@ def _key(benchmark: str, params: dict) -> tuple:
     return benchmark, tuple(sorted(params.items()))
 
 
-def test_report_draws_every_chart(browser, page, site_url):
+_CHARTS_JS = """() => Array.from(document.querySelectorAll('div.chart')).map(div => {
+    const box = div.getBoundingClientRect();
+    return {
+        id: div.id, kind: div.dataset.kind, rendered: div.dataset.rendered,
+        plotly: div.classList.contains('js-plotly-plot'),
+        width: box.width, height: box.height,
+        benchmarks: div.dataset.benchmarks.split(' ').filter(Boolean),
+        // Plotly's drawn traces: SVG groups, and WebGL canvases for the long series.
+        drawn: div.querySelectorAll('.cartesianlayer .trace').length,
+        gl: div.querySelectorAll('canvas.gl-canvas-context').length,
+        xaxis: div._fullLayout.xaxis.type, yaxis: div._fullLayout.yaxis.type,
+        traces: (div.data || []).map(t => ({
+            name: t.name, type: t.type, legendgroup: t.legendgroup || null,
+            x: Array.from(t.x), y: Array.from(t.y), customdata: t.customdata,
+        })),
+    };
+})"""
+
+
+def wait_for_charts(page) -> None:
+    page.wait_for_function("() => document.body.dataset.chartsDrawn === 'true'", timeout=60_000)
+
+
+def browser_charts(page) -> list[dict]:
+    wait_for_charts(page)
+    return page.evaluate(_CHARTS_JS)
+
+
+def test_report_charts_carry_asv_figures(browser, page, site_url, published_site):
     page.goto(f"{site_url}/formats/index.html")
-    charts = page.eval_on_selector_all(
-        "svg.chart",
-        """svgs => svgs.map(svg => {
-            const box = svg.getBoundingClientRect();
-            const marks = Array.from(svg.querySelectorAll('rect.mark, circle.mark'))
-                .map(m => m.getBoundingClientRect())
-                .filter(b => b.width > 0 && b.height > 0);
-            return {title: svg.querySelector('title').textContent,
-                    width: box.width, height: box.height, drawn: marks.length};
-        })""",
-    )
-    assert len(charts) >= 3
+    charts = browser_charts(page)
+    # The quick profile measures one scale a benchmark: no growth to fit.
+    assert {c["kind"] for c in charts} >= {"bar", "line"}
+    commit = published_site.commits[1]
+    figures = asv_figures(published_site.config_path.parent / "results", commit)
+    drawn = set()
     for chart in charts:
-        assert chart["width"] > 100 and chart["height"] > 100, chart
-        assert chart["drawn"] > 0, f"nothing drawn in {chart['title']}"
+        assert chart["plotly"] and chart["rendered"] == "true", chart["id"]
+        assert chart["width"] > 300 and chart["height"] > 200, chart["id"]
+        if chart["kind"] not in ("bar", "line", "growth"):
+            continue  # the timelines: not asv's figures (test_report_draws_the_timelines...)
+        assert chart["drawn"] == len(chart["traces"]) > 0, chart["id"]  # a drawn trace each
+        per_prim = chart["kind"] == "growth"
+        pairs = []
+        for trace in chart["traces"]:
+            for y, (value, status, benchmark, params) in zip(
+                trace["y"], trace["customdata"], strict=True
+            ):
+                params = json.loads(params)
+                key = _key(benchmark, params)
+                assert benchmark in chart["benchmarks"] and params["format"] == trace["name"]
+                asv_value = figures[key]
+                if status == "ok":
+                    assert value == asv_value, key  # asv's figure, exactly
+                    pairs.append((y, value / (float(params["scale"]) if per_prim else 1.0)))
+                else:
+                    assert value is None and y is None, key
+                    assert asv_value is None or math.isnan(asv_value), key
+                if not per_prim:
+                    drawn.add(key)
+        size = plotted_unit(pairs)  # one unit a chart, each bar or point at its figure
+        for y, exact in pairs:
+            assert y * size == pytest.approx(exact, rel=1e-9), chart["id"]
+        if per_prim:
+            assert chart["xaxis"] == chart["yaxis"] == "log", chart["id"]
+    # Every figure of a benchmark with a format parameter is in a bar or line chart.
+    with_format = {k for k in figures if any(n == "format" for n, _ in k[1])}
+    assert drawn == with_format
     screenshot(browser, page, "format-report.png", full_page=True)
     page.log.assert_clean()
+
+
+def test_report_zooms_and_hovers_with_exact_figures(browser, page, site_url):
+    page.goto(f"{site_url}/formats/index.html")
+    charts = browser_charts(page)
+    line = next(c for c in charts if c["kind"] == "line")
+    # Zoom: drag a box over the plot, as a reader does.
+    page.locator(f"#{line['id']}").scroll_into_view_if_needed()
+    box = page.locator(f"#{line['id']} .nsewdrag").bounding_box()
+    before = page.evaluate("id => document.getElementById(id)._fullLayout.xaxis.range", line["id"])
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.8, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "([id, r]) => { const a = document.getElementById(id)._fullLayout.xaxis.range;"
+        " return a[0] !== r[0] || a[1] !== r[1]; }",
+        arg=[line["id"], before],
+    )
+    after = page.evaluate("id => document.getElementById(id)._fullLayout.xaxis.range", line["id"])
+    assert before[0] < after[0] < after[1] < before[1], (before, after)  # zoomed in
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(f"#figure-{line['id'][len('chart-') :]}").screenshot(
+        path=str(ARTIFACTS / "report-zoomed.png")
+    )
+
+    # Hover: the mouse over a bar shows its figure, rounded and exact.
+    bar = next(c for c in charts if c["kind"] == "bar" and "bytes" in c["benchmarks"][0])
+    page.evaluate(
+        """id => { const gd = document.getElementById(id);
+                   gd.on('plotly_hover', e => { window.hovered = e.points[0].customdata; }); }""",
+        bar["id"],
+    )
+    page.locator(f"#{bar['id']}").scroll_into_view_if_needed()
+    bars = page.locator(f"#{bar['id']} .barlayer .point path")
+    tallest = min((bars.nth(i).bounding_box() for i in range(bars.count())), key=lambda b: b["y"])
+    plot = page.locator(f"#{bar['id']} .nsewdrag").bounding_box()
+    # Just under the bar's top (on a log axis its foot lies far below the plot).
+    x, y = tallest["x"] + tallest["width"] / 2, max(tallest["y"], plot["y"]) + 4
+    page.mouse.move(x - 20, y + 20)
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_function("() => window.hovered !== undefined")
+    hovered = page.evaluate("() => window.hovered")
+    text = page.locator(f"#{bar['id']} .hoverlayer .hovertext").first.text_content()
+    value = hovered[0]
+    assert f"({value:,.0f} B)" in text, text  # exact
+    assert format_value(value, "bytes") in text, text  # and as a person reads it
+    screenshot(browser, page, "report-hover.png")
+    page.log.assert_clean()
+
+
+def test_report_as_a_file_renders_every_chart_offline(browser, published_site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    attempted: list[str] = []
+    context.route(re.compile(r"^https?://"), lambda r: (attempted.append(r.request.url), r.abort()))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("request", lambda r: r.url.startswith(("http:", "https:")) and attempted.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    try:
+        report = published_site.html_dir / "formats" / "index.html"
+        page.goto(report.as_uri())
+        charts = browser_charts(page)
+        blocks = page.eval_on_selector_all("script.chart-data", "els => els.length")
+        assert len(charts) == blocks >= 3
+        for chart in charts:
+            assert chart["plotly"] and chart["rendered"] == "true", chart["id"]
+            assert chart["drawn"] > 0, chart["id"]
+        assert not attempted, f"the page tried to reach the network: {attempted}"
+        assert not errors, errors
+        screenshot(browser, page, "format-report-file-offline.png")
+    finally:
+        context.close()
 
 
 def test_report_table_has_every_combination(page, site_url, published_site):
@@ -348,39 +479,62 @@ def growth_site(toy_asv_project, tmp_path_factory) -> Path:
     return root / "html"
 
 
-_CHARTS_JS = """kind => Array.from(document.querySelectorAll(`svg.chart[data-kind="${kind}"]`))
-    .map(svg => {
-        const box = svg.getBoundingClientRect();
-        // A flat line has no height, a vertical one no width: either is drawn.
-        const visible = sel => Array.from(svg.querySelectorAll(sel))
-            .map(e => e.getBoundingClientRect()).filter(b => b.width > 0 || b.height > 0).length;
-        return {title: svg.querySelector('title').textContent, width: box.width,
-                height: box.height, lines: visible('polyline.line'),
-                marks: visible('.mark'), formats: Array.from(new Set(Array.from(
-                    svg.querySelectorAll('.mark')).map(m => JSON.parse(m.dataset.params).format)))};
-    })"""
-
-
 def test_report_draws_the_timelines_and_the_split(browser, timelines_site):
     quick = profiles.get("quick").formats
+    (path,) = (timelines_site.parent / "results").glob("*/timelines/*.json.gz")
+    document = json.loads(gzip.decompress(path.read_bytes()))
     with serve(timelines_site) as url, page_on(browser, url) as page:
         page.goto(f"{url}/formats/index.html")
-        timelines = page.evaluate(_CHARTS_JS, "timeline")
-        splits = page.evaluate(_CHARTS_JS, "split")
+        charts = {c["id"]: c for c in browser_charts(page)}
         # Resident memory and virtual size against time, one split at the peak.
-        assert len(timelines) == 2 and len(splits) == 1, (timelines, splits)
-        for chart in timelines:
-            assert chart["width"] > 300 and chart["height"] > 200, chart
-            assert chart["lines"] == len(quick), chart  # a drawn line per format
-            assert sorted(chart["formats"]) == sorted(quick), chart
-            assert chart["marks"] >= 3 * len(quick), chart  # three phase ends each
-        (split,) = splits
-        assert split["marks"] >= len(quick) and sorted(split["formats"]) == sorted(quick)
+        for div_id, column in (
+            ("chart-timeline-rss", "rss"),
+            ("chart-timeline-vm-size", "vm_size"),
+        ):
+            chart = charts[div_id]
+            assert chart["rendered"] == "true" and chart["gl"] >= 1, div_id
+            lines = {t["name"]: t for t in chart["traces"] if t["type"] == "scattergl"}
+            assert sorted(lines) == sorted(quick), div_id
+            for fmt, line in lines.items():
+                # Every sample the file holds, above the value at the block's start.
+                tl = Timeline.from_dict(document["formats"][fmt]["timeline"])
+                values = getattr(tl, column)
+                above = [v - values[tl.baseline_index()] for v in values]
+                assert line["x"] == pytest.approx(list(tl.t_s), abs=1e-12), fmt
+                assert line["customdata"] == above, fmt
+            marks = [t for t in chart["traces"] if t["type"] == "scatter"]
+            assert sorted(t["name"] for t in marks) == sorted(quick)
+            for t in marks:
+                assert len(t["customdata"]) == 3 + (column == "rss"), t["name"]  # phases, peak
+                assert t["legendgroup"] == t["name"]  # hidden with its line
+        split = charts["chart-timeline-split"]
+        assert sorted({t["name"] for t in split["traces"]}) == sorted(quick)
+        assert split["drawn"] == len(split["traces"])
         rows = page.eval_on_selector_all("#timeline-table tbody tr", "trs => trs.length")
         assert rows == len(quick)
+
+        # Hover over the RSS chart: a sample's exact bytes under the mouse.
+        page.locator("#chart-timeline-rss").scroll_into_view_if_needed()
+        x, y = page.evaluate(
+            """() => {
+                const gd = document.getElementById('chart-timeline-rss');
+                gd.on('plotly_hover', e => { window.hovered = e.points[0]; });
+                const line = gd.data[0], i = Math.floor(line.x.length / 2);
+                const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                const {xaxis, yaxis} = gd._fullLayout;
+                return [box.left + xaxis.l2p(line.x[i]), box.top + yaxis.l2p(line.y[i])];
+            }"""
+        )
+        page.mouse.move(x - 20, y - 20)
+        page.mouse.move(x, y, steps=5)
+        page.wait_for_function("() => window.hovered !== undefined")
+        text = page.locator("#chart-timeline-rss .hoverlayer .hovertext").first.text_content()
+        assert re.search(r"\([\d,-]+ B\)", text), text
         ARTIFACTS.mkdir(exist_ok=True)
-        page.locator("#chart-timeline-rss").screenshot(path=str(ARTIFACTS / "timeline-rss.png"))
-        page.locator("#chart-timeline-split").screenshot(path=str(ARTIFACTS / "timeline-split.png"))
+        page.locator("#figure-timeline-rss").screenshot(path=str(ARTIFACTS / "timeline-rss.png"))
+        page.locator("#figure-timeline-split").screenshot(
+            path=str(ARTIFACTS / "timeline-split.png")
+        )
         page.locator("#timelines").scroll_into_view_if_needed()
         screenshot(browser, page, "report-timelines.png")
         page.log.assert_clean()
@@ -389,11 +543,12 @@ def test_report_draws_the_timelines_and_the_split(browser, timelines_site):
 def test_report_draws_growth_with_scale(browser, growth_site):
     with serve(growth_site) as url, page_on(browser, url) as page:
         page.goto(f"{url}/formats/index.html")
-        charts = page.evaluate(_CHARTS_JS, "growth")
+        charts = [c for c in browser_charts(page) if c["kind"] == "growth"]
         assert charts, "no growth chart"
         for chart in charts:
-            assert chart["width"] > 200 and chart["height"] > 200, chart
-            assert chart["marks"] >= 2 and chart["lines"] >= 1, chart
+            assert chart["rendered"] == "true" and chart["drawn"] == len(chart["traces"]) >= 1
+            assert chart["xaxis"] == chart["yaxis"] == "log", chart["id"]
+            assert max(len(t["x"]) for t in chart["traces"]) >= 2, chart["id"]
         exponents = page.eval_on_selector_all(
             "#growth-table td.exponent[data-exponent]",
             "tds => tds.map(td => td.dataset.exponent).filter(Boolean).map(Number)",
