@@ -58,18 +58,19 @@ def _axis(title: str, log: bool = False, **extra) -> dict:
         "zerolinecolor": AXIS_COLOUR,
         "ticks": "outside",
         "tickcolor": AXIS_COLOUR,
+        "automargin": True,  # long category labels, turned, get the room they need
         **extra,
     }
 
 
 def _value_axis(title: str, values: list[float], log: bool) -> dict:
     """Plotted values (positive, for a log axis). Log ticks are at 1, 10, 100...,
-    or at 1, 2, 5, 10... where the figures span less than two decades: Plotly's
+    or at 1, 2, 5, 10... where the figures span three decades or less: Plotly's
     own label 2 and 5 with a bare digit, which reads as a wrong value."""
     if not log:
         return _axis(title)
     lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
-    steps = (1,) if hi - lo > 2 else (1, 2, 5)
+    steps = (1,) if hi - lo > 3 else (1, 2, 5)
     ticks = [m * 10.0**k for k in range(lo - 1, hi + 2) for m in steps]
     return _axis(title, True, tickvals=ticks, ticktext=[f"{t:.12g}" for t in ticks])
 
