@@ -7,6 +7,8 @@ report, the CLI's --help) do not pay for importing USD.
 Importing usdbench registers the native Parquet file format (usdbench.native)
 with USD where it was built for this environment: from then on plain USD
 (``Usd.Stage.Open``, ``Sdf.Layer.FindOrOpen``) reads ``.parquet`` natively.
+It reads the build's record only; whether a checkout's sources changed since
+the build is ``usdbench status``'s question (and ``build.py --if-stale``'s).
 """
 
 from usdbench import native as _native
