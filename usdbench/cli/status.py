@@ -28,6 +28,11 @@ def run(args) -> int:
     info = status.info
     if status.available:
         print("native Parquet plugin: usable")
+    elif native.status().available:
+        # import usdbench registers a built plugin without hashing sources, so a
+        # stale one is still what every process here reads .parquet with.
+        print(f"native Parquet plugin: usable, but not this checkout's: {status.reason}")
+        print("  .parquet is still read by this older build of the plugin")
     else:
         print(f"native Parquet plugin: not usable: {status.reason}")
         print("  .parquet is read by usdbench's Python loader instead")
