@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 
 using namespace pxr;
 
@@ -45,6 +46,13 @@ BlockCache::BlockCache(size_t budgetBytes)
     _stats.budgetBytes = budgetBytes;
 }
 
+BlockCache::Reservation::~Reservation()
+{
+    if (_cache) {
+        _cache->_Release(_bytes);
+    }
+}
+
 size_t
 BlockCache::KeyHash::operator()(const Key& key) const
 {
@@ -58,63 +66,99 @@ BlockCache::KeyHash::operator()(const Key& key) const
 std::shared_ptr<const Block>
 BlockCache::Find(const Key& key)
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    const auto it = _index.find(key);
-    if (it == _index.end()) {
+    std::shared_lock<std::shared_mutex> lock(_mutex);
+    const auto it = _entries.find(key);
+    if (it == _entries.end()) {
         return nullptr;
     }
-    _order.splice(_order.begin(), _order, it->second);
-    ++_stats.hits;
+    it->second->tick.store(++_clock, std::memory_order_relaxed);
+    _hits.fetch_add(1, std::memory_order_relaxed);
     return it->second->block;
 }
 
-std::shared_ptr<const Block>
-BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block)
+void
+BlockCache::_NotePeak()
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    const auto it = _index.find(key);
-    if (it != _index.end()) {
-        _stats.bytesHeld -= it->second->block->Bytes();
-        _order.erase(it->second);
-        _index.erase(it);
-        --_stats.blocksHeld;
-    }
-    _order.push_front(Entry{key, block});
-    _index.emplace(key, _order.begin());
-    _stats.bytesHeld += block->Bytes();
-    ++_stats.blocksHeld;
-    ++_stats.blocksDecoded;
-    _Evict(&_order.front());
-    _stats.peakBytesHeld = std::max(_stats.peakBytesHeld, _stats.bytesHeld);
-    return block;
+    _stats.peakBytesHeld =
+        std::max(_stats.peakBytesHeld, _stats.bytesHeld + _stats.bytesReserved);
 }
 
 void
-BlockCache::_Evict(const Entry* keep)
+BlockCache::_Evict(size_t incoming, const Entry* keep)
 {
-    while (_stats.bytesHeld > _stats.budgetBytes && !_order.empty()) {
-        Entry& victim = _order.back();
-        if (&victim == keep) {
-            break; // the only block left: a block larger than the budget
+    while (_stats.bytesHeld + _stats.bytesReserved + incoming > _stats.budgetBytes) {
+        auto victim = _entries.end();
+        uint64_t oldest = UINT64_MAX;
+        for (auto it = _entries.begin(); it != _entries.end(); ++it) {
+            const uint64_t tick = it->second->tick.load(std::memory_order_relaxed);
+            if (it->second.get() != keep && tick <= oldest) {
+                oldest = tick;
+                victim = it;
+            }
         }
-        _stats.bytesHeld -= victim.block->Bytes();
+        if (victim == _entries.end()) {
+            return; // nothing left to evict: a block larger than the budget
+        }
+        _stats.bytesHeld -= victim->second->block->Bytes();
         --_stats.blocksHeld;
         ++_stats.evictions;
-        _index.erase(victim.key);
-        _order.pop_back();
+        _entries.erase(victim);
     }
+}
+
+BlockCache::Reservation
+BlockCache::Reserve(size_t bytes)
+{
+    std::unique_lock<std::shared_mutex> lock(_mutex);
+    _Evict(bytes, nullptr);
+    _stats.bytesReserved += bytes;
+    _NotePeak();
+    return Reservation(this, bytes);
+}
+
+void
+BlockCache::_Release(size_t bytes)
+{
+    std::unique_lock<std::shared_mutex> lock(_mutex);
+    _stats.bytesReserved -= std::min<uint64_t>(bytes, _stats.bytesReserved);
+}
+
+std::shared_ptr<const Block>
+BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block,
+                   Reservation reservation)
+{
+    std::unique_lock<std::shared_mutex> lock(_mutex);
+    if (reservation._cache == this) {
+        _stats.bytesReserved -= std::min<uint64_t>(reservation._bytes, _stats.bytesReserved);
+        reservation._cache = nullptr;
+    }
+    const auto it = _entries.find(key);
+    if (it != _entries.end()) {
+        _stats.bytesHeld -= it->second->block->Bytes();
+        --_stats.blocksHeld;
+        _entries.erase(it);
+    }
+    _Evict(block->Bytes(), nullptr);
+    auto entry = std::make_unique<Entry>();
+    entry->block = block;
+    entry->tick.store(++_clock, std::memory_order_relaxed);
+    _entries.emplace(key, std::move(entry));
+    _stats.bytesHeld += block->Bytes();
+    ++_stats.blocksHeld;
+    ++_stats.blocksDecoded;
+    _NotePeak();
+    return block;
 }
 
 void
 BlockCache::EraseOwner(uint64_t owner)
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    for (auto it = _order.begin(); it != _order.end();) {
-        if (it->key.owner == owner) {
-            _stats.bytesHeld -= it->block->Bytes();
+    std::unique_lock<std::shared_mutex> lock(_mutex);
+    for (auto it = _entries.begin(); it != _entries.end();) {
+        if (it->first.owner == owner) {
+            _stats.bytesHeld -= it->second->block->Bytes();
             --_stats.blocksHeld;
-            _index.erase(it->key);
-            it = _order.erase(it);
+            it = _entries.erase(it);
         } else {
             ++it;
         }
@@ -124,26 +168,28 @@ BlockCache::EraseOwner(uint64_t owner)
 void
 BlockCache::SetBudget(size_t budgetBytes)
 {
-    std::lock_guard<std::mutex> lock(_mutex);
+    std::unique_lock<std::shared_mutex> lock(_mutex);
     _stats.budgetBytes = budgetBytes;
-    _Evict(nullptr);
+    _Evict(0, nullptr);
 }
 
 CacheStats
 BlockCache::Stats() const
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    return _stats;
+    std::shared_lock<std::shared_mutex> lock(_mutex);
+    CacheStats stats = _stats;
+    stats.hits = _hits.load();
+    return stats;
 }
 
 void
 BlockCache::ResetCounters()
 {
-    std::lock_guard<std::mutex> lock(_mutex);
+    std::unique_lock<std::shared_mutex> lock(_mutex);
     _stats.blocksDecoded = 0;
-    _stats.hits = 0;
+    _hits = 0;
     _stats.evictions = 0;
-    _stats.peakBytesHeld = _stats.bytesHeld;
+    _stats.peakBytesHeld = _stats.bytesHeld + _stats.bytesReserved;
 }
 
 } // namespace usdparquet
