@@ -57,9 +57,10 @@ size_t
 BlockCache::KeyHash::operator()(const Key& key) const
 {
     size_t h = std::hash<uint64_t>()(key.owner);
-    h ^= std::hash<uint64_t>()((static_cast<uint64_t>(key.column) << 32) ^
-                               static_cast<uint32_t>(key.rowGroup)) +
-         0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<uint64_t>()(static_cast<uint64_t>(key.column)) + 0x9e3779b97f4a7c15ULL +
+         (h << 6) + (h >> 2);
+    h ^= std::hash<uint64_t>()(static_cast<uint64_t>(key.part)) + 0x9e3779b97f4a7c15ULL +
+         (h << 6) + (h >> 2);
     return h;
 }
 

@@ -42,11 +42,10 @@ public:
     struct Key {
         uint64_t owner; // the layer data's id
         int column;
-        int rowGroup;
+        int64_t part; // the block's row group and range in it (the layer's numbering)
         bool operator==(const Key& other) const
         {
-            return owner == other.owner && column == other.column &&
-                   rowGroup == other.rowGroup;
+            return owner == other.owner && column == other.column && part == other.part;
         }
     };
 

@@ -8,6 +8,7 @@
 #include <pxr/sdf/schema.h>
 #include <pxr/sdf/types.h>
 #include <pxr/tf/diagnostic.h>
+#include <pxr/tf/envSetting.h>
 #include <pxr/tf/mallocTag.h>
 #include <pxr/tf/staticTokens.h>
 #include <pxr/trace/trace.h>
@@ -35,6 +36,13 @@ TF_DEFINE_PRIVATE_TOKENS(
     (upAxis)
     (metersPerUnit)
 );
+
+// Rows per block in a row group larger than that, for the columns Parquet
+// can read a range of rows of (flat columns of plain types): the first read
+// of one prim decodes this many rows, not the row group.
+TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_ROWS, 65536,
+                      "Rows per decoded block of the Parquet file format in row "
+                      "groups larger than that (flat columns of plain types).");
 
 namespace {
 
@@ -288,6 +296,8 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                                  plain.id() == arrow::Type::LIST ||
                                  plain.id() == arrow::Type::LARGE_LIST;
         column->index = static_cast<int>(_columns.size());
+        static const int blockRows = std::max(1024, TfGetEnvSetting(USDPARQUET_BLOCK_ROWS));
+        column->unitRows = _table->ReadsRanges(field) ? blockRows : 0;
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
     }
@@ -404,38 +414,66 @@ LayerData::_Resolve(const SdfPath& path) const
     return target;
 }
 
+LayerData::Unit
+LayerData::_Locate(const Column& column, int64_t row) const
+{
+    Unit unit;
+    const auto [group, offset] = _table->Locate(row);
+    unit.group = group;
+    const int64_t rows = _table->RowGroupRows(group);
+    if (column.unitRows > 0 && rows > column.unitRows) {
+        unit.index = offset / column.unitRows;
+        unit.first = unit.index * column.unitRows;
+        unit.rows = std::min(column.unitRows, rows - unit.first);
+        unit.whole = false;
+    } else {
+        unit.rows = rows;
+    }
+    unit.offset = offset - unit.first;
+    return unit;
+}
+
 std::shared_ptr<const Block>
-LayerData::_Block(const Column& column, int rowGroup) const
+LayerData::_Block(const Column& column, const Unit& unit) const
 {
     BlockCache& cache = BlockCache::Instance();
-    const BlockCache::Key key{_id, column.index, rowGroup};
+    const BlockCache::Key key{_id, column.index, unit.Part()};
     if (auto block = cache.Find(key)) {
         return block; // a hit: a shared lock, nothing else
     }
+    const BlockKey id{column.index, unit.Part()};
     // One decode per block however many threads want it; different blocks
     // decode in parallel.
-    return _decoding.Run(BlockKey{column.index, rowGroup}, [&]() -> std::shared_ptr<const Block> {
+    return _decoding.Run(id, [&]() -> std::shared_ptr<const Block> {
         if (auto block = cache.Find(key)) {
             return block; // decoded by a caller that just finished
         }
         {
             std::lock_guard<std::mutex> lock(_failedMutex);
-            if (_failedBlocks.count({column.index, rowGroup})) {
+            if (_failedBlocks.count(id)) {
                 return nullptr;
             }
         }
         try {
             TRACE_FUNCTION_SCOPE("decode a block");
-            BlockCache::Reservation reservation =
-                cache.Reserve(_table->EstimatedBytes(column.field, rowGroup));
-            std::shared_ptr<const Block> block = _table->ReadBlock(column.field, rowGroup);
+            const size_t estimate = _table->EstimatedBytes(column.field, unit.group);
+            const int64_t groupRows = std::max<int64_t>(1, _table->RowGroupRows(unit.group));
+            BlockCache::Reservation reservation = cache.Reserve(
+                unit.whole ? estimate
+                           : static_cast<size_t>(static_cast<double>(estimate) *
+                                                 static_cast<double>(unit.rows) /
+                                                 static_cast<double>(groupRows)));
+            std::shared_ptr<const Block> block =
+                unit.whole ? _table->ReadBlock(column.field, unit.group)
+                           : _table->ReadBlock(column.field, unit.group, unit.first, unit.rows);
             ++column.blocksDecoded;
+            column.rowsDecoded += static_cast<uint64_t>(block->Length());
             return cache.Insert(key, std::move(block), std::move(reservation));
         } catch (...) {
-            // Reported once: every prim of the row group would ask again.
+            // Reported once: every prim of the block would ask again.
             {
                 std::lock_guard<std::mutex> lock(_failedMutex);
-                _failedBlocks.insert({column.index, rowGroup});
+                _failedBlocks.insert(id);
             }
             ReportCurrentError(_file, "decoding a block");
             return nullptr;
@@ -444,9 +482,9 @@ LayerData::_Block(const Column& column, int rowGroup) const
 }
 
 std::shared_ptr<const Presence>
-LayerData::_Presence(const Column& column, int rowGroup) const
+LayerData::_Presence(const Column& column, const Unit& unit) const
 {
-    const BlockKey key{column.index, rowGroup};
+    const BlockKey key{column.index, unit.Part()};
     {
         std::shared_lock<std::shared_mutex> lock(_presenceMutex);
         const auto it = _presence.find(key);
@@ -463,9 +501,9 @@ LayerData::_Presence(const Column& column, int rowGroup) const
             }
         }
         std::shared_ptr<const Presence> presence;
-        const Presence::State state = _table->FooterPresence(column.field, rowGroup);
+        const Presence::State state = _table->FooterPresence(column.field, unit.group);
         if (state != Presence::State::Mixed) {
-            presence = std::make_shared<const Presence>(state, _table->RowGroupRows(rowGroup));
+            presence = std::make_shared<const Presence>(state, unit.rows);
         } else {
             {
                 std::lock_guard<std::mutex> lock(_failedMutex);
@@ -474,7 +512,9 @@ LayerData::_Presence(const Column& column, int rowGroup) const
                 }
             }
             try {
-                presence = _table->ReadPresence(column.field, rowGroup);
+                presence = unit.whole ? _table->ReadPresence(column.field, unit.group)
+                                      : _table->ReadPresence(column.field, unit.group,
+                                                             unit.first, unit.rows);
                 ++column.presenceRead;
             } catch (...) {
                 {
@@ -522,8 +562,9 @@ LayerData::_ReportBadElement(const Column& column, int64_t row) const
 bool
 LayerData::_Exists(const Column& column, int64_t row) const
 {
-    const auto [group, offset] = _table->Locate(row);
-    const std::shared_ptr<const Presence> presence = _Presence(column, group);
+    const Unit unit = _Locate(column, row);
+    const int64_t offset = unit.offset;
+    const std::shared_ptr<const Presence> presence = _Presence(column, unit);
     if (!presence || offset >= presence->Rows() || !presence->Present(offset)) {
         return false;
     }
@@ -543,12 +584,12 @@ LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
     if (!value) {
         return true;
     }
-    const auto [group, offset] = _table->Locate(row);
-    const std::shared_ptr<const Block> block = _Block(column, group);
-    if (!block || offset >= block->Length()) {
+    const Unit unit = _Locate(column, row);
+    const std::shared_ptr<const Block> block = _Block(column, unit);
+    if (!block || unit.offset >= block->Length()) {
         return false;
     }
-    const auto [array, i] = block->Locate(offset);
+    const auto [array, i] = block->Locate(unit.offset);
     if (column.reader->IsNull(*array, i)) {
         return false;
     }
@@ -909,6 +950,8 @@ LayerData::StatsJson() const
         out << ", \"arrow_type\": ";
         AppendJsonString(out, column.arrowType);
         out << ", \"blocks_decoded\": " << column.blocksDecoded.load()
+            << ", \"rows_decoded\": " << column.rowsDecoded.load()
+            << ", \"block_rows\": " << column.unitRows
             << ", \"presence_read\": " << column.presenceRead.load() << "}";
     }
     out << "]}";

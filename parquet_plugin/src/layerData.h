@@ -127,8 +127,20 @@ private:
         std::unique_ptr<ValueReader> reader;
         std::string arrowType;
         bool checksElements = false; // lists and vectors: a null element is an error
+        int64_t unitRows = 0; // rows per block in a large row group; 0: the whole group
         mutable std::atomic<uint64_t> blocksDecoded{0};
         mutable std::atomic<uint64_t> presenceRead{0}; // blocks whose levels were read
+        mutable std::atomic<uint64_t> rowsDecoded{0};
+    };
+    // The block holding a row of a column: a row group, or a range of it.
+    struct Unit {
+        int group = 0;
+        int64_t index = 0;  // the range's number in the group
+        int64_t first = 0;  // the range's first row in the group
+        int64_t rows = 0;   // rows in the range
+        bool whole = true;  // the range is the whole group
+        int64_t offset = 0; // the row's index in the range
+        int64_t Part() const { return (static_cast<int64_t>(group) << 32) | index; }
     };
     // What a path names in this layer.
     struct Target {
@@ -153,8 +165,9 @@ private:
     // The attribute's value (not null): fills ``value`` if given. False for a
     // null (no opinion) or a value that cannot be read (error reported).
     bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;
-    std::shared_ptr<const Block> _Block(const Column& column, int rowGroup) const;
-    std::shared_ptr<const Presence> _Presence(const Column& column, int rowGroup) const;
+    Unit _Locate(const Column& column, int64_t row) const;
+    std::shared_ptr<const Block> _Block(const Column& column, const Unit& unit) const;
+    std::shared_ptr<const Presence> _Presence(const Column& column, const Unit& unit) const;
     void _ReportBadElement(const Column& column, int64_t row) const;
     bool _Field(const Target& target, const pxr::TfToken& field,
                 pxr::VtValue* value) const;
@@ -173,12 +186,12 @@ private:
     // Layer metadata from the file's key-value metadata (pseudo-root fields).
     std::vector<std::pair<pxr::TfToken, pxr::VtValue>> _layerFields;
 
-    using BlockKey = std::pair<int, int>; // (column, row group)
+    using BlockKey = std::pair<int, int64_t>; // (column, Unit::Part())
     struct BlockKeyHash {
         size_t operator()(const BlockKey& key) const
         {
-            return std::hash<uint64_t>()((static_cast<uint64_t>(key.first) << 32) ^
-                                         static_cast<uint32_t>(key.second));
+            return std::hash<uint64_t>()(static_cast<uint64_t>(key.second) * 1000003u +
+                                         static_cast<uint64_t>(key.first));
         }
     };
     // Blocks being decoded, and presence being read: once per key.

@@ -6,7 +6,9 @@
 #include <pxr/trace/trace.h>
 #include <pxr/tf/mallocTag.h>
 
+#include <arrow/array/data.h>
 #include <arrow/memory_pool.h>
+#include <parquet/level_conversion.h>
 #include <arrow/util/key_value_metadata.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/column_reader.h>
@@ -260,13 +262,94 @@ ParquetTable::EstimatedBytes(int field, int rowGroup) const
     }
 }
 
+bool
+ParquetTable::ReadsRanges(int field) const
+{
+    try {
+        const auto& fields = _reader->manifest().schema_fields;
+        if (field < 0 || field >= static_cast<int>(fields.size()) ||
+            !fields[field].is_leaf()) {
+            return false;
+        }
+        const parquet::ColumnDescriptor* descr =
+            _reader->parquet_reader()->metadata()->schema()->Column(
+                fields[field].column_index);
+        if (descr->max_repetition_level() != 0) {
+            return false;
+        }
+        const arrow::Type::type id = _schema->field(field)->type()->id();
+        switch (descr->physical_type()) {
+        case parquet::Type::DOUBLE: return id == arrow::Type::DOUBLE;
+        case parquet::Type::FLOAT: return id == arrow::Type::FLOAT;
+        case parquet::Type::INT32: return id == arrow::Type::INT32;
+        case parquet::Type::INT64: return id == arrow::Type::INT64;
+        case parquet::Type::BOOLEAN: return id == arrow::Type::BOOL;
+        case parquet::Type::BYTE_ARRAY:
+            return id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING;
+        default: return false;
+        }
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::unique_ptr<parquet::PageReader>
+ParquetTable::_PagesFrom(int leaf, int rowGroup, int64_t first, int64_t* skipped) const
+{
+    // Flat columns only: a data page's value count is its row count. The
+    // rule below skips a page while all its rows are before ``first``.
+    struct Skip {
+        int64_t first;
+        int64_t rows = 0;
+        bool started = false;
+        bool operator()(const parquet::DataPageStats& stats)
+        {
+            if (started || stats.num_values < 0 || rows + stats.num_values > first) {
+                started = true;
+                return false;
+            }
+            rows += stats.num_values;
+            return true;
+        }
+    };
+    auto group = _reader->parquet_reader()->RowGroup(rowGroup);
+    *skipped = 0;
+    if (first > 0) {
+        // The headers alone: every data page is skipped (never decompressed)
+        // while the rule counts.
+        auto rule = std::make_shared<Skip>(Skip{first});
+        std::unique_ptr<parquet::PageReader> headers = group->GetColumnPageReader(leaf);
+        headers->set_data_page_filter([rule](const parquet::DataPageStats& stats) {
+            (*rule)(stats);
+            return true;
+        });
+        while (headers->NextPage()) {
+        }
+        *skipped = rule->rows;
+    }
+    std::unique_ptr<parquet::PageReader> pages = group->GetColumnPageReader(leaf);
+    if (first > 0) {
+        auto rule = std::make_shared<Skip>(Skip{first});
+        pages->set_data_page_filter(
+            [rule](const parquet::DataPageStats& stats) { return (*rule)(stats); });
+    }
+    return pages;
+}
+
 std::shared_ptr<const Presence>
-ParquetTable::ReadPresence(int field, int rowGroup) const
+ParquetTable::ReadPresence(int field, int rowGroup, int64_t first, int64_t count) const
 {
     TRACE_FUNCTION();
     TfAutoMallocTag tag("usdParquet", "presence");
     const std::string& name = _schema->field(field)->name();
-    const int64_t rows = RowGroupRows(rowGroup);
+    const bool range = count >= 0;
+    const int64_t rows = range ? count : RowGroupRows(rowGroup);
+    if (!range) {
+        first = 0;
+    }
+    if (first < 0 || first + rows > RowGroupRows(rowGroup)) {
+        throw ParquetError(_path, "rows out of the row group", -1, name);
+    }
     try {
         const int leaf = _Leaf(field);
         if (leaf < 0) {
@@ -288,6 +371,9 @@ ParquetTable::ReadPresence(int field, int rowGroup) const
         }
         if (maxDef == 0) {
             return std::make_shared<const Presence>(Presence::State::All, rows);
+        }
+        if (range && maxRep != 0) {
+            throw ParquetError(_path, "a range of rows of a nested column", -1, name);
         }
         // The node whose presence definition level d records.
         std::vector<const parquet::schema::Node*> byLevel(1, nullptr);
@@ -315,14 +401,46 @@ ParquetTable::ReadPresence(int field, int rowGroup) const
         }
         const size_t words = static_cast<size_t>((rows + 63) / 64);
         std::vector<uint64_t> presentBits(words, 0), badBits(words, 0);
-        std::shared_ptr<parquet::ColumnReader> reader =
-            file->RowGroup(rowGroup)->Column(leaf);
+        std::shared_ptr<parquet::ColumnReader> reader;
+        if (range) {
+            // Pages before the range unread, then the rows before it in its
+            // first page skipped (flat: one level per row).
+            int64_t skipped = 0;
+            reader = parquet::ColumnReader::Make(descr, _PagesFrom(leaf, rowGroup, first, &skipped));
+            int64_t skip = first - skipped;
+            while (skip > 0) {
+                int64_t n = 0;
+                switch (reader->type()) {
+#define USDPARQUET_SKIP(P, T)                                                              \
+    case parquet::Type::P:                                                                 \
+        n = static_cast<parquet::TypedColumnReader<parquet::T>&>(*reader).Skip(skip);      \
+        break;
+                    USDPARQUET_SKIP(BOOLEAN, BooleanType)
+                    USDPARQUET_SKIP(INT32, Int32Type)
+                    USDPARQUET_SKIP(INT64, Int64Type)
+                    USDPARQUET_SKIP(INT96, Int96Type)
+                    USDPARQUET_SKIP(FLOAT, FloatType)
+                    USDPARQUET_SKIP(DOUBLE, DoubleType)
+                    USDPARQUET_SKIP(BYTE_ARRAY, ByteArrayType)
+                    USDPARQUET_SKIP(FIXED_LEN_BYTE_ARRAY, FLBAType)
+#undef USDPARQUET_SKIP
+                default: break;
+                }
+                if (n <= 0) {
+                    throw ParquetError(_path, "fewer rows than the metadata says", -1, name);
+                }
+                skip -= n;
+            }
+        } else {
+            reader = file->RowGroup(rowGroup)->Column(leaf);
+        }
         constexpr int64_t kBatch = 4096;
         std::vector<int16_t> def(kBatch), rep(kBatch);
         int64_t row = -1;
-        while (reader->HasNext()) {
+        while (row + 1 < rows && reader->HasNext()) {
+            const int64_t want = range ? std::min(kBatch, rows - (row + 1)) : kBatch;
             const int64_t n =
-                ReadLevels(*reader, kBatch, def.data(), maxRep > 0 ? rep.data() : nullptr);
+                ReadLevels(*reader, want, def.data(), maxRep > 0 ? rep.data() : nullptr);
             if (n <= 0) {
                 break;
             }
@@ -334,6 +452,9 @@ ParquetTable::ReadPresence(int field, int rowGroup) const
                 const bool starts = maxRep == 0 || rep[k] == 0;
                 if (starts) {
                     if (++row >= rows) {
+                        if (maxRep > 0 && range) {
+                            break;
+                        }
                         throw ParquetError(_path, "row group " + std::to_string(rowGroup) +
                                                       " holds more rows than its metadata says",
                                            -1, name);
@@ -368,10 +489,129 @@ ParquetTable::ReadPresence(int field, int rowGroup) const
 }
 
 std::shared_ptr<const Block>
-ParquetTable::ReadBlock(int field, int rowGroup) const
+ParquetTable::_ReadRange(int field, int rowGroup, int64_t first, int64_t rows) const
+{
+    const std::string& name = _schema->field(field)->name();
+    if (first < 0 || rows < 0 || first + rows > RowGroupRows(rowGroup)) {
+        throw ParquetError(_path, "rows out of the row group", -1, name);
+    }
+    const int leaf = _Leaf(field);
+    const parquet::ColumnDescriptor* descr =
+        _reader->parquet_reader()->metadata()->schema()->Column(leaf);
+    const std::shared_ptr<arrow::DataType> type = _schema->field(field)->type();
+    const bool binary = descr->physical_type() == parquet::Type::BYTE_ARRAY;
+    int64_t skipped = 0;
+    std::shared_ptr<parquet::internal::RecordReader> records =
+        parquet::internal::RecordReader::Make(
+            descr, parquet::internal::LevelInfo::ComputeLevelInfo(descr),
+            arrow::default_memory_pool(), /*read_dictionary=*/false,
+            /*read_dense_for_nullable=*/false,
+            binary ? (type->id() == arrow::Type::LARGE_STRING ? arrow::large_binary()
+                                                              : arrow::binary())
+                   : nullptr);
+    records->SetPageReader(_PagesFrom(leaf, rowGroup, first, &skipped));
+    // The pages before the range are unread; the rows before it in its
+    // first page are skipped.
+    int64_t skip = first - skipped;
+    while (skip > 0) {
+        const int64_t n = records->SkipRecords(skip);
+        if (n <= 0) {
+            throw ParquetError(_path, "fewer rows than the metadata says", -1, name);
+        }
+        skip -= n;
+    }
+    records->Reserve(rows);
+    int64_t read = 0;
+    while (read < rows) {
+        const int64_t n = records->ReadRecords(rows - read);
+        if (n <= 0) {
+            break;
+        }
+        read += n;
+    }
+    if (read != rows) {
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds fewer rows (" +
+                                      std::to_string(first + read) + ") than its metadata says",
+                           -1, name);
+    }
+    std::vector<std::shared_ptr<arrow::Array>> chunks;
+    if (binary) {
+        auto* reader = dynamic_cast<parquet::internal::BinaryRecordReader*>(records.get());
+        if (!reader) {
+            throw ParquetError(_path, "no binary reader for a string column", -1, name);
+        }
+        for (const auto& chunk : reader->GetBuilderChunks()) {
+            auto viewed = chunk->View(type);
+            if (!viewed.ok()) {
+                throw ParquetError(_path, viewed.status().ToString(), -1, name);
+            }
+            chunks.push_back(*viewed);
+        }
+    } else {
+        std::shared_ptr<arrow::Buffer> validity;
+        const int64_t nulls = records->nullable_values() ? records->null_count() : 0;
+        if (nulls > 0) {
+            validity = records->ReleaseIsValid();
+        }
+        std::shared_ptr<arrow::Buffer> values = records->ReleaseValues();
+        if (type->id() == arrow::Type::BOOL) {
+            // One byte per value from the record reader: Arrow packs bits.
+            auto packed = arrow::AllocateBuffer((rows + 7) / 8);
+            if (!packed.ok()) {
+                throw ParquetError(_path, packed.status().ToString(), -1, name);
+            }
+            uint8_t* bits = (*packed)->mutable_data();
+            std::fill(bits, bits + (rows + 7) / 8, 0);
+            const uint8_t* bytes = values->data();
+            for (int64_t i = 0; i < rows; ++i) {
+                if (bytes[i]) {
+                    bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+                }
+            }
+            values = std::shared_ptr<arrow::Buffer>(std::move(*packed));
+        } else {
+            const int width = type->byte_width();
+            if (!values || values->size() < rows * width) {
+                throw ParquetError(_path, "fewer values than rows", -1, name);
+            }
+        }
+        chunks.push_back(arrow::MakeArray(
+            arrow::ArrayData::Make(type, rows, {validity, values}, nulls)));
+    }
+    arrow::ChunkedArray chunked(chunks, type);
+    for (const auto& chunk : chunks) {
+        const arrow::Status status = chunk->ValidateFull();
+        if (!status.ok()) {
+            throw ParquetError(_path, "invalid data in row group " + std::to_string(rowGroup) +
+                                          " (" + Describe(status) + ")",
+                               -1, name);
+        }
+    }
+    if (chunked.length() != rows) {
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds " +
+                                      std::to_string(chunked.length()) + " values here, not " +
+                                      std::to_string(rows),
+                           -1, name);
+    }
+    return std::make_shared<const Block>(chunked);
+}
+
+std::shared_ptr<const Block>
+ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) const
 {
     TRACE_FUNCTION();
     TfAutoMallocTag tag("usdParquet", "decoded blocks");
+    if (count >= 0) {
+        try {
+            return _ReadRange(field, rowGroup, first, count);
+        } catch (const ParquetError&) {
+            throw;
+        } catch (const std::exception& error) {
+            throw ParquetError(_path, "cannot read the Parquet data of row group " +
+                                          std::to_string(rowGroup) + " (" + error.what() + ")",
+                               -1, _schema->field(field)->name());
+        }
+    }
     std::shared_ptr<arrow::ChunkedArray> values;
     arrow::Status status;
     try {

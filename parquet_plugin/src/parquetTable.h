@@ -62,21 +62,39 @@ public:
     // take (the chunk's uncompressed size), to reserve before decoding.
     size_t EstimatedBytes(int field, int rowGroup) const;
 
-    // Which rows of ``field`` in ``rowGroup`` are present, and which hold a
-    // null element inside a list or vector: read from the Parquet
-    // definition and repetition levels, without building values. Throws
-    // ParquetError if the data cannot be read.
-    std::shared_ptr<const Presence> ReadPresence(int field, int rowGroup) const;
+    // Whether ``field`` can be read a range of rows at a time (ReadBlock
+    // and ReadPresence with a range): a flat column of a plain type (double,
+    // float, int32, int64, bool, string). Others are read a row group at a
+    // time.
+    bool ReadsRanges(int field) const;
 
-    // The decoded values of top-level ``field`` in ``rowGroup``, validated
-    // (offsets, dictionary indices). Safe to call from several threads for
-    // different blocks at once. Throws ParquetError if the data cannot be
-    // read.
-    std::shared_ptr<const Block> ReadBlock(int field, int rowGroup) const;
+    // Which rows of ``field`` in rows [first, first + rows) of ``rowGroup``
+    // (rows < 0: the whole group) are present, and which hold a null element
+    // inside a list or vector: read from the Parquet definition and
+    // repetition levels, without building values. Throws ParquetError if
+    // the data cannot be read.
+    std::shared_ptr<const Presence> ReadPresence(int field, int rowGroup, int64_t first = 0,
+                                                 int64_t rows = -1) const;
+
+    // The decoded values of top-level ``field`` in rows [first, first +
+    // rows) of ``rowGroup`` (rows < 0: the whole group), validated (offsets,
+    // dictionary indices). A range skips the pages before it unread (their
+    // headers say how many rows they hold). Safe to call from several
+    // threads for different blocks at once. Throws ParquetError if the data
+    // cannot be read.
+    std::shared_ptr<const Block> ReadBlock(int field, int rowGroup, int64_t first = 0,
+                                           int64_t rows = -1) const;
 
 private:
     // The Parquet leaf column of a top-level field with one leaf, or -1.
     int _Leaf(int field) const;
+    // A page reader of ``leaf`` in ``rowGroup`` that skips the data pages
+    // wholly before row ``first`` (found from the page headers alone);
+    // ``*skipped`` is the rows they hold.
+    std::unique_ptr<parquet::PageReader> _PagesFrom(int leaf, int rowGroup, int64_t first,
+                                                    int64_t* skipped) const;
+    std::shared_ptr<const Block> _ReadRange(int field, int rowGroup, int64_t first,
+                                            int64_t rows) const;
 
     std::string _path;
     std::shared_ptr<arrow::io::RandomAccessFile> _file;
