@@ -6,10 +6,14 @@ HasAuthoredValue, dependencies) answered without decoding a value."""
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from pxr import Sdf, Tf, Usd, UsdUtils
@@ -301,3 +305,150 @@ def test_a_null_element_is_found_from_levels_and_reported_once(tmp_path):
     assert [p.name for p in layer.GetPrimAtPath("/P_2").properties] == []
     assert native.cache_stats()["blocks_decoded"] == 0
     assert list(layer.GetAttributeAtPath("/P_3.v").default) == [4.0]
+
+
+# -- large row groups, the budget, threads ----------------------------------------------------
+
+TEST_HELPERS = Path(__file__).resolve().parents[1] / "build" / "native"
+TEST_HELPERS = TEST_HELPERS / "libusdParquetTestHelpers.so"
+
+
+def _helpers():
+    assert TEST_HELPERS.exists(), f"{TEST_HELPERS} missing: run python parquet_plugin/build.py"
+    helpers = ctypes.CDLL(str(TEST_HELPERS))
+    helpers.usdparquet_test_read_all.restype = ctypes.c_size_t
+    helpers.usdparquet_test_read_all.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    helpers.usdparquet_test_concurrent_reads.restype = ctypes.c_size_t
+    helpers.usdparquet_test_concurrent_reads.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+    ]
+    return helpers
+
+
+def _call(function, *args) -> dict:
+    buffer = ctypes.create_string_buffer(1 << 16)
+    function(*args, buffer, 1 << 16)
+    return json.loads(buffer.value.decode())
+
+
+def _expected_sums(table: pa.Table) -> dict:
+    sums = {}
+    for name in table.column_names[1:]:
+        column = table[name]
+        count = len(column) - column.null_count
+        if pa.types.is_string(column.type):
+            chars = sum(len(v.encode()) for v in column.to_pylist() if v is not None)
+            sums[name] = (count, 0.0, chars)
+        else:
+            total = pc.sum(pc.cast(column, pa.float64())).as_py() or 0.0
+            sums[name] = (count, total, 0)
+    return sums
+
+
+@pytest.fixture(scope="module")
+def million(tmp_path_factory):
+    """1M rows written with pyarrow's defaults: one row group."""
+    n = 1_000_000
+    rng = np.random.default_rng(11)
+    base = Scenario(n, "flat").property_table()
+    table = pa.table(
+        {
+            "path": base["path"],
+            "cost": base["cost"],
+            "lifespan": base["lifespan"],
+            "is_active": base["is_active"],
+            "supplier_id": base["supplier_id"],
+            "sparse": pa.array(rng.random(n), mask=rng.random(n) < 0.3),
+        }
+    )
+    source = tmp_path_factory.mktemp("million") / "props.parquet"
+    pq.write_table(table, source)
+    assert pq.ParquetFile(source).metadata.num_row_groups == 1
+    return source, table
+
+
+def test_one_prims_first_read_of_a_million_row_group_decodes_one_block(million):
+    source, table = million
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    row = 777_777
+    path = table["path"][row].as_py()
+    for name in ("cost", "supplier_id", "sparse", "is_active"):
+        before = {c["name"]: c for c in native.layer_stats(layer)["columns"]}[name]
+        spec = layer.GetAttributeAtPath(f"{path}.{name}")
+        expected = table[name][row].as_py()
+        assert (spec.default if spec else None) == expected
+        after = {c["name"]: c for c in native.layer_stats(layer)["columns"]}[name]
+        decoded = after["rows_decoded"] - before["rows_decoded"]
+        assert after["blocks_decoded"] - before["blocks_decoded"] == (expected is not None)
+        # A block is at most USDPARQUET_BLOCK_ROWS rows, well under a page
+        # of pyarrow's default 1 MiB pages for these columns, never the group.
+        assert decoded <= 65_536, (name, decoded)
+
+
+def test_a_full_traversal_of_a_million_rows_under_32_mib_stays_within_it(million):
+    source, table = million
+    budget = 32 << 20
+    native.set_cache_budget(budget)
+    try:
+        layer = Sdf.Layer.FindOrOpen(str(source))
+        native.reset_cache_counters()
+        result = _call(_helpers().usdparquet_test_read_all, str(source).encode(), 1)
+        stats = native.cache_stats()
+    finally:
+        native.set_cache_budget(256 << 20)
+    assert result["prims"] == 1_000_001
+    assert 0 < stats["peak_bytes_held"] <= budget, stats
+    # Each block decoded once: 5 columns x 16 blocks of 65536 rows.
+    assert stats["blocks_decoded"] == 5 * 16, stats
+    expected = _expected_sums(table)
+    assert set(result["columns"]) == set(expected)
+    for name, (count, total, chars) in expected.items():
+        got = result["columns"][name]
+        assert got[0] == count and got[2] == chars, name
+        assert got[1] == pytest.approx(total, rel=1e-12), name
+    del layer
+
+
+def _damage_one_block(source: Path, row_group: int, column: int) -> None:
+    """Overwrites the header of one column chunk's first data page."""
+    chunk = pq.ParquetFile(source).metadata.row_group(row_group).column(column)
+    start = chunk.data_page_offset
+    data = bytearray(source.read_bytes())
+    data[start : start + 16] = b"\xff" * 16
+    source.write_bytes(bytes(data))
+
+
+def test_eight_threads_on_several_layers_of_one_file_with_a_failing_block(tmp_path):
+    table = Scenario(3_000, "deep").property_table()
+    source = _write(tmp_path / "props.parquet", table, row_group_size=250, compression="zstd")
+    _damage_one_block(source, 3, 2)
+    identifiers = [
+        str(source),
+        f"{source}:SDF_FORMAT_ARGS:columns=cost,weight,supplier_id",
+        f"{source}:SDF_FORMAT_ARGS:pathPrefix={table['path'][0].as_py().rsplit('/', 1)[0]}",
+    ]
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    damaged = f"{table['path'][800].as_py()}.{table.column_names[2]}"
+    with pytest.raises(Tf.ErrorException, match="row group 3"):
+        layer.GetAttributeAtPath(damaged).default  # noqa: B018
+    assert layer.GetAttributeAtPath(damaged).default is None  # reported once
+    native.set_cache_budget(96 * 1024)  # blocks evicted while others read them
+    try:
+        result = _call(
+            _helpers().usdparquet_test_concurrent_reads, ";".join(identifiers).encode(), 8, 2
+        )
+    finally:
+        native.set_cache_budget(256 << 20)
+    assert "error" not in result, result
+    assert result["attributes"] > 3_000
+    assert result["reads"] == 8 * 2 * result["attributes"]
+    assert result["mismatches"] == 0
