@@ -321,6 +321,7 @@ def _helpers():
         ctypes.c_char_p,
         ctypes.c_int,
         ctypes.c_char_p,
+        ctypes.c_char_p,
         ctypes.c_size_t,
     ]
     helpers.usdparquet_test_concurrent_reads.restype = ctypes.c_size_t
@@ -401,7 +402,7 @@ def test_a_full_traversal_of_a_million_rows_under_32_mib_stays_within_it(million
     try:
         layer = Sdf.Layer.FindOrOpen(str(source))
         native.reset_cache_counters()
-        result = _call(_helpers().usdparquet_test_read_all, str(source).encode(), 1)
+        result = _call(_helpers().usdparquet_test_read_all, str(source).encode(), 1, None)
         stats = native.cache_stats()
     finally:
         native.set_cache_budget(256 << 20)

@@ -73,12 +73,15 @@ struct Sums {
 
 } // namespace
 
-// Reads every attribute value of every prim of one layer, the prims split
-// into ``threads`` contiguous shares read at once; answers the time and per
-// property the count, the sum of numbers and the characters of strings.
+// Reads every attribute value (or, given ``column``, every value of that
+// property) of every prim of one layer, the prims split into ``threads``
+// contiguous shares read at once; answers the time and per property the
+// count, the sum of numbers and the characters of strings.
 extern "C" __attribute__((visibility("default"))) size_t
-usdparquet_test_read_all(const char* identifier, int threads, char* out, size_t size)
+usdparquet_test_read_all(const char* identifier, int threads, const char* column, char* out,
+                         size_t size)
 {
+    const TfToken only(column ? column : "");
     SdfLayerRefPtr layer = SdfLayer::FindOrOpen(identifier);
     if (!layer || threads < 1) {
         return Answer("{\"error\": \"cannot open the layer\"}", out, size);
@@ -94,6 +97,14 @@ usdparquet_test_read_all(const char* identifier, int threads, char* out, size_t 
             const size_t end = prims.size() * static_cast<size_t>(t + 1) / threads;
             std::map<TfToken, Sums>& sums = perThread[static_cast<size_t>(t)];
             for (size_t i = begin; i < end; ++i) {
+                if (!only.IsEmpty()) {
+                    VtValue value;
+                    if (layer->HasField(prims[i].AppendProperty(only), SdfFieldKeys->Default,
+                                        &value)) {
+                        sums[only].Add(value);
+                    }
+                    continue;
+                }
                 const VtValue names =
                     layer->GetField(prims[i], SdfChildrenKeys->PropertyChildren);
                 if (!names.IsHolding<TfTokenVector>()) {
