@@ -187,8 +187,9 @@ def _read_everything(layer) -> int:
 
 def run(seed_dir: Path, first: int, count: int) -> int:
     os.environ.setdefault("USDPARQUET_BLOCK_ROWS", "1024")  # ranges of the big files
-    import usdbench  # noqa: F401  (registers the plugin)
     from pxr import Sdf, Tf
+
+    import usdbench  # noqa: F401  (registers the plugin)
 
     seeds = sorted(seed_dir.glob("*.parquet"))
     originals = [p.read_bytes() for p in seeds]
