@@ -9,6 +9,8 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -453,3 +455,80 @@ def test_eight_threads_on_several_layers_of_one_file_with_a_failing_block(tmp_pa
     assert result["attributes"] > 3_000
     assert result["reads"] == 8 * 2 * result["attributes"]
     assert result["mismatches"] == 0
+
+
+def test_a_custom_resolvers_asset_without_a_buffer_is_read_through_ar(tmp_path):
+    """A URI resolver (the test helper's, for pqtest:<path>) serving assets
+    that offer no buffer: the layer opens and reads through ArAsset::Read."""
+    plugin_dir = tmp_path / "resolver"
+    plugin_dir.mkdir()
+    (plugin_dir / "plugInfo.json").write_text(
+        json.dumps(
+            {
+                "Plugins": [
+                    {
+                        "Type": "library",
+                        "Name": "usdParquetTestHelpers",
+                        "LibraryPath": str(TEST_HELPERS),
+                        "Root": ".",
+                        "Info": {
+                            "Types": {
+                                "UsdParquetTestResolver": {
+                                    "bases": ["ArResolver"],
+                                    "uriSchemes": ["pqtest"],
+                                }
+                            }
+                        },
+                    }
+                ]
+            }
+        )
+    )
+    assert TEST_HELPERS.exists()
+    source = _write(tmp_path / "props.parquet", _small(), row_group_size=16)
+    root = tmp_path / "root.usda"
+    root.write_text(f"#usda 1.0\n(\n    subLayers = [@pqtest:{source}@]\n)\n")
+    code = f"""
+import ctypes, json, os
+os.environ["PXR_PLUGINPATH_NAME"] = os.pathsep.join(
+    [{str(plugin_dir)!r}, os.environ.get("PXR_PLUGINPATH_NAME", "")])
+import usdbench
+from pxr import Ar, Sdf, Usd
+layer = Sdf.Layer.FindOrOpen("pqtest:{source}")
+stage = Usd.Stage.Open({str(root)!r})
+value = stage.GetPrimAtPath("/World/P_7").GetAttribute("cost").Get()
+helpers = ctypes.CDLL({str(TEST_HELPERS)!r})
+helpers.usdparquet_test_resolver_reads.restype = ctypes.c_uint64
+print(json.dumps({{"identifier": layer.identifier, "value": value,
+                  "reads": helpers.usdparquet_test_resolver_reads(),
+                  "layers": [x.identifier for x in stage.GetLayerStack()]}}))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["identifier"] == f"pqtest:{source}"
+    assert result["value"] == 7.0
+    assert result["reads"] > 0  # footer, path column and the value: through Read
+    assert f"pqtest:{source}" in result["layers"]
+
+
+def test_no_tbb_symbol_and_null_paths_are_one_verdict(tmp_path):
+    import shutil
+
+    if shutil.which("nm"):
+        library = native.plugin_dir() / "libusdParquet.so"
+        undefined = subprocess.run(
+            ["nm", "-D", "-u", str(library)], capture_output=True, text=True, check=True
+        ).stdout
+        assert "tbb" not in undefined.lower()
+    table = pa.table({"path": ["/A/B", None, "/C"], "x": [1.0, 2.0, 3.0]})
+    source = _write(tmp_path / "nulls.parquet", table)
+    for identifier in (str(source), f"{source}:SDF_FORMAT_ARGS:pathPrefix=/A"):
+        with pytest.raises(Tf.ErrorException, match=r"nulls.parquet, row 1, column 'path': null"):
+            Sdf.Layer.FindOrOpen(identifier)
