@@ -189,7 +189,11 @@ def run(seed_dir: Path, first: int, count: int) -> int:
     os.environ.setdefault("USDPARQUET_BLOCK_ROWS", "1024")  # ranges of the big files
     from pxr import Sdf, Tf
 
-    import usdbench  # noqa: F401  (registers the plugin)
+    from usdbench import native
+
+    if not native.available():  # registers the plugin
+        print(f"the native plugin is not available: {native.status().reason}", flush=True)
+        return 2
 
     seeds = sorted(seed_dir.glob("*.parquet"))
     originals = [p.read_bytes() for p in seeds]

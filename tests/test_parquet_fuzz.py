@@ -59,14 +59,18 @@ def _batch(seed_dir: Path, first: int, count: int) -> list[str]:
             open_mutation = None
             if " other " in line:
                 problems.append(f"mutation {line.split()[1]}: {line}")
+    if run.returncode == 2:
+        return [run.stdout.strip()]
     if run.returncode not in (0, 1) or open_mutation is not None:
         where = open_mutation or f"after mutation {first + count - 1}"
         problems.append(
             f"crash (exit {run.returncode}) in {where}; stderr tail: {run.stderr[-800:]}"
         )
-    ended = sum(1 for line in run.stdout.splitlines() if line.startswith("end "))
-    if not problems and ended != count:
-        problems.append(f"batch {first}: {ended} of {count} mutations ran")
+    ends = [line for line in run.stdout.splitlines() if line.startswith("end ")]
+    if not problems and len(ends) != count:
+        problems.append(f"batch {first}: {len(ends)} of {count} mutations ran: {run.stdout[-300:]}")
+    if not problems and not any(line.endswith(" ok") for line in ends):
+        problems.append(f"batch {first}: no mutated file opened at all (is the reader there?)")
     return problems
 
 
