@@ -4,6 +4,7 @@
 
 #include <pxr/ar/resolvedPath.h>
 #include <pxr/ar/resolver.h>
+#include <pxr/tf/envSetting.h>
 
 #include <arrow/memory_pool.h>
 #include <arrow/result.h>
@@ -11,6 +12,11 @@
 #include <algorithm>
 
 using namespace pxr;
+
+TF_DEFINE_ENV_SETTING(USDPARQUET_MAP_ASSETS, true,
+                      "Read Parquet assets that offer a buffer (a memory-mapped "
+                      "file, an uncompressed package member) zero-copy from it; "
+                      "false: copy every read through ArAsset::Read.");
 
 namespace usdparquet {
 
@@ -52,7 +58,8 @@ AssetFile::AssetFile(std::shared_ptr<ArAsset> asset, std::string path)
     : _asset(std::move(asset)), _path(std::move(path))
 {
     _size = static_cast<int64_t>(_asset->GetSize());
-    if (_size > 0) {
+    static const bool map = TfGetEnvSetting(USDPARQUET_MAP_ASSETS);
+    if (_size > 0 && map) {
         std::shared_ptr<const char> bytes = _asset->GetBuffer();
         if (bytes) {
             _buffer = std::make_shared<AssetBuffer>(std::move(bytes), _size);
