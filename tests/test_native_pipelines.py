@@ -312,6 +312,7 @@ def test_a_null_element_is_found_from_levels_and_reported_once(tmp_path):
 # -- large row groups, the budget, threads ----------------------------------------------------
 
 TEST_HELPERS = Path(__file__).resolve().parents[1] / "build" / "native"
+TEST_RESOLVER = TEST_HELPERS / "libusdParquetTestResolver.so"
 TEST_HELPERS = TEST_HELPERS / "libusdParquetTestHelpers.so"
 
 
@@ -468,8 +469,8 @@ def test_a_custom_resolvers_asset_without_a_buffer_is_read_through_ar(tmp_path):
                 "Plugins": [
                     {
                         "Type": "library",
-                        "Name": "usdParquetTestHelpers",
-                        "LibraryPath": str(TEST_HELPERS),
+                        "Name": "usdParquetTestResolver",
+                        "LibraryPath": str(TEST_RESOLVER),
                         "Root": ".",
                         "Info": {
                             "Types": {
@@ -484,7 +485,7 @@ def test_a_custom_resolvers_asset_without_a_buffer_is_read_through_ar(tmp_path):
             }
         )
     )
-    assert TEST_HELPERS.exists()
+    assert TEST_RESOLVER.exists()
     source = _write(tmp_path / "props.parquet", _small(), row_group_size=16)
     root = tmp_path / "root.usda"
     root.write_text(f"#usda 1.0\n(\n    subLayers = [@pqtest:{source}@]\n)\n")
@@ -497,7 +498,7 @@ from pxr import Ar, Sdf, Usd
 layer = Sdf.Layer.FindOrOpen("pqtest:{source}")
 stage = Usd.Stage.Open({str(root)!r})
 value = stage.GetPrimAtPath("/World/P_7").GetAttribute("cost").Get()
-helpers = ctypes.CDLL({str(TEST_HELPERS)!r})
+helpers = ctypes.CDLL({str(TEST_RESOLVER)!r})
 helpers.usdparquet_test_resolver_reads.restype = ctypes.c_uint64
 print(json.dumps({{"identifier": layer.identifier, "value": value,
                   "reads": helpers.usdparquet_test_resolver_reads(),

@@ -67,13 +67,18 @@ BlockCache::KeyHash::operator()(const Key& key) const
 std::shared_ptr<const Block>
 BlockCache::Find(const Key& key)
 {
-    std::shared_lock<std::shared_mutex> lock(_mutex);
-    const auto it = _entries.find(key);
-    if (it == _entries.end()) {
+    const size_t shard = KeyHash()(key) % kShards;
+    std::shared_lock<std::shared_mutex> lock(_shards[shard].mutex);
+    const auto& entries = _shards[shard].entries;
+    const auto it = entries.find(key);
+    if (it == entries.end()) {
         return nullptr;
     }
-    it->second->tick.store(++_clock, std::memory_order_relaxed);
-    _hits.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t now = _clock.load(std::memory_order_relaxed);
+    if (it->second->tick.load(std::memory_order_relaxed) != now) {
+        it->second->tick.store(now, std::memory_order_relaxed);
+    }
+    _hits[shard].value.fetch_add(1, std::memory_order_relaxed);
     return it->second->block;
 }
 
@@ -88,29 +93,39 @@ void
 BlockCache::_Evict(size_t incoming, const Entry* keep)
 {
     while (_stats.bytesHeld + _stats.bytesReserved + incoming > _stats.budgetBytes) {
-        auto victim = _entries.end();
+        Shard* victimShard = nullptr;
+        Key victim{};
         uint64_t oldest = UINT64_MAX;
-        for (auto it = _entries.begin(); it != _entries.end(); ++it) {
-            const uint64_t tick = it->second->tick.load(std::memory_order_relaxed);
-            if (it->second.get() != keep && tick <= oldest) {
-                oldest = tick;
-                victim = it;
+        for (Shard& shard : _shards) {
+            std::shared_lock<std::shared_mutex> lock(shard.mutex);
+            for (const auto& [key, entry] : shard.entries) {
+                const uint64_t tick = entry->tick.load(std::memory_order_relaxed);
+                if (entry.get() != keep && tick <= oldest) {
+                    oldest = tick;
+                    victim = key;
+                    victimShard = &shard;
+                }
             }
         }
-        if (victim == _entries.end()) {
+        if (!victimShard) {
             return; // nothing left to evict: a block larger than the budget
         }
-        _stats.bytesHeld -= victim->second->block->Bytes();
+        std::unique_lock<std::shared_mutex> lock(victimShard->mutex);
+        const auto it = victimShard->entries.find(victim);
+        if (it == victimShard->entries.end()) {
+            continue;
+        }
+        _stats.bytesHeld -= it->second->block->Bytes();
         --_stats.blocksHeld;
         ++_stats.evictions;
-        _entries.erase(victim);
+        victimShard->entries.erase(it);
     }
 }
 
 BlockCache::Reservation
 BlockCache::Reserve(size_t bytes)
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     _Evict(bytes, nullptr);
     _stats.bytesReserved += bytes;
     _NotePeak();
@@ -120,7 +135,7 @@ BlockCache::Reserve(size_t bytes)
 void
 BlockCache::_Release(size_t bytes)
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     _stats.bytesReserved -= std::min<uint64_t>(bytes, _stats.bytesReserved);
 }
 
@@ -128,22 +143,32 @@ std::shared_ptr<const Block>
 BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block,
                    Reservation reservation)
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     if (reservation._cache == this) {
         _stats.bytesReserved -= std::min<uint64_t>(reservation._bytes, _stats.bytesReserved);
         reservation._cache = nullptr;
     }
-    const auto it = _entries.find(key);
-    if (it != _entries.end()) {
-        _stats.bytesHeld -= it->second->block->Bytes();
-        --_stats.blocksHeld;
-        _entries.erase(it);
+    Shard& shard = _ShardOf(key);
+    {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        const auto it = shard.entries.find(key);
+        if (it != shard.entries.end()) {
+            _stats.bytesHeld -= it->second->block->Bytes();
+            --_stats.blocksHeld;
+            shard.entries.erase(it);
+        }
     }
     _Evict(block->Bytes(), nullptr);
     auto entry = std::make_unique<Entry>();
     entry->block = block;
-    entry->tick.store(++_clock, std::memory_order_relaxed);
-    _entries.emplace(key, std::move(entry));
+    // The clock moves on inserts: blocks read since the last insert share
+    // its tick, the newest one is after them.
+    entry->tick.store(_clock.fetch_add(1, std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
+    {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        shard.entries.emplace(key, std::move(entry));
+    }
     _stats.bytesHeld += block->Bytes();
     ++_stats.blocksHeld;
     ++_stats.blocksDecoded;
@@ -154,14 +179,17 @@ BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block,
 void
 BlockCache::EraseOwner(uint64_t owner)
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
-    for (auto it = _entries.begin(); it != _entries.end();) {
-        if (it->first.owner == owner) {
-            _stats.bytesHeld -= it->second->block->Bytes();
-            --_stats.blocksHeld;
-            it = _entries.erase(it);
-        } else {
-            ++it;
+    std::lock_guard<std::mutex> lock(_mutex);
+    for (Shard& shard : _shards) {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+            if (it->first.owner == owner) {
+                _stats.bytesHeld -= it->second->block->Bytes();
+                --_stats.blocksHeld;
+                it = shard.entries.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
 }
@@ -169,7 +197,7 @@ BlockCache::EraseOwner(uint64_t owner)
 void
 BlockCache::SetBudget(size_t budgetBytes)
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     _stats.budgetBytes = budgetBytes;
     _Evict(0, nullptr);
 }
@@ -177,18 +205,23 @@ BlockCache::SetBudget(size_t budgetBytes)
 CacheStats
 BlockCache::Stats() const
 {
-    std::shared_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     CacheStats stats = _stats;
-    stats.hits = _hits.load();
+    stats.hits = 0;
+    for (const Counter& hits : _hits) {
+        stats.hits += hits.value.load(std::memory_order_relaxed);
+    }
     return stats;
 }
 
 void
 BlockCache::ResetCounters()
 {
-    std::unique_lock<std::shared_mutex> lock(_mutex);
+    std::lock_guard<std::mutex> lock(_mutex);
     _stats.blocksDecoded = 0;
-    _hits = 0;
+    for (Counter& hits : _hits) {
+        hits.value = 0;
+    }
     _stats.evictions = 0;
     _stats.peakBytesHeld = _stats.bytesHeld + _stats.bytesReserved;
 }

@@ -2,9 +2,12 @@
 // layer: a byte budget with least-recently-used eviction, safe to use from
 // several threads.
 //
-// Read-mostly: a hit takes a shared lock only (its recency is an atomic
-// tick), so readers on many threads do not queue; inserting and evicting
-// take the exclusive lock. The budget bounds everything the cache accounts:
+// Read-mostly and sharded: a hit takes the shared lock of one of 16 shards
+// (chosen by the key) and writes nothing shared but the block's recency
+// tick (the clock moves on inserts only, so a hit on a block already
+// stamped writes nothing); readers on many threads do not queue. Inserting,
+// reserving and evicting take the accounting lock, then a shard's
+// exclusive lock for the change. The budget bounds everything the cache accounts:
 // the blocks it holds and the blocks being decoded (a decode reserves its
 // expected size first, evicting to make room, and the block's real size
 // replaces the reservation before it is inserted). The peak statistic is
@@ -108,11 +111,21 @@ private:
     void _Release(size_t bytes);
     void _NotePeak();
 
-    mutable std::shared_mutex _mutex;
-    std::unordered_map<Key, std::unique_ptr<Entry>, KeyHash> _entries;
-    std::atomic<uint64_t> _clock{0};
-    std::atomic<uint64_t> _hits{0};
-    CacheStats _stats; // all but hits, under the exclusive lock
+    static constexpr size_t kShards = 16;
+    struct alignas(64) Shard {
+        mutable std::shared_mutex mutex;
+        std::unordered_map<Key, std::unique_ptr<Entry>, KeyHash> entries;
+    };
+    struct alignas(64) Counter {
+        std::atomic<uint64_t> value{0};
+    };
+    Shard& _ShardOf(const Key& key) { return _shards[KeyHash()(key) % kShards]; }
+
+    mutable std::mutex _mutex; // accounting, inserting, evicting
+    Shard _shards[kShards];
+    std::atomic<uint64_t> _clock{1};
+    Counter _hits[kShards]; // by shard: no line shared by every hit
+    CacheStats _stats;      // all but hits, under _mutex
 };
 
 } // namespace usdparquet

@@ -298,6 +298,19 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         column->index = static_cast<int>(_columns.size());
         static const int blockRows = std::max(1024, TfGetEnvSetting(USDPARQUET_BLOCK_ROWS));
         column->unitRows = _table->ReadsRanges(field) ? blockRows : 0;
+        column->unitBase.push_back(0);
+        for (int group = 0; group < _table->NumRowGroups(); ++group) {
+            const int64_t rows = _table->RowGroupRows(group);
+            const int64_t units = column->unitRows > 0 && rows > column->unitRows
+                                      ? (rows + column->unitRows - 1) / column->unitRows
+                                      : 1;
+            column->unitBase.push_back(column->unitBase.back() + units);
+        }
+        const size_t slots = static_cast<size_t>(column->unitBase.back());
+        column->presence = std::make_unique<std::atomic<const Presence*>[]>(slots);
+        for (size_t k = 0; k < slots; ++k) {
+            column->presence[k].store(nullptr, std::memory_order_relaxed);
+        }
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
     }
@@ -481,54 +494,53 @@ LayerData::_Block(const Column& column, const Unit& unit) const
     });
 }
 
-std::shared_ptr<const Presence>
+const Presence*
 LayerData::_Presence(const Column& column, const Unit& unit) const
 {
-    const BlockKey key{column.index, unit.Part()};
-    {
-        std::shared_lock<std::shared_mutex> lock(_presenceMutex);
-        const auto it = _presence.find(key);
-        if (it != _presence.end()) {
-            return it->second;
-        }
+    std::atomic<const Presence*>& slot =
+        column.presence[column.unitBase[unit.group] + unit.index];
+    if (const Presence* presence = slot.load(std::memory_order_acquire)) {
+        return presence; // known: no lock
     }
-    return _reading.Run(key, [&]() -> std::shared_ptr<const Presence> {
-        {
-            std::shared_lock<std::shared_mutex> lock(_presenceMutex);
-            const auto it = _presence.find(key);
-            if (it != _presence.end()) {
-                return it->second;
+    const BlockKey key{column.index, unit.Part()};
+    const std::shared_ptr<const Presence> made =
+        _reading.Run(key, [&]() -> std::shared_ptr<const Presence> {
+            if (slot.load(std::memory_order_acquire)) {
+                return nullptr; // stored by a caller that just finished
             }
-        }
-        std::shared_ptr<const Presence> presence;
-        const Presence::State state = _table->FooterPresence(column.field, unit.group);
-        if (state != Presence::State::Mixed) {
-            presence = std::make_shared<const Presence>(state, unit.rows);
-        } else {
             {
                 std::lock_guard<std::mutex> lock(_failedMutex);
                 if (_failedPresence.count(key)) {
                     return nullptr;
                 }
             }
-            try {
-                presence = unit.whole ? _table->ReadPresence(column.field, unit.group)
-                                      : _table->ReadPresence(column.field, unit.group,
-                                                             unit.first, unit.rows);
-                ++column.presenceRead;
-            } catch (...) {
-                {
-                    std::lock_guard<std::mutex> lock(_failedMutex);
-                    _failedPresence.insert(key);
+            std::shared_ptr<const Presence> presence;
+            const Presence::State state = _table->FooterPresence(column.field, unit.group);
+            if (state != Presence::State::Mixed) {
+                presence = std::make_shared<const Presence>(state, unit.rows);
+            } else {
+                try {
+                    presence = unit.whole ? _table->ReadPresence(column.field, unit.group)
+                                          : _table->ReadPresence(column.field, unit.group,
+                                                                 unit.first, unit.rows);
+                    ++column.presenceRead;
+                } catch (...) {
+                    {
+                        std::lock_guard<std::mutex> lock(_failedMutex);
+                        _failedPresence.insert(key);
+                    }
+                    ReportCurrentError(_file, "reading which rows hold a value");
+                    return nullptr;
                 }
-                ReportCurrentError(_file, "reading which rows hold a value");
-                return nullptr;
             }
-        }
-        std::unique_lock<std::shared_mutex> lock(_presenceMutex);
-        _presence.emplace(key, presence);
-        return presence;
-    });
+            {
+                std::lock_guard<std::mutex> lock(_presenceMutex);
+                _presenceOwned.push_back(presence);
+            }
+            slot.store(presence.get(), std::memory_order_release);
+            return presence;
+        });
+    return made ? made.get() : slot.load(std::memory_order_acquire);
 }
 
 void
@@ -564,7 +576,7 @@ LayerData::_Exists(const Column& column, int64_t row) const
 {
     const Unit unit = _Locate(column, row);
     const int64_t offset = unit.offset;
-    const std::shared_ptr<const Presence> presence = _Presence(column, unit);
+    const Presence* presence = _Presence(column, unit);
     if (!presence || offset >= presence->Rows() || !presence->Present(offset)) {
         return false;
     }

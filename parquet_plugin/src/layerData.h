@@ -128,6 +128,10 @@ private:
         std::string arrowType;
         bool checksElements = false; // lists and vectors: a null element is an error
         int64_t unitRows = 0; // rows per block in a large row group; 0: the whole group
+        // Each block's presence once known, read without a lock: block k of
+        // row group g at unitBase[g] + k. Owned by the layer's _presenceOwned.
+        std::vector<int64_t> unitBase;
+        std::unique_ptr<std::atomic<const Presence*>[]> presence;
         mutable std::atomic<uint64_t> blocksDecoded{0};
         mutable std::atomic<uint64_t> presenceRead{0}; // blocks whose levels were read
         mutable std::atomic<uint64_t> rowsDecoded{0};
@@ -167,7 +171,7 @@ private:
     bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;
     Unit _Locate(const Column& column, int64_t row) const;
     std::shared_ptr<const Block> _Block(const Column& column, const Unit& unit) const;
-    std::shared_ptr<const Presence> _Presence(const Column& column, const Unit& unit) const;
+    const Presence* _Presence(const Column& column, const Unit& unit) const;
     void _ReportBadElement(const Column& column, int64_t row) const;
     bool _Field(const Target& target, const pxr::TfToken& field,
                 pxr::VtValue* value) const;
@@ -197,10 +201,9 @@ private:
     // Blocks being decoded, and presence being read: once per key.
     mutable InFlight<BlockKey, Block> _decoding;
     mutable InFlight<BlockKey, Presence> _reading;
-    // Presence of each (column, row group) once known; read-mostly.
-    mutable std::shared_mutex _presenceMutex;
-    mutable std::unordered_map<BlockKey, std::shared_ptr<const Presence>, BlockKeyHash>
-        _presence;
+    // The presence bitmaps the columns' slots point at.
+    mutable std::mutex _presenceMutex;
+    mutable std::vector<std::shared_ptr<const Presence>> _presenceOwned;
     mutable std::mutex _failedMutex;
     mutable std::set<BlockKey> _failedBlocks;
     mutable std::set<BlockKey> _failedPresence;
