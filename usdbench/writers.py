@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,7 +39,55 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_parquet(table: pa.Table, fmt: Format, path: Path) -> None:
+def with_usd_metadata(
+    table: pa.Table,
+    usd_types: Mapping[str, str] | None = None,
+    layer_metadata: Mapping[str, object] | None = None,
+) -> pa.Table:
+    """``table`` with the Parquet metadata both readers follow
+    (arrow_usd_types.json's ``metadata``): each column of ``usd_types``
+    declares its USD type name (a role such as point3f or color3f[], or
+    token, asset, timecode, matrix2d/3d/4d, quath/f/d) in its field metadata;
+    ``layer_metadata`` (defaultPrim, upAxis, metersPerUnit, documentation)
+    goes into the file's key-value metadata. The types are checked here."""
+    from usdbench.parquet.type_table import FIELD_TYPE_KEY, LAYER_KEYS, column_type_name
+
+    fields = []
+    for field in table.schema:
+        if usd_types and field.name in usd_types:
+            metadata = dict(field.metadata or {})
+            metadata[FIELD_TYPE_KEY.encode()] = usd_types[field.name].encode()
+            field = field.with_metadata(metadata)
+            type_name, why = column_type_name(field)
+            if type_name is None:
+                raise UsdBenchError(why, column=field.name)
+        fields.append(field)
+    unknown = set(usd_types or ()) - set(table.column_names)
+    if unknown:
+        raise UsdBenchError(f"usd_types names columns the table lacks: {sorted(unknown)}")
+    metadata = dict(table.schema.metadata or {})
+    for key, value in (layer_metadata or {}).items():
+        name = f"usd:{key}"
+        if name not in LAYER_KEYS:
+            raise UsdBenchError(
+                f"unknown layer metadata {key!r} (known: "
+                f"{', '.join(k.removeprefix('usd:') for k in LAYER_KEYS)})"
+            )
+        metadata[name.encode()] = str(value).encode()
+    return table.cast(pa.schema(fields, metadata=metadata))
+
+
+def write_parquet(
+    table: pa.Table,
+    fmt: Format,
+    path: Path,
+    usd_types: Mapping[str, str] | None = None,
+    layer_metadata: Mapping[str, object] | None = None,
+) -> None:
+    """The property table as Parquet; ``usd_types`` and ``layer_metadata``
+    as ``with_usd_metadata`` writes them."""
+    if usd_types or layer_metadata:
+        table = with_usd_metadata(table, usd_types, layer_metadata)
     with atomic_path(path) as tmp:
         pq.write_table(
             table,

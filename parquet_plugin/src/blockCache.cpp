@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 
 using namespace pxr;
 
@@ -45,78 +46,150 @@ BlockCache::BlockCache(size_t budgetBytes)
     _stats.budgetBytes = budgetBytes;
 }
 
+BlockCache::Reservation::~Reservation()
+{
+    if (_cache) {
+        _cache->_Release(_bytes);
+    }
+}
+
 size_t
 BlockCache::KeyHash::operator()(const Key& key) const
 {
     size_t h = std::hash<uint64_t>()(key.owner);
-    h ^= std::hash<uint64_t>()((static_cast<uint64_t>(key.column) << 32) ^
-                               static_cast<uint32_t>(key.rowGroup)) +
-         0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<uint64_t>()(static_cast<uint64_t>(key.column)) + 0x9e3779b97f4a7c15ULL +
+         (h << 6) + (h >> 2);
+    h ^= std::hash<uint64_t>()(static_cast<uint64_t>(key.part)) + 0x9e3779b97f4a7c15ULL +
+         (h << 6) + (h >> 2);
     return h;
 }
 
 std::shared_ptr<const Block>
 BlockCache::Find(const Key& key)
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    const auto it = _index.find(key);
-    if (it == _index.end()) {
+    const size_t shard = KeyHash()(key) % kShards;
+    std::shared_lock<std::shared_mutex> lock(_shards[shard].mutex);
+    const auto& entries = _shards[shard].entries;
+    const auto it = entries.find(key);
+    if (it == entries.end()) {
         return nullptr;
     }
-    _order.splice(_order.begin(), _order, it->second);
-    ++_stats.hits;
+    const uint64_t now = _clock.load(std::memory_order_relaxed);
+    if (it->second->tick.load(std::memory_order_relaxed) != now) {
+        it->second->tick.store(now, std::memory_order_relaxed);
+    }
+    _hits[shard].value.fetch_add(1, std::memory_order_relaxed);
     return it->second->block;
 }
 
-std::shared_ptr<const Block>
-BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block)
+void
+BlockCache::_NotePeak()
 {
-    std::lock_guard<std::mutex> lock(_mutex);
-    const auto it = _index.find(key);
-    if (it != _index.end()) {
-        _stats.bytesHeld -= it->second->block->Bytes();
-        _order.erase(it->second);
-        _index.erase(it);
-        --_stats.blocksHeld;
-    }
-    _order.push_front(Entry{key, block});
-    _index.emplace(key, _order.begin());
-    _stats.bytesHeld += block->Bytes();
-    ++_stats.blocksHeld;
-    ++_stats.blocksDecoded;
-    _Evict(&_order.front());
-    _stats.peakBytesHeld = std::max(_stats.peakBytesHeld, _stats.bytesHeld);
-    return block;
+    _stats.peakBytesHeld =
+        std::max(_stats.peakBytesHeld, _stats.bytesHeld + _stats.bytesReserved);
 }
 
 void
-BlockCache::_Evict(const Entry* keep)
+BlockCache::_Evict(size_t incoming, const Entry* keep)
 {
-    while (_stats.bytesHeld > _stats.budgetBytes && !_order.empty()) {
-        Entry& victim = _order.back();
-        if (&victim == keep) {
-            break; // the only block left: a block larger than the budget
+    while (_stats.bytesHeld + _stats.bytesReserved + incoming > _stats.budgetBytes) {
+        Shard* victimShard = nullptr;
+        Key victim{};
+        uint64_t oldest = UINT64_MAX;
+        for (Shard& shard : _shards) {
+            std::shared_lock<std::shared_mutex> lock(shard.mutex);
+            for (const auto& [key, entry] : shard.entries) {
+                const uint64_t tick = entry->tick.load(std::memory_order_relaxed);
+                if (entry.get() != keep && tick <= oldest) {
+                    oldest = tick;
+                    victim = key;
+                    victimShard = &shard;
+                }
+            }
         }
-        _stats.bytesHeld -= victim.block->Bytes();
+        if (!victimShard) {
+            return; // nothing left to evict: a block larger than the budget
+        }
+        std::unique_lock<std::shared_mutex> lock(victimShard->mutex);
+        const auto it = victimShard->entries.find(victim);
+        if (it == victimShard->entries.end()) {
+            continue;
+        }
+        _stats.bytesHeld -= it->second->block->Bytes();
         --_stats.blocksHeld;
         ++_stats.evictions;
-        _index.erase(victim.key);
-        _order.pop_back();
+        victimShard->entries.erase(it);
     }
+}
+
+BlockCache::Reservation
+BlockCache::Reserve(size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    _Evict(bytes, nullptr);
+    _stats.bytesReserved += bytes;
+    _NotePeak();
+    return Reservation(this, bytes);
+}
+
+void
+BlockCache::_Release(size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    _stats.bytesReserved -= std::min<uint64_t>(bytes, _stats.bytesReserved);
+}
+
+std::shared_ptr<const Block>
+BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block,
+                   Reservation reservation)
+{
+    std::lock_guard<std::mutex> lock(_mutex);
+    if (reservation._cache == this) {
+        _stats.bytesReserved -= std::min<uint64_t>(reservation._bytes, _stats.bytesReserved);
+        reservation._cache = nullptr;
+    }
+    Shard& shard = _ShardOf(key);
+    {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        const auto it = shard.entries.find(key);
+        if (it != shard.entries.end()) {
+            _stats.bytesHeld -= it->second->block->Bytes();
+            --_stats.blocksHeld;
+            shard.entries.erase(it);
+        }
+    }
+    _Evict(block->Bytes(), nullptr);
+    auto entry = std::make_unique<Entry>();
+    entry->block = block;
+    // The clock moves on inserts: blocks read since the last insert share
+    // its tick, the newest one is after them.
+    entry->tick.store(_clock.fetch_add(1, std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
+    {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        shard.entries.emplace(key, std::move(entry));
+    }
+    _stats.bytesHeld += block->Bytes();
+    ++_stats.blocksHeld;
+    ++_stats.blocksDecoded;
+    _NotePeak();
+    return block;
 }
 
 void
 BlockCache::EraseOwner(uint64_t owner)
 {
     std::lock_guard<std::mutex> lock(_mutex);
-    for (auto it = _order.begin(); it != _order.end();) {
-        if (it->key.owner == owner) {
-            _stats.bytesHeld -= it->block->Bytes();
-            --_stats.blocksHeld;
-            _index.erase(it->key);
-            it = _order.erase(it);
-        } else {
-            ++it;
+    for (Shard& shard : _shards) {
+        std::unique_lock<std::shared_mutex> shardLock(shard.mutex);
+        for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+            if (it->first.owner == owner) {
+                _stats.bytesHeld -= it->second->block->Bytes();
+                --_stats.blocksHeld;
+                it = shard.entries.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
 }
@@ -126,14 +199,19 @@ BlockCache::SetBudget(size_t budgetBytes)
 {
     std::lock_guard<std::mutex> lock(_mutex);
     _stats.budgetBytes = budgetBytes;
-    _Evict(nullptr);
+    _Evict(0, nullptr);
 }
 
 CacheStats
 BlockCache::Stats() const
 {
     std::lock_guard<std::mutex> lock(_mutex);
-    return _stats;
+    CacheStats stats = _stats;
+    stats.hits = 0;
+    for (const Counter& hits : _hits) {
+        stats.hits += hits.value.load(std::memory_order_relaxed);
+    }
+    return stats;
 }
 
 void
@@ -141,9 +219,11 @@ BlockCache::ResetCounters()
 {
     std::lock_guard<std::mutex> lock(_mutex);
     _stats.blocksDecoded = 0;
-    _stats.hits = 0;
+    for (Counter& hits : _hits) {
+        hits.value = 0;
+    }
     _stats.evictions = 0;
-    _stats.peakBytesHeld = _stats.bytesHeld;
+    _stats.peakBytesHeld = _stats.bytesHeld + _stats.bytesReserved;
 }
 
 } // namespace usdparquet

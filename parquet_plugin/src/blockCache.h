@@ -2,29 +2,38 @@
 // layer: a byte budget with least-recently-used eviction, safe to use from
 // several threads.
 //
-// The budget bounds the blocks the cache holds. A block being read by a
-// caller stays alive until that read ends even if the cache evicts it, so
-// resident memory can exceed the budget by the blocks in use at that moment
-// (one per reading thread). A block larger than the whole budget is still
+// Read-mostly and sharded: a hit takes the shared lock of one of 16 shards
+// (chosen by the key) and writes nothing shared but the block's recency
+// tick (the clock moves on inserts only, so a hit on a block already
+// stamped writes nothing); readers on many threads do not queue. Inserting,
+// reserving and evicting take the accounting lock, then a shard's
+// exclusive lock for the change. The budget bounds everything the cache accounts:
+// the blocks it holds and the blocks being decoded (a decode reserves its
+// expected size first, evicting to make room, and the block's real size
+// replaces the reservation before it is inserted). The peak statistic is
+// the highest of that sum at any moment. A block already handed to a reader
+// stays alive until that read ends even if evicted meanwhile (at most one
+// per reading thread). A single block larger than the whole budget is still
 // served: it is held until the next block arrives.
 #ifndef USDPARQUET_BLOCK_CACHE_H
 #define USDPARQUET_BLOCK_CACHE_H
 
 #include "block.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 namespace usdparquet {
 
 struct CacheStats {
     uint64_t budgetBytes = 0;
-    uint64_t bytesHeld = 0;
-    uint64_t peakBytesHeld = 0; // highest bytesHeld after an insert and its evictions
+    uint64_t bytesHeld = 0;     // blocks held
+    uint64_t bytesReserved = 0; // blocks being decoded
+    uint64_t peakBytesHeld = 0; // highest bytesHeld + bytesReserved
     uint64_t blocksHeld = 0;
     uint64_t blocksDecoded = 0; // blocks inserted since the process started
     uint64_t hits = 0;
@@ -36,12 +45,32 @@ public:
     struct Key {
         uint64_t owner; // the layer data's id
         int column;
-        int rowGroup;
+        int64_t part; // the block's row group and range in it (the layer's numbering)
         bool operator==(const Key& other) const
         {
-            return owner == other.owner && column == other.column &&
-                   rowGroup == other.rowGroup;
+            return owner == other.owner && column == other.column && part == other.part;
         }
+    };
+
+    // Bytes set aside for a block being decoded; given back when destroyed
+    // (a failed decode) or when the block is inserted.
+    class Reservation {
+    public:
+        Reservation() = default;
+        Reservation(BlockCache* cache, size_t bytes) : _cache(cache), _bytes(bytes) {}
+        Reservation(Reservation&& other) noexcept
+            : _cache(other._cache), _bytes(other._bytes)
+        {
+            other._cache = nullptr;
+        }
+        Reservation& operator=(Reservation&&) = delete;
+        Reservation(const Reservation&) = delete;
+        ~Reservation();
+
+    private:
+        friend class BlockCache;
+        BlockCache* _cache = nullptr;
+        size_t _bytes = 0;
     };
 
     // The one cache of the process; its budget comes from the environment
@@ -52,10 +81,14 @@ public:
 
     // The cached block, marked most recently used; null if absent.
     std::shared_ptr<const Block> Find(const Key& key);
-    // Adds a block (replacing one under the same key), then evicts the least
-    // recently used others until the budget holds. Returns ``block``.
-    std::shared_ptr<const Block> Insert(const Key& key,
-                                        std::shared_ptr<const Block> block);
+    // Sets ``bytes`` aside for a block about to be decoded, evicting the
+    // least recently used blocks to make room.
+    Reservation Reserve(size_t bytes);
+    // Adds a decoded block in place of its reservation (replacing one under
+    // the same key), evicting the least recently used others first so the
+    // budget holds. Returns ``block``.
+    std::shared_ptr<const Block> Insert(const Key& key, std::shared_ptr<const Block> block,
+                                        Reservation reservation);
     // Drops every block of one owner (a layer whose data is gone).
     void EraseOwner(uint64_t owner);
     void SetBudget(size_t budgetBytes);
@@ -68,17 +101,31 @@ private:
         size_t operator()(const Key& key) const;
     };
     struct Entry {
-        Key key;
         std::shared_ptr<const Block> block;
+        std::atomic<uint64_t> tick{0};
     };
-    using Order = std::list<Entry>; // front: most recently used
 
-    void _Evict(const Entry* keep);
+    // With the exclusive lock: evicts the least recently used blocks (never
+    // ``keep``) until ``incoming`` more bytes fit.
+    void _Evict(size_t incoming, const Entry* keep);
+    void _Release(size_t bytes);
+    void _NotePeak();
 
-    mutable std::mutex _mutex;
-    Order _order;
-    std::unordered_map<Key, Order::iterator, KeyHash> _index;
-    CacheStats _stats;
+    static constexpr size_t kShards = 16;
+    struct alignas(64) Shard {
+        mutable std::shared_mutex mutex;
+        std::unordered_map<Key, std::unique_ptr<Entry>, KeyHash> entries;
+    };
+    struct alignas(64) Counter {
+        std::atomic<uint64_t> value{0};
+    };
+    Shard& _ShardOf(const Key& key) { return _shards[KeyHash()(key) % kShards]; }
+
+    mutable std::mutex _mutex; // accounting, inserting, evicting
+    Shard _shards[kShards];
+    std::atomic<uint64_t> _clock{1};
+    Counter _hits[kShards]; // by shard: no line shared by every hit
+    CacheStats _stats;      // all but hits, under _mutex
 };
 
 } // namespace usdparquet

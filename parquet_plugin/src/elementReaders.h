@@ -8,6 +8,9 @@
 #include "valueReader.h"
 
 #include <pxr/gf/half.h>
+#include <pxr/sdf/assetPath.h>
+#include <pxr/sdf/timeCode.h>
+#include <pxr/tf/token.h>
 #include <pxr/vt/array.h>
 
 #include <arrow/array.h>
@@ -17,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <algorithm>
 #include <utility>
 
 namespace usdparquet {
@@ -172,6 +176,60 @@ public:
             vec[k] = _scalars->Get(children, j);
         }
         return vec;
+    }
+
+private:
+    ElementPtr<Scalar> _scalars;
+};
+
+// A value of USD type T made from an element of type S (token from string,
+// asset from string, timecode from double).
+template <class T, class S>
+class ConvertedElement final : public Element<T> {
+public:
+    explicit ConvertedElement(ElementPtr<S> source) : _source(std::move(source)) {}
+
+    bool IsNull(const arrow::Array& values, int64_t i) const override
+    {
+        return _source->IsNull(values, i);
+    }
+    T Get(const arrow::Array& values, int64_t i) const override
+    {
+        return T(_source->Get(values, i));
+    }
+
+private:
+    ElementPtr<S> _source;
+};
+
+// fixed_size_list<E>[n] as a Gf matrix (n = rows x columns, row by row) or
+// quaternion (n = 4, real part first): any type built from n scalars.
+template <class T, class Scalar, size_t N, bool Quaternion>
+class ScalarsElement final : public Element<T> {
+public:
+    explicit ScalarsElement(ElementPtr<Scalar> scalars) : _scalars(std::move(scalars)) {}
+
+    T Get(const arrow::Array& values, int64_t i) const override
+    {
+        const auto& list = static_cast<const arrow::FixedSizeListArray&>(values);
+        const arrow::Array& children = *list.values();
+        const int64_t base = list.value_offset(i);
+        Scalar scalars[N];
+        for (size_t k = 0; k < N; ++k) {
+            const int64_t j = base + static_cast<int64_t>(k);
+            if (_scalars->IsNull(children, j)) {
+                throw NullElement();
+            }
+            scalars[k] = _scalars->Get(children, j);
+        }
+        if constexpr (Quaternion) {
+            // a quaternion: (real, i, j, k)
+            return T(scalars[0], scalars[1], scalars[2], scalars[3]);
+        } else {
+            T matrix;
+            std::copy(scalars, scalars + N, matrix.data());
+            return matrix;
+        }
     }
 
 private:

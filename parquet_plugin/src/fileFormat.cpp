@@ -2,6 +2,12 @@
 
 #include "layerData.h"
 #include "parquetError.h"
+#include "parquetTable.h"
+
+#include <pxr/ar/asset.h>
+#include <pxr/ar/resolvedPath.h>
+#include <pxr/ar/resolver.h>
+#include <pxr/trace/trace.h>
 
 #include <pxr/sdf/layer.h>
 #include <pxr/tf/diagnostic.h>
@@ -38,10 +44,22 @@ FileFormat::FileFormat()
 FileFormat::~FileFormat() = default;
 
 bool
-FileFormat::CanRead(const std::string&) const
+FileFormat::CanRead(const std::string& file) const
 {
-    // Read says precisely why a file is not a Parquet property table.
-    return true;
+    // Parquet's magic, read through USD's resolver (as usdc checks its own):
+    // Read then says precisely why a Parquet file is not a property table.
+    TRACE_FUNCTION();
+    try {
+        const std::shared_ptr<ArAsset> asset = ArGetResolver().OpenAsset(ArResolvedPath(file));
+        if (!asset) {
+            return false;
+        }
+        char magic[4] = {0, 0, 0, 0};
+        const size_t n = asset->Read(magic, sizeof(magic), 0);
+        return ParquetTable::HasMagic(magic, n);
+    } catch (...) {
+        return false;
+    }
 }
 
 SdfAbstractDataRefPtr
@@ -51,11 +69,13 @@ FileFormat::InitData(const FileFormatArguments&) const
 }
 
 bool
-FileFormat::Read(SdfLayer* layer, const std::string& resolvedPath, bool) const
+FileFormat::Read(SdfLayer* layer, const std::string& resolvedPath, bool metadataOnly) const
 {
+    TRACE_FUNCTION();
     try {
-        SdfAbstractDataRefPtr data = LayerData::Open(
-            resolvedPath, layer->GetIdentifier(), layer->GetFileFormatArguments());
+        SdfAbstractDataRefPtr data =
+            LayerData::Open(resolvedPath, layer->GetIdentifier(),
+                            layer->GetFileFormatArguments(), metadataOnly);
         _SetLayerData(layer, data);
     } catch (...) {
         ReportCurrentError(resolvedPath, "opening");

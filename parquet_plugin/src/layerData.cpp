@@ -8,9 +8,14 @@
 #include <pxr/sdf/schema.h>
 #include <pxr/sdf/types.h>
 #include <pxr/tf/diagnostic.h>
+#include <pxr/tf/envSetting.h>
+#include <pxr/tf/mallocTag.h>
+#include <pxr/tf/staticTokens.h>
+#include <pxr/trace/trace.h>
 
 #include <arrow/array.h>
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -18,9 +23,31 @@ using namespace pxr;
 
 namespace usdparquet {
 
+// The names this format reads from a table: its path column, and the keys
+// of its file and field metadata (see usdbench/arrow_usd_types.json).
+TF_DEFINE_PRIVATE_TOKENS(
+    _tokens,
+    (path)
+    ((usdTypeName, "usd:typeName"))
+    ((usdDefaultPrim, "usd:defaultPrim"))
+    ((usdUpAxis, "usd:upAxis"))
+    ((usdMetersPerUnit, "usd:metersPerUnit"))
+    ((usdDocumentation, "usd:documentation"))
+    (upAxis)
+    (metersPerUnit)
+);
+
+// Rows per block in a row group larger than that, for the columns Parquet
+// can read a range of rows of (flat columns of plain types): the first read
+// of one prim decodes this many rows, not the row group.
+TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_ROWS, 65536,
+                      "Rows per decoded block of the Parquet file format in row "
+                      "groups larger than that (flat columns of plain types).");
+
 namespace {
 
-const char* const kPathColumn = "path";
+// Bad list rows reported one by one, at most this many per layer.
+constexpr size_t kMaxReports = 1000;
 
 std::atomic<uint64_t> nextLayerId{1};
 
@@ -128,11 +155,13 @@ LayerData::New()
 
 LayerDataRefPtr
 LayerData::Open(const std::string& resolvedPath, const std::string& identifier,
-                const SdfFileFormat::FileFormatArguments& arguments)
+                const SdfFileFormat::FileFormatArguments& arguments, bool metadataOnly)
 {
+    TRACE_FUNCTION();
+    TfAutoMallocTag tag("usdParquet", "LayerData::Open");
     LayerDataRefPtr data = New();
     data->_identifier = identifier;
-    data->_Open(resolvedPath, arguments);
+    data->_Open(resolvedPath, arguments, metadataOnly);
     LayerRegistry::Instance().Add(get_pointer(data));
     return data;
 }
@@ -145,13 +174,53 @@ LayerData::~LayerData()
 
 void
 LayerData::_Open(const std::string& resolvedPath,
-                 const SdfFileFormat::FileFormatArguments& arguments)
+                 const SdfFileFormat::FileFormatArguments& arguments, bool metadataOnly)
 {
     _file = resolvedPath;
     const LayerOptions options(arguments, resolvedPath);
     _table = std::make_unique<ParquetTable>(resolvedPath);
+    _ReadLayerMetadata();
     _ChooseColumns(options);
-    _IndexPaths(options.PathPrefix());
+    // A metadata-only open (USD's hint) reads the footer alone: the layer
+    // has its metadata and no prims.
+    _metadataOnly = metadataOnly;
+    if (!metadataOnly) {
+        _IndexPaths(options.PathPrefix());
+    }
+}
+
+void
+LayerData::_ReadLayerMetadata()
+{
+    const auto token = [this](const TfToken& key, const TfToken& field) {
+        if (const auto value = _table->FileMetadata(key.GetString())) {
+            if (!value->empty()) {
+                _layerFields.emplace_back(field, VtValue(TfToken(*value)));
+            }
+        }
+    };
+    if (const auto value = _table->FileMetadata(_tokens->usdDefaultPrim.GetString())) {
+        if (!value->empty()) {
+            if (!SdfPath::IsValidIdentifier(*value)) {
+                throw ParquetError(_file, "file metadata usd:defaultPrim " + Quoted(*value) +
+                                              " is not a valid prim name");
+            }
+            _layerFields.emplace_back(SdfFieldKeys->DefaultPrim, VtValue(TfToken(*value)));
+        }
+    }
+    token(_tokens->usdUpAxis, _tokens->upAxis);
+    if (const auto value = _table->FileMetadata(_tokens->usdMetersPerUnit.GetString())) {
+        char* end = nullptr;
+        const double meters = std::strtod(value->c_str(), &end);
+        if (value->empty() || end != value->c_str() + value->size() || !(meters > 0)) {
+            throw ParquetError(_file, "file metadata usd:metersPerUnit " + Quoted(*value) +
+                                          " is not a positive number");
+        }
+        _layerFields.emplace_back(_tokens->metersPerUnit, VtValue(meters));
+    }
+    if (const auto value = _table->FileMetadata(_tokens->usdDocumentation.GetString())) {
+        _layerFields.emplace_back(SdfFieldKeys->Documentation, VtValue(*value));
+    }
 }
 
 void
@@ -172,6 +241,7 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                                -1, name);
         }
     }
+    const std::string& kPathColumn = _tokens->path.GetString();
     const int pathField = schema.GetFieldIndex(kPathColumn);
     if (pathField < 0) {
         throw ParquetError(
@@ -212,7 +282,9 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         const arrow::DataType& type = *schema.field(field)->type();
         std::string why;
         auto column = std::make_unique<Column>();
-        column->reader = ValueReader::For(type, &why);
+        const std::optional<std::string> declared =
+            _table->FieldMetadata(field, _tokens->usdTypeName.GetString());
+        column->reader = ValueReader::For(type, declared ? *declared : std::string(), &why);
         if (!column->reader) {
             throw ParquetError(_file, why, -1, name);
         }
@@ -224,6 +296,21 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                                  plain.id() == arrow::Type::LIST ||
                                  plain.id() == arrow::Type::LARGE_LIST;
         column->index = static_cast<int>(_columns.size());
+        static const int blockRows = std::max(1024, TfGetEnvSetting(USDPARQUET_BLOCK_ROWS));
+        column->unitRows = _table->ReadsRanges(field) ? blockRows : 0;
+        column->unitBase.push_back(0);
+        for (int group = 0; group < _table->NumRowGroups(); ++group) {
+            const int64_t rows = _table->RowGroupRows(group);
+            const int64_t units = column->unitRows > 0 && rows > column->unitRows
+                                      ? (rows + column->unitRows - 1) / column->unitRows
+                                      : 1;
+            column->unitBase.push_back(column->unitBase.back() + units);
+        }
+        const size_t slots = static_cast<size_t>(column->unitBase.back());
+        column->presence = std::make_unique<std::atomic<const Presence*>[]>(slots);
+        for (size_t k = 0; k < slots; ++k) {
+            column->presence[k].store(nullptr, std::memory_order_relaxed);
+        }
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
     }
@@ -232,12 +319,21 @@ LayerData::_ChooseColumns(const LayerOptions& options)
 void
 LayerData::_IndexPaths(const std::string& prefix)
 {
-    _index = std::make_unique<PrimIndex>(_file, static_cast<size_t>(_table->NumRows()));
-    const int pathField = _table->Schema().GetFieldIndex(kPathColumn);
+    TRACE_FUNCTION();
+    TfAutoMallocTag tag("usdParquet", "prim index");
+    const int pathField = _table->Schema().GetFieldIndex(_tokens->path.GetString());
     // Every path at or under the prefix sorts in [prefix, prefix + "0"):
     // '/' is the character just before '0'.
     const std::string under = prefix + "/";
     const std::string high = prefix + "0";
+    const auto keeps = [&](std::string_view path) {
+        return prefix.empty() || path == prefix || path.substr(0, under.size()) == under;
+    };
+    // The path blocks of the row groups that can hold a kept row. Without a
+    // prefix each is indexed as it is read; with one, they are read first
+    // so the index is sized for the rows the prefix keeps.
+    std::vector<std::pair<int64_t, std::shared_ptr<const Block>>> blocks;
+    size_t kept = 0;
     for (int group = 0; group < _table->NumRowGroups(); ++group) {
         if (!prefix.empty()) {
             const auto range = _table->StringRange(group, pathField);
@@ -245,21 +341,54 @@ LayerData::_IndexPaths(const std::string& prefix)
                 continue; // no row of this group can be under the prefix
             }
         }
-        const std::shared_ptr<const Block> paths = _table->ReadBlock(pathField, group);
+        std::shared_ptr<const Block> paths = _table->ReadBlock(pathField, group);
         ++_pathBlocksRead;
         const int64_t start = _table->RowGroupStart(group);
         for (int64_t i = 0; i < paths->Length(); ++i) {
             const auto [array, j] = paths->Locate(i);
             std::string_view path;
-            const bool present = StringAt(*array, j, &path);
-            if (!prefix.empty() &&
-                (!present || (path != prefix && path.substr(0, under.size()) != under))) {
-                continue;
+            if (!StringAt(*array, j, &path)) {
+                // One verdict whatever the options: a null path is an error.
+                PrimIndex::NullPath(_file, start + i);
             }
-            if (!present) {
-                _index->NullPath(start + i);
+            kept += keeps(path) ? 1 : 0;
+        }
+        if (kept > 0 || prefix.empty()) {
+            blocks.emplace_back(start, std::move(paths));
+        }
+        if (prefix.empty()) {
+            break; // indexed below, one group at a time
+        }
+    }
+    const size_t size = prefix.empty() ? static_cast<size_t>(_table->NumRows()) : kept;
+    _index = std::make_unique<PrimIndex>(_file, size);
+    const auto add = [&](int64_t start, const Block& paths) {
+        for (int64_t i = 0; i < paths.Length(); ++i) {
+            const auto [array, j] = paths.Locate(i);
+            std::string_view path;
+            StringAt(*array, j, &path);
+            if (keeps(path)) {
+                _index->Add(path, start + i);
             }
-            _index->Add(path, start + i);
+        }
+    };
+    for (const auto& [start, paths] : blocks) {
+        add(start, *paths);
+    }
+    if (prefix.empty()) {
+        blocks.clear();
+        for (int group = 1; group < _table->NumRowGroups(); ++group) {
+            const std::shared_ptr<const Block> paths = _table->ReadBlock(pathField, group);
+            ++_pathBlocksRead;
+            const int64_t start = _table->RowGroupStart(group);
+            for (int64_t i = 0; i < paths->Length(); ++i) {
+                const auto [array, j] = paths->Locate(i);
+                std::string_view path;
+                if (!StringAt(*array, j, &path)) {
+                    PrimIndex::NullPath(_file, start + i);
+                }
+            }
+            add(start, *paths);
         }
     }
     _index->Finish();
@@ -298,62 +427,189 @@ LayerData::_Resolve(const SdfPath& path) const
     return target;
 }
 
+LayerData::Unit
+LayerData::_Locate(const Column& column, int64_t row) const
+{
+    Unit unit;
+    const auto [group, offset] = _table->Locate(row);
+    unit.group = group;
+    const int64_t rows = _table->RowGroupRows(group);
+    if (column.unitRows > 0 && rows > column.unitRows) {
+        unit.index = offset / column.unitRows;
+        unit.first = unit.index * column.unitRows;
+        unit.rows = std::min(column.unitRows, rows - unit.first);
+        unit.whole = false;
+    } else {
+        unit.rows = rows;
+    }
+    unit.offset = offset - unit.first;
+    return unit;
+}
+
 std::shared_ptr<const Block>
-LayerData::_Block(const Column& column, int rowGroup) const
+LayerData::_Block(const Column& column, const Unit& unit) const
 {
     BlockCache& cache = BlockCache::Instance();
-    const BlockCache::Key key{_id, column.index, rowGroup};
+    const BlockCache::Key key{_id, column.index, unit.Part()};
     if (auto block = cache.Find(key)) {
-        return block;
+        return block; // a hit: a shared lock, nothing else
     }
-    std::lock_guard<std::mutex> lock(_decodeMutex);
-    if (auto block = cache.Find(key)) {
-        return block; // another thread decoded it while this one waited
+    const BlockKey id{column.index, unit.Part()};
+    // One decode per block however many threads want it; different blocks
+    // decode in parallel.
+    return _decoding.Run(id, [&]() -> std::shared_ptr<const Block> {
+        if (auto block = cache.Find(key)) {
+            return block; // decoded by a caller that just finished
+        }
+        {
+            std::lock_guard<std::mutex> lock(_failedMutex);
+            if (_failedBlocks.count(id)) {
+                return nullptr;
+            }
+        }
+        try {
+            TRACE_FUNCTION_SCOPE("decode a block");
+            const size_t estimate = _table->EstimatedBytes(column.field, unit.group);
+            const int64_t groupRows = std::max<int64_t>(1, _table->RowGroupRows(unit.group));
+            BlockCache::Reservation reservation = cache.Reserve(
+                unit.whole ? estimate
+                           : static_cast<size_t>(static_cast<double>(estimate) *
+                                                 static_cast<double>(unit.rows) /
+                                                 static_cast<double>(groupRows)));
+            std::shared_ptr<const Block> block =
+                unit.whole ? _table->ReadBlock(column.field, unit.group)
+                           : _table->ReadBlock(column.field, unit.group, unit.first, unit.rows);
+            ++column.blocksDecoded;
+            column.rowsDecoded += static_cast<uint64_t>(block->Length());
+            return cache.Insert(key, std::move(block), std::move(reservation));
+        } catch (...) {
+            // Reported once: every prim of the block would ask again.
+            {
+                std::lock_guard<std::mutex> lock(_failedMutex);
+                _failedBlocks.insert(id);
+            }
+            ReportCurrentError(_file, "decoding a block");
+            return nullptr;
+        }
+    });
+}
+
+const Presence*
+LayerData::_Presence(const Column& column, const Unit& unit) const
+{
+    std::atomic<const Presence*>& slot =
+        column.presence[column.unitBase[unit.group] + unit.index];
+    if (const Presence* presence = slot.load(std::memory_order_acquire)) {
+        return presence; // known: no lock
     }
-    if (_failedBlocks.count({column.index, rowGroup})) {
-        return nullptr;
+    const BlockKey key{column.index, unit.Part()};
+    const std::shared_ptr<const Presence> made =
+        _reading.Run(key, [&]() -> std::shared_ptr<const Presence> {
+            if (slot.load(std::memory_order_acquire)) {
+                return nullptr; // stored by a caller that just finished
+            }
+            {
+                std::lock_guard<std::mutex> lock(_failedMutex);
+                if (_failedPresence.count(key)) {
+                    return nullptr;
+                }
+            }
+            std::shared_ptr<const Presence> presence;
+            const Presence::State state = _table->FooterPresence(column.field, unit.group);
+            if (state != Presence::State::Mixed) {
+                presence = std::make_shared<const Presence>(state, unit.rows);
+            } else {
+                try {
+                    presence = unit.whole ? _table->ReadPresence(column.field, unit.group)
+                                          : _table->ReadPresence(column.field, unit.group,
+                                                                 unit.first, unit.rows);
+                    ++column.presenceRead;
+                } catch (...) {
+                    {
+                        std::lock_guard<std::mutex> lock(_failedMutex);
+                        _failedPresence.insert(key);
+                    }
+                    ReportCurrentError(_file, "reading which rows hold a value");
+                    return nullptr;
+                }
+            }
+            {
+                std::lock_guard<std::mutex> lock(_presenceMutex);
+                _presenceOwned.push_back(presence);
+            }
+            slot.store(presence.get(), std::memory_order_release);
+            return presence;
+        });
+    return made ? made.get() : slot.load(std::memory_order_acquire);
+}
+
+void
+LayerData::_ReportBadElement(const Column& column, int64_t row) const
+{
+    {
+        std::lock_guard<std::mutex> lock(_reportMutex);
+        if (_reported.count({row, column.index})) {
+            return;
+        }
+        if (_reported.size() >= kMaxReports) {
+            if (_reportsCapped) {
+                return;
+            }
+            _reportsCapped = true;
+            TF_RUNTIME_ERROR("file %s: more than %zu rows hold a null element inside a "
+                             "list or vector; further ones are left out without a report",
+                             _file.c_str(), kMaxReports);
+            return;
+        }
+        _reported.insert({row, column.index});
     }
-    try {
-        std::shared_ptr<const Block> block = _table->ReadBlock(column.field, rowGroup);
-        ++column.blocksDecoded;
-        return cache.Insert(key, std::move(block));
-    } catch (...) {
-        // Reported once: every prim of the row group would ask again.
-        _failedBlocks.insert({column.index, rowGroup});
-        ReportCurrentError(_file, "decoding a block");
-        return nullptr;
+    TF_RUNTIME_ERROR("%s", ParquetError(_file,
+                                        "null element inside a list or vector (USD arrays "
+                                        "and vectors cannot hold nulls; a null list or "
+                                        "vector is fine): the value is left out",
+                                        row, column.name.GetString())
+                               .what());
+}
+
+bool
+LayerData::_Exists(const Column& column, int64_t row) const
+{
+    const Unit unit = _Locate(column, row);
+    const int64_t offset = unit.offset;
+    const Presence* presence = _Presence(column, unit);
+    if (!presence || offset >= presence->Rows() || !presence->Present(offset)) {
+        return false;
     }
+    if (presence->Bad(offset)) {
+        _ReportBadElement(column, row);
+        return false;
+    }
+    return true;
 }
 
 bool
 LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
 {
-    const auto [group, offset] = _table->Locate(row);
-    const std::shared_ptr<const Block> block = _Block(column, group);
-    if (!block) {
+    if (!_Exists(column, row)) {
         return false;
     }
-    const auto [array, i] = block->Locate(offset);
+    if (!value) {
+        return true;
+    }
+    const Unit unit = _Locate(column, row);
+    const std::shared_ptr<const Block> block = _Block(column, unit);
+    if (!block || unit.offset >= block->Length()) {
+        return false;
+    }
+    const auto [array, i] = block->Locate(unit.offset);
     if (column.reader->IsNull(*array, i)) {
         return false;
     }
-    if (!value && !column.checksElements) {
-        return true;
-    }
     try {
-        VtValue result = column.reader->Get(*array, i);
-        if (value) {
-            *value = std::move(result);
-        }
+        *value = column.reader->Get(*array, i);
         return true;
     } catch (const NullElement&) {
-        _ReportOnce(std::to_string(column.index) + ":" + std::to_string(row),
-                    ParquetError(_file,
-                                 "null element inside a list or vector (USD arrays and "
-                                 "vectors cannot hold nulls; a null list or vector is "
-                                 "fine): the value is left out",
-                                 row, column.name.GetString())
-                        .what());
+        _ReportBadElement(column, row);
         return false;
     }
 }
@@ -363,7 +619,7 @@ LayerData::_PropertyNames(int64_t row) const
 {
     TfTokenVector names;
     for (const auto& column : _columns) {
-        if (_Value(*column, row, nullptr)) {
+        if (_Exists(*column, row)) {
             names.push_back(column->name);
         }
     }
@@ -378,7 +634,7 @@ LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) co
         if (field == SdfFieldKeys->Default) {
             return _Value(*target.column, target.prim->row, value);
         }
-        if (!_Value(*target.column, target.prim->row, nullptr)) {
+        if (!_Exists(*target.column, target.prim->row)) {
             return false; // null: no attribute at all
         }
         if (field == SdfFieldKeys->TypeName) {
@@ -422,6 +678,16 @@ LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) co
         }
         [[fallthrough]];
     case SdfSpecTypePseudoRoot:
+        if (target.type == SdfSpecTypePseudoRoot) {
+            for (const auto& [key, metadata] : _layerFields) {
+                if (key == field) {
+                    if (value) {
+                        *value = metadata;
+                    }
+                    return true;
+                }
+            }
+        }
         if (field == SdfChildrenKeys->PrimChildren && target.prim) {
             const TfTokenVector& children = _index->Children(*target.prim);
             if (children.empty()) {
@@ -438,19 +704,13 @@ LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) co
     }
 }
 
-bool
-LayerData::IsEmpty() const
-{
-    return !_index || _index->NumPrims() == 0;
-}
-
 SdfSpecType
 LayerData::GetSpecType(const SdfPath& path) const
 {
     try {
         const Target target = _Resolve(path);
         if (target.type == SdfSpecTypeAttribute &&
-            !_Value(*target.column, target.prim->row, nullptr)) {
+            !_Exists(*target.column, target.prim->row)) {
             return SdfSpecTypeUnknown;
         }
         return target.type;
@@ -488,7 +748,7 @@ LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field, VtValue* v
         if (specType) {
             *specType = target.type;
             if (target.type == SdfSpecTypeAttribute &&
-                !_Value(*target.column, target.prim->row, nullptr)) {
+                !_Exists(*target.column, target.prim->row)) {
                 *specType = SdfSpecTypeUnknown;
                 return false;
             }
@@ -519,6 +779,28 @@ LayerData::Get(const SdfPath& path, const TfToken& field) const
     return value;
 }
 
+const std::type_info&
+LayerData::GetTypeid(const SdfPath& path, const TfToken& field) const
+{
+    try {
+        const Target target = _Resolve(path);
+        if (target.type == SdfSpecTypeAttribute && field == SdfFieldKeys->Default) {
+            if (!_Exists(*target.column, target.prim->row)) {
+                return typeid(void);
+            }
+            return target.column->reader->TypeName().GetType().GetTypeid();
+        }
+        VtValue value;
+        if (!_Field(target, field, &value)) {
+            return typeid(void);
+        }
+        return value.GetTypeid();
+    } catch (...) {
+        ReportCurrentError(_file, "reading");
+        return typeid(void);
+    }
+}
+
 std::vector<TfToken>
 LayerData::List(const SdfPath& path) const
 {
@@ -532,12 +814,17 @@ LayerData::List(const SdfPath& path) const
             &SdfFieldKeys->Specifier, &SdfChildrenKeys->PrimChildren,
             &SdfChildrenKeys->PropertyChildren};
         if (target.type == SdfSpecTypeAttribute) {
-            if (_Value(*target.column, target.prim->row, nullptr)) {
+            if (_Exists(*target.column, target.prim->row)) {
                 for (const TfToken* field : attributeFields) {
                     fields.push_back(*field);
                 }
             }
         } else if (target.type != SdfSpecTypeUnknown) {
+            if (target.type == SdfSpecTypePseudoRoot) {
+                for (const auto& entry : _layerFields) {
+                    fields.push_back(entry.first);
+                }
+            }
             for (const TfToken* field : primFields) {
                 if (_Field(target, *field, nullptr)) {
                     fields.push_back(*field);
@@ -652,18 +939,6 @@ LayerData::EraseTimeSample(const SdfPath& path, double)
     _ReadOnly("erase a time sample of", path);
 }
 
-void
-LayerData::_ReportOnce(const std::string& key, const std::string& message) const
-{
-    {
-        std::lock_guard<std::mutex> lock(_reportMutex);
-        if (!_reported.insert(key).second) {
-            return;
-        }
-    }
-    TF_RUNTIME_ERROR("%s", message.c_str());
-}
-
 std::string
 LayerData::StatsJson() const
 {
@@ -675,7 +950,9 @@ LayerData::StatsJson() const
     out << ", \"rows\": " << (_table ? _table->NumRows() : 0)
         << ", \"prims\": " << (_index ? _index->NumPrims() : 0)
         << ", \"row_groups\": " << (_table ? _table->NumRowGroups() : 0)
-        << ", \"path_blocks_read\": " << _pathBlocksRead << ", \"columns\": [";
+        << ", \"path_blocks_read\": " << _pathBlocksRead
+        << ", \"metadata_only\": " << (_metadataOnly ? "true" : "false")
+        << ", \"columns\": [";
     for (size_t i = 0; i < _columns.size(); ++i) {
         const Column& column = *_columns[i];
         out << (i ? ", " : "") << "{\"name\": ";
@@ -684,7 +961,10 @@ LayerData::StatsJson() const
         AppendJsonString(out, column.reader->TypeName().GetAsToken().GetString());
         out << ", \"arrow_type\": ";
         AppendJsonString(out, column.arrowType);
-        out << ", \"blocks_decoded\": " << column.blocksDecoded.load() << "}";
+        out << ", \"blocks_decoded\": " << column.blocksDecoded.load()
+            << ", \"rows_decoded\": " << column.rowsDecoded.load()
+            << ", \"block_rows\": " << column.unitRows
+            << ", \"presence_read\": " << column.presenceRead.load() << "}";
     }
     out << "]}";
     return out.str();

@@ -12,8 +12,11 @@
 #ifndef USDPARQUET_LAYER_DATA_H
 #define USDPARQUET_LAYER_DATA_H
 
+#include "blockCache.h"
+#include "inFlight.h"
 #include "layerOptions.h"
 #include "parquetTable.h"
+#include "presence.h"
 #include "primIndex.h"
 #include "valueReader.h"
 
@@ -26,6 +29,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,11 +44,13 @@ class LayerData final : public pxr::SdfAbstractData {
 public:
     // An empty layer (what InitData gives before Read, or a new layer).
     static LayerDataRefPtr New();
-    // The table at ``resolvedPath``: reads its footer and ``path`` column.
+    // The table at ``resolvedPath`` (read through USD's asset resolver):
+    // reads its footer and, unless ``metadataOnly``, its ``path`` column.
     // Throws ParquetError naming the file and the row or column at fault.
     static LayerDataRefPtr Open(const std::string& resolvedPath,
                                 const std::string& identifier,
-                                const pxr::SdfFileFormat::FileFormatArguments& arguments);
+                                const pxr::SdfFileFormat::FileFormatArguments& arguments,
+                                bool metadataOnly = false);
     ~LayerData() override;
 
     // Figures of this layer (JSON): rows, prims, row groups, and per column
@@ -53,7 +60,9 @@ public:
 
     // SdfAbstractData: reading.
     bool StreamsData() const override { return true; }
-    bool IsEmpty() const override;
+    // Never empty: the pseudo-root always exists (USD's _SetData verifies
+    // it, when muting or reloading), even for an empty table.
+    bool IsEmpty() const override { return false; }
     bool HasSpec(const pxr::SdfPath& path) const override;
     pxr::SdfSpecType GetSpecType(const pxr::SdfPath& path) const override;
     bool Has(const pxr::SdfPath& path, const pxr::TfToken& field,
@@ -66,6 +75,9 @@ public:
     bool HasSpecAndField(const pxr::SdfPath& path, const pxr::TfToken& field,
                          pxr::VtValue* value, pxr::SdfSpecType* specType) const override;
     pxr::VtValue Get(const pxr::SdfPath& path, const pxr::TfToken& field) const override;
+    // The value's type without decoding it (HasAuthoredValue asks this).
+    const std::type_info& GetTypeid(const pxr::SdfPath& path,
+                                    const pxr::TfToken& field) const override;
     std::vector<pxr::TfToken> List(const pxr::SdfPath& path) const override;
 
     // No time samples in a property table.
@@ -115,7 +127,24 @@ private:
         std::unique_ptr<ValueReader> reader;
         std::string arrowType;
         bool checksElements = false; // lists and vectors: a null element is an error
+        int64_t unitRows = 0; // rows per block in a large row group; 0: the whole group
+        // Each block's presence once known, read without a lock: block k of
+        // row group g at unitBase[g] + k. Owned by the layer's _presenceOwned.
+        std::vector<int64_t> unitBase;
+        std::unique_ptr<std::atomic<const Presence*>[]> presence;
         mutable std::atomic<uint64_t> blocksDecoded{0};
+        mutable std::atomic<uint64_t> presenceRead{0}; // blocks whose levels were read
+        mutable std::atomic<uint64_t> rowsDecoded{0};
+    };
+    // The block holding a row of a column: a row group, or a range of it.
+    struct Unit {
+        int group = 0;
+        int64_t index = 0;  // the range's number in the group
+        int64_t first = 0;  // the range's first row in the group
+        int64_t rows = 0;   // rows in the range
+        bool whole = true;  // the range is the whole group
+        int64_t offset = 0; // the row's index in the range
+        int64_t Part() const { return (static_cast<int64_t>(group) << 32) | index; }
     };
     // What a path names in this layer.
     struct Target {
@@ -126,22 +155,28 @@ private:
 
     LayerData();
     void _Open(const std::string& resolvedPath,
-               const pxr::SdfFileFormat::FileFormatArguments& arguments);
+               const pxr::SdfFileFormat::FileFormatArguments& arguments, bool metadataOnly);
+    void _ReadLayerMetadata();
     void _ChooseColumns(const LayerOptions& options);
     void _IndexPaths(const std::string& prefix);
 
     void _VisitPrims(pxr::SdfAbstractDataSpecVisitor* visitor) const;
     Target _Resolve(const pxr::SdfPath& path) const;
+    // Whether the row has the attribute: its value is not null (and, for a
+    // list or vector, holds no null element). From the footer or the
+    // block's presence bits: never decodes a value.
+    bool _Exists(const Column& column, int64_t row) const;
     // The attribute's value (not null): fills ``value`` if given. False for a
     // null (no opinion) or a value that cannot be read (error reported).
     bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;
-    std::shared_ptr<const Block> _Block(const Column& column, int rowGroup) const;
+    Unit _Locate(const Column& column, int64_t row) const;
+    std::shared_ptr<const Block> _Block(const Column& column, const Unit& unit) const;
+    const Presence* _Presence(const Column& column, const Unit& unit) const;
+    void _ReportBadElement(const Column& column, int64_t row) const;
     bool _Field(const Target& target, const pxr::TfToken& field,
                 pxr::VtValue* value) const;
     pxr::TfTokenVector _PropertyNames(int64_t row) const;
     void _ReadOnly(const char* what, const pxr::SdfPath& path) const;
-    // Reports a problem once per key (a block, or a value), not once per read.
-    void _ReportOnce(const std::string& key, const std::string& message) const;
 
     const uint64_t _id;
     std::string _identifier;
@@ -151,11 +186,30 @@ private:
     std::vector<std::unique_ptr<Column>> _columns;
     pxr::pxr_tsl::robin_map<pxr::TfToken, const Column*, pxr::TfToken::HashFunctor> _byName;
     uint64_t _pathBlocksRead = 0;
+    bool _metadataOnly = false;
+    // Layer metadata from the file's key-value metadata (pseudo-root fields).
+    std::vector<std::pair<pxr::TfToken, pxr::VtValue>> _layerFields;
 
-    mutable std::mutex _decodeMutex; // one decode at a time per layer
-    mutable std::set<std::pair<int, int>> _failedBlocks; // (column, row group)
+    using BlockKey = std::pair<int, int64_t>; // (column, Unit::Part())
+    struct BlockKeyHash {
+        size_t operator()(const BlockKey& key) const
+        {
+            return std::hash<uint64_t>()(static_cast<uint64_t>(key.second) * 1000003u +
+                                         static_cast<uint64_t>(key.first));
+        }
+    };
+    // Blocks being decoded, and presence being read: once per key.
+    mutable InFlight<BlockKey, Block> _decoding;
+    mutable InFlight<BlockKey, Presence> _reading;
+    // The presence bitmaps the columns' slots point at.
+    mutable std::mutex _presenceMutex;
+    mutable std::vector<std::shared_ptr<const Presence>> _presenceOwned;
+    mutable std::mutex _failedMutex;
+    mutable std::set<BlockKey> _failedBlocks;
+    mutable std::set<BlockKey> _failedPresence;
     mutable std::mutex _reportMutex;
-    mutable std::set<std::string> _reported;
+    mutable std::set<std::pair<int64_t, int>> _reported; // (row, column), bounded
+    mutable bool _reportsCapped = false;
 };
 
 } // namespace usdparquet

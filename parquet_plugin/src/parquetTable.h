@@ -1,16 +1,19 @@
-// A Parquet file opened for reading: its footer (schema, row groups,
-// statistics) at once, a column's values one row group at a time on demand.
+// A Parquet file opened for reading through USD's asset resolver: its footer
+// (schema, row groups, statistics, key-value metadata) at once, a column's
+// values or only its presence (which rows are not null) one row group at a
+// time on demand.
 #ifndef USDPARQUET_PARQUET_TABLE_H
 #define USDPARQUET_PARQUET_TABLE_H
 
 #include "block.h"
+#include "presence.h"
 
+#include <arrow/io/interfaces.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,9 +23,13 @@ namespace usdparquet {
 
 class ParquetTable {
 public:
-    // Reads the footer only. Throws ParquetError naming ``path`` if the file
-    // cannot be opened or is not Parquet.
+    // Reads the footer only, through ArGetResolver().OpenAsset. Throws
+    // ParquetError naming ``path`` if the asset cannot be opened or is not
+    // Parquet.
     explicit ParquetTable(const std::string& path);
+
+    // Whether ``bytes`` (an asset's first 4 bytes) are Parquet's magic.
+    static bool HasMagic(const char* bytes, size_t size);
 
     const std::string& Path() const { return _path; }
     const arrow::Schema& Schema() const { return *_schema; }
@@ -37,22 +44,63 @@ public:
     // The row group holding file row ``row`` and the row's index in it.
     std::pair<int, int64_t> Locate(int64_t row) const;
 
+    // The file's key-value metadata entry ``key``, if present.
+    std::optional<std::string> FileMetadata(const std::string& key) const;
+    // Top-level ``field``'s Arrow field metadata entry ``key``, if present.
+    std::optional<std::string> FieldMetadata(int field, const std::string& key) const;
+
     // The recorded [min, max] of a top-level string field in a row group,
     // if the writer stored statistics.
     std::optional<std::pair<std::string, std::string>>
     StringRange(int rowGroup, int field) const;
 
-    // The decoded values of top-level ``field`` in ``rowGroup``. Safe to call
-    // from several threads (reads are serialised: Arrow's reader is not
-    // thread-safe). Throws ParquetError if the data cannot be read.
-    std::shared_ptr<const Block> ReadBlock(int field, int rowGroup) const;
+    // What the footer says of a top-level field's presence in a row group:
+    // every row present (no nulls), none (all null), or unknown (nulls among
+    // values, nested data, or no statistics).
+    Presence::State FooterPresence(int field, int rowGroup) const;
+    // The bytes a decoded block of ``field`` in ``rowGroup`` is expected to
+    // take (the chunk's uncompressed size), to reserve before decoding.
+    size_t EstimatedBytes(int field, int rowGroup) const;
+
+    // Whether ``field`` can be read a range of rows at a time (ReadBlock
+    // and ReadPresence with a range): a flat column of a plain type (double,
+    // float, int32, int64, bool, string). Others are read a row group at a
+    // time.
+    bool ReadsRanges(int field) const;
+
+    // Which rows of ``field`` in rows [first, first + rows) of ``rowGroup``
+    // (rows < 0: the whole group) are present, and which hold a null element
+    // inside a list or vector: read from the Parquet definition and
+    // repetition levels, without building values. Throws ParquetError if
+    // the data cannot be read.
+    std::shared_ptr<const Presence> ReadPresence(int field, int rowGroup, int64_t first = 0,
+                                                 int64_t rows = -1) const;
+
+    // The decoded values of top-level ``field`` in rows [first, first +
+    // rows) of ``rowGroup`` (rows < 0: the whole group), validated (offsets,
+    // dictionary indices). A range skips the pages before it unread (their
+    // headers say how many rows they hold). Safe to call from several
+    // threads for different blocks at once. Throws ParquetError if the data
+    // cannot be read.
+    std::shared_ptr<const Block> ReadBlock(int field, int rowGroup, int64_t first = 0,
+                                           int64_t rows = -1) const;
 
 private:
+    // The Parquet leaf column of a top-level field with one leaf, or -1.
+    int _Leaf(int field) const;
+    // A page reader of ``leaf`` in ``rowGroup`` that skips the data pages
+    // wholly before row ``first`` (found from the page headers alone);
+    // ``*skipped`` is the rows they hold.
+    std::unique_ptr<parquet::PageReader> _PagesFrom(int leaf, int rowGroup, int64_t first,
+                                                    int64_t* skipped) const;
+    std::shared_ptr<const Block> _ReadRange(int field, int rowGroup, int64_t first,
+                                            int64_t rows) const;
+
     std::string _path;
+    std::shared_ptr<arrow::io::RandomAccessFile> _file;
     std::unique_ptr<parquet::arrow::FileReader> _reader;
     std::shared_ptr<arrow::Schema> _schema;
     std::vector<int64_t> _starts; // first row of each row group, then the total
-    mutable std::mutex _mutex;
 };
 
 } // namespace usdparquet

@@ -99,9 +99,10 @@ PrimIndex::PathProblem(const std::string& path)
 }
 
 void
-PrimIndex::NullPath(int64_t row) const
+PrimIndex::NullPath(const std::string& file, int64_t row)
 {
-    throw ParquetError(_file, "null path", row, "path");
+    throw ParquetError(file, "null path (every row needs the path of its prim)", row,
+                       "path");
 }
 
 void

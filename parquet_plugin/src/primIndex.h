@@ -32,8 +32,9 @@ public:
     // ParquetError for a path that is not an absolute prim path, or one
     // that another row already holds (naming both rows).
     void Add(std::string_view path, int64_t row);
-    // A null path: always an error naming the row.
-    [[noreturn]] void NullPath(int64_t row) const;
+    // A null path: always an error naming the file and the row, with or
+    // without a path prefix.
+    [[noreturn]] static void NullPath(const std::string& file, int64_t row);
     // Ends building: sorts children by name where the rows were not in path
     // order, so the layer is the same whatever the row order (the Python
     // loader sorts the table by path).

@@ -2,6 +2,7 @@
 
 #include "arrowUsdTypes.h" // generated from usdbench/arrow_usd_types.json
 #include "elementReaders.h"
+#include "parquetError.h"
 
 #include <pxr/gf/vec2d.h>
 #include <pxr/gf/vec2f.h>
@@ -15,6 +16,12 @@
 #include <pxr/gf/vec4f.h>
 #include <pxr/gf/vec4h.h>
 #include <pxr/gf/vec4i.h>
+#include <pxr/gf/matrix2d.h>
+#include <pxr/gf/matrix3d.h>
+#include <pxr/gf/matrix4d.h>
+#include <pxr/gf/quatd.h>
+#include <pxr/gf/quatf.h>
+#include <pxr/gf/quath.h>
 #include <pxr/sdf/schema.h>
 #include <pxr/tf/type.h>
 
@@ -60,36 +67,43 @@ struct Tag {
     using type = T;
 };
 
-// Calls ``f(Tag<T>{})`` with the C++ type of the USD scalar or vector type
-// named ``usd``; false for a name the mapping never produces.
+// Calls ``f(Tag<T>{})`` with the C++ type T that USD holds values of
+// ``type`` (a scalar type's TfType) in; false for a type this reader never
+// produces.
 template <class F>
 bool
-WithUsdType(const std::string& usd, F&& f)
+WithCppType(const TfType& type, F&& f)
 {
-    if (usd == "double") return f(Tag<double>{});
-    if (usd == "float") return f(Tag<float>{});
-    if (usd == "half") return f(Tag<GfHalf>{});
-    if (usd == "int") return f(Tag<int>{});
-    if (usd == "int64") return f(Tag<int64_t>{});
-    if (usd == "uchar") return f(Tag<unsigned char>{});
-    if (usd == "uint") return f(Tag<unsigned int>{});
-    if (usd == "uint64") return f(Tag<uint64_t>{});
-    if (usd == "bool") return f(Tag<bool>{});
-    if (usd == "string") return f(Tag<std::string>{});
-    if (usd == "double2") return f(Tag<GfVec2d>{});
-    if (usd == "double3") return f(Tag<GfVec3d>{});
-    if (usd == "double4") return f(Tag<GfVec4d>{});
-    if (usd == "float2") return f(Tag<GfVec2f>{});
-    if (usd == "float3") return f(Tag<GfVec3f>{});
-    if (usd == "float4") return f(Tag<GfVec4f>{});
-    if (usd == "half2") return f(Tag<GfVec2h>{});
-    if (usd == "half3") return f(Tag<GfVec3h>{});
-    if (usd == "half4") return f(Tag<GfVec4h>{});
-    if (usd == "int2") return f(Tag<GfVec2i>{});
-    if (usd == "int3") return f(Tag<GfVec3i>{});
-    if (usd == "int4") return f(Tag<GfVec4i>{});
+    const auto is = [&type](auto tag) {
+        return type == TfType::Find<typename decltype(tag)::type>();
+    };
+#define USDPARQUET_TRY(T)                                                          \
+    if (is(Tag<T>{})) {                                                             \
+        return f(Tag<T>{});                                                         \
+    }
+    USDPARQUET_TRY(double) USDPARQUET_TRY(float) USDPARQUET_TRY(GfHalf)
+    USDPARQUET_TRY(int) USDPARQUET_TRY(int64_t) USDPARQUET_TRY(unsigned char)
+    USDPARQUET_TRY(unsigned int) USDPARQUET_TRY(uint64_t) USDPARQUET_TRY(bool)
+    USDPARQUET_TRY(std::string)
+    USDPARQUET_TRY(GfVec2d) USDPARQUET_TRY(GfVec3d) USDPARQUET_TRY(GfVec4d)
+    USDPARQUET_TRY(GfVec2f) USDPARQUET_TRY(GfVec3f) USDPARQUET_TRY(GfVec4f)
+    USDPARQUET_TRY(GfVec2h) USDPARQUET_TRY(GfVec3h) USDPARQUET_TRY(GfVec4h)
+    USDPARQUET_TRY(GfVec2i) USDPARQUET_TRY(GfVec3i) USDPARQUET_TRY(GfVec4i)
+    USDPARQUET_TRY(TfToken) USDPARQUET_TRY(SdfAssetPath) USDPARQUET_TRY(SdfTimeCode)
+    USDPARQUET_TRY(GfMatrix2d) USDPARQUET_TRY(GfMatrix3d) USDPARQUET_TRY(GfMatrix4d)
+    USDPARQUET_TRY(GfQuath) USDPARQUET_TRY(GfQuatf) USDPARQUET_TRY(GfQuatd)
+#undef USDPARQUET_TRY
     return false;
 }
+
+template <class T>
+struct IsQuaternion : std::bool_constant<std::is_same_v<T, GfQuath> ||
+                                         std::is_same_v<T, GfQuatf> ||
+                                         std::is_same_v<T, GfQuatd>> {};
+template <class T>
+struct IsMatrix : std::bool_constant<std::is_same_v<T, GfMatrix2d> ||
+                                     std::is_same_v<T, GfMatrix3d> ||
+                                     std::is_same_v<T, GfMatrix4d>> {};
 
 template <class T, class = void>
 struct IsVector : std::false_type {};
@@ -109,7 +123,41 @@ MakeElement(const arrow::DataType& type)
         }
         return std::make_unique<DictionaryElement<T>>(std::move(values));
     }
-    if constexpr (IsVector<T>::value) {
+    if constexpr (IsMatrix<T>::value || IsQuaternion<T>::value) {
+        using Scalar = typename T::ScalarType;
+        constexpr size_t n = [] {
+            if constexpr (IsQuaternion<T>::value) {
+                return size_t(4);
+            } else {
+                return size_t(T::numRows * T::numColumns);
+            }
+        }();
+        if (type.id() != arrow::Type::FIXED_SIZE_LIST) {
+            return nullptr;
+        }
+        const auto& list = static_cast<const arrow::FixedSizeListType&>(type);
+        if (list.list_size() != static_cast<int32_t>(n)) {
+            return nullptr;
+        }
+        auto scalars = MakeElement<Scalar>(*list.value_type());
+        if (!scalars) {
+            return nullptr;
+        }
+        return std::make_unique<ScalarsElement<T, Scalar, n, IsQuaternion<T>::value>>(
+            std::move(scalars));
+    } else if constexpr (std::is_same_v<T, TfToken> || std::is_same_v<T, SdfAssetPath>) {
+        auto strings = MakeElement<std::string>(type);
+        if (!strings) {
+            return nullptr;
+        }
+        return std::make_unique<ConvertedElement<T, std::string>>(std::move(strings));
+    } else if constexpr (std::is_same_v<T, SdfTimeCode>) {
+        auto numbers = MakeElement<double>(type);
+        if (!numbers) {
+            return nullptr;
+        }
+        return std::make_unique<ConvertedElement<T, double>>(std::move(numbers));
+    } else if constexpr (IsVector<T>::value) {
         if (type.id() != arrow::Type::FIXED_SIZE_LIST) {
             return nullptr;
         }
@@ -247,25 +295,58 @@ UsdTypeNameFor(const arrow::DataType& type, std::string* why)
     return std::string();
 }
 
-std::unique_ptr<ValueReader>
-ValueReader::For(const arrow::DataType& type, std::string* why)
+namespace {
+
+// The declared types with no Arrow counterpart, and the Arrow types each
+// reads (the table's "declared_types").
+bool
+IsSpecialType(const TfType& type)
 {
-    const std::string usd = UsdTypeNameFor(type, why);
-    if (usd.empty()) {
-        return nullptr;
-    }
-    const SdfValueTypeName name = SdfSchema::GetInstance().FindType(usd);
-    const bool isArray = usd.size() > 2 && usd.compare(usd.size() - 2, 2, "[]") == 0;
-    const std::string base = isArray ? usd.substr(0, usd.size() - 2) : usd;
-    std::unique_ptr<ValueReader> reader;
-    WithUsdType(base, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        // The table and USD must agree on the C++ type behind the name.
-        const TfType expected =
-            isArray ? TfType::Find<VtArray<T>>() : TfType::Find<T>();
-        if (!name || name.GetType() != expected) {
-            return false;
+    return type == TfType::Find<TfToken>() || type == TfType::Find<SdfAssetPath>() ||
+           type == TfType::Find<SdfTimeCode>() || type == TfType::Find<GfMatrix2d>() ||
+           type == TfType::Find<GfMatrix3d>() || type == TfType::Find<GfMatrix4d>() ||
+           type == TfType::Find<GfQuath>() || type == TfType::Find<GfQuatf>() ||
+           type == TfType::Find<GfQuatd>();
+}
+
+} // namespace
+
+std::unique_ptr<ValueReader>
+ValueReader::For(const arrow::DataType& type, const std::string& declared, std::string* why)
+{
+    std::string mapped = UsdTypeNameFor(type, declared.empty() ? why : nullptr);
+    SdfValueTypeName name;
+    if (declared.empty()) {
+        if (mapped.empty()) {
+            return nullptr;
         }
+        name = SdfSchema::GetInstance().FindType(mapped);
+    } else {
+        name = SdfSchema::GetInstance().FindType(declared);
+        const auto refuse = [&](const std::string& reason) {
+            if (why) {
+                *why = "usd:typeName " + Quoted(declared) + " " + reason;
+            }
+            return nullptr;
+        };
+        if (!name || name.GetAsToken().GetString() != declared) {
+            return refuse("is not a USD attribute type name");
+        }
+        const bool special = IsSpecialType(name.GetScalarType().GetType());
+        const SdfValueTypeName natural =
+            mapped.empty() ? SdfValueTypeName() : SdfSchema::GetInstance().FindType(mapped);
+        if (!special && !(natural && natural.GetType() == name.GetType())) {
+            return refuse("does not fit Arrow type " + type.ToString() +
+                          (natural ? " (which reads as " + mapped +
+                                         "; a declared type may only give it a role)"
+                                   : std::string()));
+        }
+    }
+    const bool isArray = name.IsArray();
+    const TfType scalar = name.GetScalarType().GetType();
+    std::unique_ptr<ValueReader> reader;
+    WithCppType(scalar, [&](auto tag) {
+        using T = typename decltype(tag)::type;
         if (!isArray) {
             if (auto element = MakeElement<T>(type)) {
                 reader = std::make_unique<ScalarReader<T>>(name, std::move(element));
@@ -286,7 +367,13 @@ ValueReader::For(const arrow::DataType& type, std::string* why)
         return reader != nullptr;
     });
     if (!reader && why) {
-        *why = "unsupported Arrow type " + type.ToString() + " (" + Supported() + ")";
+        *why = declared.empty()
+                   ? "unsupported Arrow type " + type.ToString() + " (" + Supported() + ")"
+                   : "usd:typeName " + Quoted(declared) + " does not fit Arrow type " +
+                         type.ToString() +
+                         " (token and asset read strings, timecode numbers, matrixNd "
+                         "fixed_size_list<number>[N*N], quath/f/d fixed_size_list<number>[4], "
+                         "arrays lists of those)";
     }
     return reader;
 }

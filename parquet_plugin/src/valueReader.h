@@ -25,8 +25,15 @@ public:
     virtual ~ValueReader() = default;
 
     // The reader of a column of Arrow type ``type``, or null with ``*why``
-    // saying why the type is not supported.
+    // saying why the type is not supported. ``declared`` is the USD type
+    // name the column's field metadata gives (usd:typeName), or empty: a
+    // role of the type the table maps to (point3f for float3, color3f[] for
+    // float3[] ...), or a type Arrow has no counterpart for: token and asset
+    // from strings, timecode from numbers, matrix2d/3d/4d from
+    // fixed_size_list<number>[4/9/16] (row by row), quath/quatf/quatd from
+    // fixed_size_list<number>[4] (real part first), and arrays of them.
     static std::unique_ptr<ValueReader> For(const arrow::DataType& type,
+                                            const std::string& declared,
                                             std::string* why);
 
     const pxr::SdfValueTypeName& TypeName() const { return _typeName; }

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from usdbench.errors import UsdBenchError
 from usdbench.parquet.arrays import bools, plain
 from usdbench.parquet.schema import PATH_COLUMN, SIMPLE_PRIM_PATH, path_problem
-from usdbench.parquet.type_table import is_list_type, usd_type_name
+from usdbench.parquet.type_table import LAYER_KEYS, column_type_name, is_list_type
 
 
 @dataclass
@@ -46,7 +46,11 @@ class PreparedTable:
                     row=int(rows[bad]),
                     column=name,
                 )
-            columns.append(Column(name, usd_type_name(values.type), values))
+            type_name, why = column_type_name(table.schema.field(name))
+            if type_name is None:
+                raise UsdBenchError(why, file=source, column=name)
+            columns.append(Column(name, type_name, values))
+        self.layer_metadata = layer_metadata(table.schema, source)
         order = self._path_order(paths, rows)
         if order is not None:
             paths = paths.take(order)
@@ -135,3 +139,42 @@ def _null_element(values: pa.Array) -> int | None:
         inner = _null_element(plain(flat))
         return None if inner is None else int(parents[inner].as_py())
     return None
+
+
+def layer_metadata(schema: pa.Schema, source: str) -> dict[str, object]:
+    """The layer metadata the file's key-value metadata gives (usd:defaultPrim,
+    usd:upAxis, usd:metersPerUnit, usd:documentation), checked as the native
+    reader checks it: {layer field: value}."""
+    from pxr import Sdf
+
+    raw = schema.metadata or {}
+    found = {}
+    for key in LAYER_KEYS:
+        value = raw.get(key.encode())
+        if value is not None:
+            found[key] = value.decode("utf-8", "replace")
+    fields: dict[str, object] = {}
+    prim = found.get("usd:defaultPrim", "")
+    if prim:
+        if not Sdf.Path.IsValidIdentifier(prim):
+            raise UsdBenchError(
+                f"file metadata usd:defaultPrim {prim!r} is not a valid prim name", file=source
+            )
+        fields["defaultPrim"] = prim
+    if found.get("usd:upAxis"):
+        fields["upAxis"] = found["usd:upAxis"]
+    if "usd:metersPerUnit" in found:
+        text = found["usd:metersPerUnit"]
+        try:
+            meters = float(text)
+        except ValueError:
+            meters = float("nan")
+        if not meters > 0 or text.strip() != text or not text:
+            raise UsdBenchError(
+                f"file metadata usd:metersPerUnit {text!r} is not a positive number",
+                file=source,
+            )
+        fields["metersPerUnit"] = meters
+    if "usd:documentation" in found:
+        fields["documentation"] = found["usd:documentation"]
+    return fields

@@ -33,9 +33,29 @@ def table_to_usda(table: pa.Table, source: str = "<table>") -> str:
     return out.getvalue().decode("utf-8")
 
 
+def _quoted(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+def header(layer_metadata: dict) -> str:
+    """The usda header: the version line, and the layer metadata if any."""
+    if not layer_metadata:
+        return USDA_HEADER
+    lines = []
+    for key, value in layer_metadata.items():
+        if key == "documentation":
+            lines.append(f"    doc = {_quoted(value)}\n")
+        elif key == "metersPerUnit":
+            lines.append(f"    metersPerUnit = {value!r}\n")
+        else:
+            lines.append(f"    {key} = {_quoted(value)}\n")
+    return USDA_HEADER + "(\n" + "".join(lines) + ")\n"
+
+
 def write_part(prep: PreparedTable, lo: int, hi: int, out) -> None:
     """Write rows [lo, hi) as one complete usda layer to the binary stream ``out``."""
-    out.write(USDA_HEADER.encode())
+    out.write(header(getattr(prep, "layer_metadata", {})).encode())
     for start in range(lo, hi, _CHUNK_ROWS):
         text = _render_rows(prep, start, min(hi, start + _CHUNK_ROWS), lo)
         out.write(_string_bytes(text))
@@ -72,7 +92,7 @@ def _render_rows(prep: PreparedTable, lo: int, hi: int, part_lo: int) -> pa.Stri
         line = pc.binary_join_element_wise('over "', names, '" {\n', "")
         pieces.append(line if opens.all() else pc.if_else(pa.array(opens), line, ""))
     for column in prep.columns:
-        head, text, tail = _value_text(column.values.slice(lo, hi - lo))
+        head, text, tail = _value_text(column.values.slice(lo, hi - lo), column.type_name)
         head = f"{column.type_name} {column.name} = {head}"
         tail = f"{tail}\n"
         if text.null_count == 0:
@@ -82,23 +102,48 @@ def _render_rows(prep: PreparedTable, lo: int, hi: int, part_lo: int) -> pa.Stri
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def _value_text(values: pa.Array) -> tuple[str, pa.StringArray, str]:
+def _value_text(values: pa.Array, type_name: str = "") -> tuple[str, pa.StringArray, str]:
     """usda text of each value, as (opening, text, closing): the delimiters of
     top-level strings and arrays go in the line's constant parts (no extra pass)."""
     t = values.type
-    if is_string_type(t):
-        return '"', _escaped(values), '"'
+    base = type_name[:-2] if type_name.endswith("[]") else type_name
     if is_list_type(t):
-        return "[", _list_text(values), "]"
-    return "", _element_text(values), ""
+        return "[", _list_text(values, base), "]"
+    if is_string_type(t):
+        if base == "asset":
+            return "", _asset_text(values), ""
+        return '"', _escaped(values), '"'
+    return "", _element_text(values, base), ""
 
 
-def _element_text(values: pa.Array) -> pa.StringArray:
+def _asset_text(values: pa.Array) -> pa.StringArray:
+    strings = plain(values)
+    if strings.type != pa.string():
+        strings = strings.cast(pa.string())
+    if pc.any(pc.match_substring(strings, "@")).as_py():
+        strings = pc.replace_substring(strings, "@@@", "\\@@@")
+        return pc.binary_join_element_wise("@@@", strings, "@@@", "")
+    return pc.binary_join_element_wise("@", strings, "@", "")
+
+
+# The element precision a declared quaternion reads its numbers in.
+_QUATERNION_ELEMENTS = {"quath": pa.float16(), "quatf": pa.float32(), "quatd": pa.float64()}
+
+
+def _element_text(values: pa.Array, base: str = "") -> pa.StringArray:
     """Complete usda text of each scalar or vector value."""
     values = plain(values)
     t = values.type
     if is_string_type(t):
+        if base == "asset":
+            return _asset_text(values)
         return pc.binary_join_element_wise('"', _escaped(values), '"', "")
+    if base == "timecode":
+        return values.cast(pa.float64()).cast(pa.string())
+    if base.startswith("matrix"):
+        return _matrix_text(values, int(base[len("matrix")]))
+    if base in _QUATERNION_ELEMENTS:
+        return _vector_text(values, _QUATERNION_ELEMENTS[base])
     if pa.types.is_fixed_size_list(t):
         return _vector_text(values)
     if t == pa.bool_():
@@ -122,18 +167,32 @@ def _escaped(strings: pa.Array) -> pa.StringArray:
     return strings
 
 
-def _vector_text(values: pa.FixedSizeListArray) -> pa.StringArray:
+def _vector_text(values: pa.FixedSizeListArray, element=None) -> pa.StringArray:
     k = values.type.list_size
     children = values.values.slice(values.offset * k, len(values) * k)
+    if element is not None:  # the precision the USD type holds
+        children = plain(children).cast(element)
     offsets = pa.array(np.arange(0, len(values) * k + 1, k, dtype=np.int32))
     lists = pa.ListArray.from_arrays(offsets, _element_text(children), mask=values.is_null())
     return pc.binary_join_element_wise("(", pc.binary_join(lists, ", "), ")", "")
 
 
-def _list_text(values: pa.Array) -> pa.StringArray:
+def _matrix_text(values: pa.FixedSizeListArray, n: int) -> pa.StringArray:
+    """( (a, b), (c, d) ): n rows of n doubles, row by row."""
+    k = values.type.list_size
+    children = plain(values.values.slice(values.offset * k, len(values) * k)).cast(pa.float64())
+    row_offsets = pa.array(np.arange(0, len(values) * k + 1, n, dtype=np.int32))
+    rows = pa.ListArray.from_arrays(row_offsets, _element_text(children))
+    row_text = pc.binary_join_element_wise("(", pc.binary_join(rows, ", "), ")", "")
+    offsets = pa.array(np.arange(0, len(values) * n + 1, n, dtype=np.int32))
+    matrices = pa.ListArray.from_arrays(offsets, row_text, mask=values.is_null())
+    return pc.binary_join_element_wise("( ", pc.binary_join(matrices, ", "), " )", "")
+
+
+def _list_text(values: pa.Array, base: str = "") -> pa.StringArray:
     lengths = np.asarray(pc.fill_null(pc.list_value_length(values), 0).to_numpy(), np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    elements = _element_text(values.flatten())
+    elements = _element_text(values.flatten(), base)
     if offsets[-1] < 2**31:
         lists = pa.ListArray.from_arrays(
             pa.array(offsets.astype(np.int32)), elements, mask=values.is_null()

@@ -13,7 +13,7 @@ import pyarrow as pa
 from pxr import Sdf
 
 from usdbench.errors import UsdBenchError
-from usdbench.parquet.type_table import is_string_type, supported, usd_type_name
+from usdbench.parquet.type_table import column_type_name, is_string_type
 
 PATH_COLUMN = "path"
 # Absolute prim paths of ASCII identifiers: checked in one vectorised pass;
@@ -47,7 +47,7 @@ def property_names(schema: pa.Schema, columns, source: str) -> list[str]:
                 raise UsdBenchError("no such column in the file", file=source, column=name)
     _check_path_type(schema.field(PATH_COLUMN).type, source)
     for name in names:
-        _check_property(name, schema.field(name).type, source)
+        _check_property(schema.field(name), source)
     return names
 
 
@@ -109,7 +109,8 @@ def _check_path_type(t: pa.DataType, source: str) -> None:
         )
 
 
-def _check_property(name: str, t: pa.DataType, source: str) -> None:
+def _check_property(field: pa.Field, source: str) -> None:
+    name = field.name
     if not Sdf.Path.IsValidNamespacedIdentifier(name):
         raise UsdBenchError(
             "not a valid USD property name (letters, digits and _, not starting with a "
@@ -117,9 +118,6 @@ def _check_property(name: str, t: pa.DataType, source: str) -> None:
             file=source,
             column=name,
         )
-    if usd_type_name(t) is None:
-        raise UsdBenchError(
-            f"unsupported Arrow type {t} (supported: {supported()})",
-            file=source,
-            column=name,
-        )
+    type_name, why = column_type_name(field)
+    if type_name is None:
+        raise UsdBenchError(why, file=source, column=name)

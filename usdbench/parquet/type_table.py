@@ -84,9 +84,81 @@ def is_string_type(t: pa.DataType) -> bool:
     return SCALARS.get(undictionary(t)) == "string"
 
 
+# -- declared USD types (Arrow field metadata) ---------------------------------------
+
+METADATA = _TABLE["metadata"]
+FIELD_TYPE_KEY = METADATA["field_type_key"]
+LAYER_KEYS = tuple(METADATA["layer_keys"])
+# Declared types with no Arrow counterpart, by the Arrow element they read.
+_STRING_TYPES = ("token", "asset")
+_NUMBER_TYPES = ("timecode",)
+_FIXED_TYPES = {"matrix2d": 4, "matrix3d": 9, "matrix4d": 16, "quath": 4, "quatf": 4, "quatd": 4}
+SPECIAL_TYPES = frozenset([*_STRING_TYPES, *_NUMBER_TYPES, *_FIXED_TYPES])
+
+
+def declared_type(field: pa.Field) -> str | None:
+    """The USD type name a column's Arrow field metadata declares, if any."""
+    metadata = field.metadata or {}
+    value = metadata.get(FIELD_TYPE_KEY.encode())
+    return value.decode("utf-8", "replace") if value is not None else None
+
+
+def _is_number(t: pa.DataType) -> bool:
+    t = undictionary(t)
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+
+
+def _special_fits(base: str, t: pa.DataType) -> bool:
+    if base in _STRING_TYPES:
+        return SCALARS.get(undictionary(t)) == "string"
+    if base in _NUMBER_TYPES:
+        return _is_number(t)
+    t = undictionary(t)
+    return (
+        pa.types.is_fixed_size_list(t)
+        and t.list_size == _FIXED_TYPES[base]
+        and _is_number(t.value_type)
+    )
+
+
+def column_type_name(field: pa.Field) -> tuple[str | None, str]:
+    """The USD type name a column reads as (its declared usd:typeName, else
+    the table's mapping), or (None, why not)."""
+    from pxr import Sdf
+
+    mapped = usd_type_name(field.type)
+    declared = declared_type(field)
+    if declared is None:
+        if mapped is None:
+            return None, f"unsupported Arrow type {field.type} (supported: {supported()})"
+        return mapped, ""
+    name = Sdf.ValueTypeNames.Find(declared)
+    if not name or str(name) != declared:
+        return None, f"{FIELD_TYPE_KEY} {declared!r} is not a USD attribute type name"
+    base = declared[:-2] if name.isArray else declared
+    if base in SPECIAL_TYPES:
+        t = undictionary(field.type)
+        if name.isArray:
+            fits = is_list_type(t) and _special_fits(base, t.value_type)
+        else:
+            fits = _special_fits(base, t)
+        if fits:
+            return declared, ""
+        return None, (
+            f"{FIELD_TYPE_KEY} {declared!r} does not fit Arrow type {field.type} (token and "
+            "asset read strings, timecode numbers, matrixNd fixed_size_list<number>[N*N], "
+            "quath/f/d fixed_size_list<number>[4], arrays lists of those)"
+        )
+    natural = Sdf.ValueTypeNames.Find(mapped) if mapped else None
+    if natural and natural.type == name.type:
+        return declared, ""
+    hint = f" (which reads as {mapped}; a declared type may only give it a role)" if natural else ""
+    return None, f"{FIELD_TYPE_KEY} {declared!r} does not fit Arrow type {field.type}{hint}"
+
+
 # Arrow's type expressions (dictionary<T>, fixed_size_list<E>[n]) go in code
 # spans: a bare <T> reads as an HTML tag in markdown.
-_ARROW_EXPRESSION = re.compile(r"(\b\w+<[^>]+>(?:\[n\])?)")
+_ARROW_EXPRESSION = re.compile(r"(\b\w+<[^>]+>(?:\[\w+\])?)")
 DOC_COMMAND = "python -m usdbench.parquet.type_table > docs/parquet-types.md"
 
 
@@ -130,8 +202,29 @@ def markdown_document(table: dict | None = None) -> str:
         f"`{DOC_COMMAND}`.\n\n"
         f"{markdown_table(table)}\n"
         "How the rows combine:\n\n"
-        f"{markdown_rules(table)}"
+        f"{markdown_rules(table)}\n"
+        f"{markdown_metadata(table)}"
     )
+
+
+def markdown_metadata(table: dict | None = None) -> str:
+    """The optional Parquet metadata (declared USD types, layer metadata) as markdown."""
+    table = read_table_file() if table is None else table
+    meta = table["metadata"]
+    key = meta["field_type_key"]
+    lines = [
+        "## Declared USD types and layer metadata\n",
+        f"{meta['about']} A column's Arrow field metadata `{key}` declares its USD type:\n",
+        f"| `{key}` | Arrow type |",
+        "|---|---|",
+    ]
+    for row in meta["declared_types"]:
+        arrow = _ARROW_EXPRESSION.sub(r"`\g<1>`", row["arrow"])
+        lines.append(f"| {row['usd']} | {arrow} |")
+    lines += ["", "The file's key-value metadata gives the layer's metadata:", ""]
+    lines += ["| key | layer metadata |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in meta["layer_keys"].items()]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
