@@ -6,7 +6,7 @@ the environment is how asv's benchmark processes learn it.
 Names starting with "_" are not collected by asv.
 """
 
-from usdbench import profiles, workloads
+from usdbench import profiles, protocol, workloads
 
 PROFILE = profiles.from_environment()
 
@@ -38,11 +38,26 @@ class _ScenarioBenchmark:
     param_names = list(profiles.PARAM_NAMES)
     timeout = TIMEOUT
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = vars(cls).get("setup")
+        if own is not None and not getattr(own, "memtrack_on_one_thread", False):
+            cls.setup = protocol.on_one_thread(own)
+
+    @protocol.on_one_thread
     def setup(self, fmt, scale, hierarchy):
         # Raises NotImplementedError where the memory guard skips: asv shows
         # the combination as skipped.
         self.files = workloads.prepare_benchmark(fmt, scale, hierarchy)
         self.scenario = self.files.scenario
+
+    def memtrack_prepare(self, *params):
+        """In the process of each memory figure only (memtrack.asv), after
+        each setup and before each measurement: USD limited to one worker
+        thread. Every setup runs on one thread too (``__init_subclass__``
+        wraps each class's setup), so no parallel USD work precedes a memory
+        figure; time_ figures keep USD's threads (usdbench.protocol says why)."""
+        protocol.for_memory_figures()
 
 
 class _Operation(_ScenarioBenchmark):

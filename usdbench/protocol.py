@@ -1,0 +1,142 @@
+"""The protocol of the benchmark processes' memory figures, and what it was.
+
+Memory figures are measured with USD's work limited to one thread; time
+figures keep USD's default (every core). Why: USD composes a stage on its
+worker threads (WorkParallelForN and friends over TBB). Which thread
+allocates what, and in which of glibc's per-thread arenas, depends on how
+the threads were scheduled, and so does how fragmented the heap gets and
+its resident peak. Measured 2026-12-06 (docs/measurements.md, "Memory
+repeatability between runs (issue 25)"): the native Parquet reader's load
+peak at 100k prims took 144 to 161 MiB over the fresh processes of one
+commit with USD's default threads, and 147.0 to 147.1 MiB with one thread;
+every format's figures held within 0.2% with one thread, and no allocator
+setting (Arrow's pool, mimalloc's purge delay, glibc's arenas and mmap
+threshold), nor disabling address-space randomisation, came close.
+
+One thread changes what a memory figure means only by the scheduling-
+dependent part: the same operation, the same allocations, made in one order.
+What the operation really holds is all still counted (tests/
+test_memory_protocol.py adds 5% to an operation and finds it at its size).
+
+``USDBENCH_MEMORY_THREADS`` overrides the limit (an integer; 0 or "default":
+USD's own), to measure what the threads change. ``settings()`` reports what
+is in force; ``usdbench status`` prints it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+ENV = "USDBENCH_MEMORY_THREADS"
+# USD worker threads while memory figures are measured.
+MEMORY_THREADS = 1
+
+
+def memory_threads(environ=None) -> int | None:
+    """The USD work thread limit of memory figures: an integer, or None for
+    USD's default (``USDBENCH_MEMORY_THREADS`` = 0 or "default")."""
+    value = (os.environ if environ is None else environ).get(ENV, "").strip()
+    if not value:
+        return MEMORY_THREADS
+    if value == "default":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise ValueError(f"{ENV}={value!r}: expected an integer >= 0 or 'default'") from None
+    if n < 0:
+        raise ValueError(f"{ENV}={value!r}: expected an integer >= 0 or 'default'")
+    return n or None
+
+
+_depth = 0  # nesting of on_one_thread (a subclass's setup calls its base's)
+_default_limit: int | None = None  # USD's limit before the first change
+_default_arrow: int | None = None  # Arrow's CPU pool size before the first change
+
+
+def _work():
+    from pxr import Work
+
+    return Work
+
+
+def for_memory_figures() -> int:
+    """Limit USD's work and Arrow's CPU thread pool (the Python loader
+    decodes columns on it) to the memory figures' thread count, from here
+    on; returns USD's limit now in force."""
+    global _default_limit, _default_arrow
+    import pyarrow
+
+    Work = _work()
+    if _default_limit is None:
+        _default_limit = Work.GetConcurrencyLimit()
+        _default_arrow = pyarrow.cpu_count()
+    limit = memory_threads()
+    if limit is not None:
+        Work.SetConcurrencyLimit(limit)
+        pyarrow.set_cpu_count(limit)
+    return Work.GetConcurrencyLimit()
+
+
+def restore_default() -> int:
+    """USD's and Arrow's own thread counts again (as they were before
+    for_memory_figures); returns USD's limit."""
+    Work = _work()
+    if _default_limit is not None:
+        import pyarrow
+
+        Work.SetConcurrencyLimit(_default_limit)
+        pyarrow.set_cpu_count(_default_arrow)
+    return Work.GetConcurrencyLimit()
+
+
+def on_one_thread(setup):
+    """Decorate a benchmark's ``setup``: it runs under the memory figures'
+    limit and leaves USD's default limit behind (re-entrant: only the
+    outermost call restores). So no parallel USD work has run in a benchmark
+    process before its measurement, whichever figure it measures: a memory
+    figure's process then sets the limit again (``for_memory_figures``) and
+    measures on one thread; a time figure's process times the operation on
+    USD's default threads."""
+
+    @functools.wraps(setup)
+    def wrapper(*args, **kwargs):
+        global _depth
+        _depth += 1
+        try:
+            if _depth == 1:
+                for_memory_figures()
+            return setup(*args, **kwargs)
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                restore_default()
+
+    wrapper.memtrack_on_one_thread = True
+    return wrapper
+
+
+def settings() -> dict:
+    """What this process's measurements run under: the memory figures'
+    thread limit, USD's current one, Arrow's memory pool and the allocator
+    variables of the environment."""
+    out = {
+        "memory_figures_threads": memory_threads() or "default",
+        "usd_threads_now": None,
+        "arrow_threads_now": None,
+        "arrow_pool": None,
+    }
+    if "pxr" in sys.modules:
+        from pxr import Work
+
+        out["usd_threads_now"] = Work.GetConcurrencyLimit()
+    if "pyarrow" in sys.modules:
+        pa = sys.modules["pyarrow"]
+        out["arrow_threads_now"] = pa.cpu_count()
+        out["arrow_pool"] = pa.default_memory_pool().backend_name
+    for name in sorted(os.environ):
+        if name.startswith(("MALLOC_", "MIMALLOC_", "ARROW_DEFAULT_MEMORY_POOL", "PXR_WORK")):
+            out[name] = os.environ[name]
+    return out
