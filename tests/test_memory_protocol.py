@@ -11,14 +11,15 @@ import pytest
 from usdbench import protocol
 from usdbench.fresh_process import run_script
 
-# One benchmark process, as asv runs it: the suite's class, its setup, one
+# One benchmark process, as asv runs it: the suite imported (before pxr: a
+# USD that has run parallel work cannot lower its thread limit), its setup, one
 # figure (the track_ method, or time_operation first when asked), and the USD
 # work thread limit before and after. EXTRA bytes are touched and held with
 # the stage by the operation itself.
 CHILD = """
 import json, sys
+from benchmarks.load import InitialLoad  # first, as asv's forkserver imports the suite
 from pxr import Work
-from benchmarks.load import InitialLoad
 
 fmt, scale, figure, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 

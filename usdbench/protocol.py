@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 
 ENV = "USDBENCH_MEMORY_THREADS"
 # USD worker threads while memory figures are measured.
@@ -77,6 +78,17 @@ def for_memory_figures() -> int:
     if limit is not None:
         Work.SetConcurrencyLimit(limit)
         pyarrow.set_cpu_count(limit)
+        if Work.GetConcurrencyLimit() != limit:
+            # USD's TBB ran parallel work before the first limit (e.g. pxr
+            # imported before usdbench, whose plugin registration then runs
+            # on TBB): its arena keeps its size.
+            warnings.warn(
+                f"usdbench.protocol: USD's thread limit stays at "
+                f"{Work.GetConcurrencyLimit()}, not {limit}: parallel USD work ran "
+                "before it was set; import usdbench before pxr",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     return Work.GetConcurrencyLimit()
 
 
