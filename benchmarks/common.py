@@ -6,7 +6,9 @@ the environment is how asv's benchmark processes learn it.
 Names starting with "_" are not collected by asv.
 """
 
-from usdbench import profiles, protocol, workloads
+from usdbench import profiles, workloads
+
+from . import protocol
 
 PROFILE = profiles.from_environment()
 
@@ -41,7 +43,7 @@ class _ScenarioBenchmark:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         own = vars(cls).get("setup")
-        if own is not None and not getattr(own, "memtrack_on_one_thread", False):
+        if own is not None and not getattr(own, "on_one_thread", False):
             cls.setup = protocol.on_one_thread(own)
 
     @protocol.on_one_thread
@@ -51,18 +53,11 @@ class _ScenarioBenchmark:
         self.files = workloads.prepare_benchmark(fmt, scale, hierarchy)
         self.scenario = self.files.scenario
 
-    def memtrack_prepare(self, *params):
-        """In the process of each memory figure only (memtrack.asv), after
-        each setup and before each measurement: USD limited to one worker
-        thread. Every setup runs on one thread too (``__init_subclass__``
-        wraps each class's setup), so no parallel USD work precedes a memory
-        figure; time_ figures keep USD's threads (usdbench.protocol says why)."""
-        protocol.for_memory_figures()
-
 
 class _Operation(_ScenarioBenchmark):
     """An operation timed cold: each sample a fresh process (see COLD). Memory
-    (track_peak_bytes, ...) comes from memtrack's @track_memory on subclasses,
+    (track_peak_bytes, ...) comes from memtrack's @track_memory on subclasses
+    (through protocol.memory_figures: measured on one thread),
     which call the same ``measure``."""
 
     rounds, repeat, number, warmup_time = (

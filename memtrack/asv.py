@@ -39,24 +39,12 @@ def _measure_once(bench, params) -> TrackerResult:
     return tracker.result
 
 
-def _prepare(bench, params) -> None:
-    """The class's ``memtrack_prepare(*params)``, if it has one: run in the
-    process of each memory figure after each ``setup`` and before each
-    measurement, never in the processes of its ``time_`` methods. A suite
-    fixes there what its memory figures need and its times must not get
-    (benchmarks/common.py: USD limited to one worker thread)."""
-    hook = getattr(bench, "memtrack_prepare", None)
-    if hook is not None:
-        hook(*params)
-
-
 def _samples(bench, params, name: str) -> dict | None:
     """The figure ``name`` of ``measure`` taken ``samples`` times (see track_memory)."""
     values = []
     for i in range(getattr(bench, "memtrack_samples", 1)):
         if i:
             bench.setup(*params)  # a fresh starting point, as asv's own setup gave
-        _prepare(bench, params)
         result = _measure_once(bench, params)
         if result.backend == "unavailable":
             # None makes asv record "failed" rather than a misleading zero.
@@ -109,10 +97,6 @@ def track_memory(cls=None, *, retained: bool = False, samples: int = 1):
     median and a confidence interval. Worth it for small figures on state
     that setup can rebuild; an operation that must be cold (first in a fresh
     process) keeps the default of 1.
-
-    A class may define ``memtrack_prepare(self, *params)``: it runs in
-    each memory figure's process after each ``setup``, before measuring (see
-    _prepare), and not for the class's other benchmarks.
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"@track_memory: samples must be an integer >= 1, got {samples!r}")

@@ -52,7 +52,7 @@ MIB = 2**20
 # "norandom" (the run under `setarch -R`: no address-space randomisation,
 # inherited by its children), "warm" (no page-cache drop in setup).
 # USD's default threads for the memory figures: the suite as it was before
-# usdbench.protocol (which limits them to one).
+# benchmarks/protocol.py (which limits them to one).
 _NO_PIN = {"USDBENCH_MEMORY_THREADS": "default"}
 CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "base": (_NO_PIN, ()),
@@ -70,7 +70,7 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "trim-fixed": ({**_NO_PIN, "MALLOC_TRIM_THRESHOLD_": "131072"}, ()),
     "top-pad": ({**_NO_PIN, "MALLOC_TOP_PAD_": "0"}, ()),
     "pxr1": ({**_NO_PIN, "PXR_WORK_THREAD_LIMIT": "1"}, ()),
-    # The suite's protocol as committed (usdbench.protocol).
+    # The suite's protocol as committed (benchmarks/protocol.py).
     "protocol": ({}, ()),
     "protocol-spawn": ({}, ("spawn",)),
     "protocol-2": ({"USDBENCH_MEMORY_THREADS": "2"}, ()),
@@ -89,7 +89,7 @@ def _case(text: str) -> tuple[str, int, str | None]:
 def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
     import importlib
 
-    from memtrack.asv import _measure_once, _prepare
+    from memtrack.asv import _measure_once
     from usdbench import workloads
 
     if warm:
@@ -98,7 +98,11 @@ def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
     bench = getattr(importlib.import_module(module), name)()
     params = (fmt, scale, "flat")
     bench.setup(*params)
-    _prepare(bench, params)  # what each memory figure's process does after setup
+    if hasattr(bench, "track_peak_bytes"):
+        # What the suite's memory figure methods do before memtrack measures.
+        from benchmarks import protocol
+
+        protocol.for_memory_figures()
     t0 = time.perf_counter()
     result = _measure_once(bench, params)
     out = {f: getattr(result, f) for f in FIGURES}
@@ -209,6 +213,41 @@ def summarise(runs: list[dict], min_mib: float) -> list[dict]:
     return rows
 
 
+def _family(case: str) -> str:
+    fmt = case.split(":", 2)[2]
+    return "parquet-native" if "native" in fmt else "parquet-python" if "python" in fmt else fmt
+
+
+def print_summary(samples: dict[str, list[dict]], min_mib: float, by_format: bool) -> None:
+    if by_format:
+        # Per configuration and format, over its figures of min_mib or more:
+        # the largest spread over all processes, and between the runs' medians.
+        print(f"\n{'config':15} {'format':15} {'figures':>7} {'all, max':>9} {'between, max':>12}")
+        for name, runs in samples.items():
+            rows = [r for r in summarise(runs, min_mib) if r.get("large")]
+            for fam in dict.fromkeys(_family(r["case"]) for r in rows):
+                mine = [r for r in rows if _family(r["case"]) == fam]
+                print(
+                    f"{name:15} {fam:15} {len(mine):7} {max(r['all'] for r in mine):9.1%} "
+                    f"{max(r['between'] for r in mine):12.1%}"
+                )
+        return
+    print(
+        f"\n{'config':15} {'case':38} {'figure':15} {'median MiB':>10} "
+        f"{'within':>7} {'between':>7} {'all':>7} {'range MiB':>9}"
+    )
+    for name, runs in samples.items():
+        for row in summarise(runs, min_mib):
+            if row.get("error"):
+                print(f"{name:15} {row['case']:38} {row['figure']:15} ERROR")
+                continue
+            print(
+                f"{name:15} {row['case']:38} {row['figure']:15} {row['median_mib']:10.1f} "
+                f"{row['within']:7.1%} {row['between']:7.1%} {row['all']:7.1%} "
+                f"{row['range_mib']:9.2f}"
+            )
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", nargs="+", default=["base"])
@@ -220,6 +259,10 @@ def main(argv=None) -> int:
     ap.add_argument("--procs", type=int, default=4, help="benchmark processes per case per run")
     ap.add_argument("--min-mib", type=float, default=10.0, help="figures counted in the summary")
     ap.add_argument("--out", type=Path, help="write every sample here (JSON)")
+    ap.add_argument("--from", dest="load", type=Path, help="summarise samples saved with --out")
+    ap.add_argument(
+        "--by-format", action="store_true", help="one line per configuration and format"
+    )
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -242,6 +285,10 @@ def main(argv=None) -> int:
         for op, scale, only in args.cases
         for fmt in ([only] if only else args.formats)
     ]
+    if args.load:
+        samples = json.loads(args.load.read_text())
+        print_summary(samples, args.min_mib, args.by_format)
+        return 0
     samples: dict[str, list[dict]] = {c: [] for c in args.configs}
     t0 = time.time()
     for r in range(args.runs):
@@ -250,20 +297,7 @@ def main(argv=None) -> int:
             print(f"run {r + 1}/{args.runs} {name} done at {time.time() - t0:.0f} s", flush=True)
             if args.out:
                 args.out.write_text(json.dumps(samples))
-    print(
-        f"\n{'config':15} {'case':38} {'figure':15} {'median MiB':>10} "
-        f"{'within':>7} {'between':>7} {'all':>7} {'range MiB':>9}"
-    )
-    for name in args.configs:
-        for row in summarise(samples[name], args.min_mib):
-            if row.get("error"):
-                print(f"{name:15} {row['case']:38} {row['figure']:15} ERROR")
-                continue
-            print(
-                f"{name:15} {row['case']:38} {row['figure']:15} {row['median_mib']:10.1f} "
-                f"{row['within']:7.1%} {row['between']:7.1%} {row['all']:7.1%} "
-                f"{row['range_mib']:9.2f}"
-            )
+    print_summary(samples, args.min_mib, args.by_format)
     return 0
 
 

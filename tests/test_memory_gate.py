@@ -54,7 +54,7 @@ def test_unchanged_commit_passes_three_times_and_five_percent_more_fails(asv_pro
         assert "memory gate: 0 regressions" in run.stdout, out[-4000:]
 
     # The native reader, at the quick profile's largest scale: its load is
-    # ~1.5 MiB there, 5% is ~75 KiB (usdbench.protocol made it repeat within
+    # ~1.5 MiB there, 5% is ~75 KiB (benchmarks/protocol.py made it repeat within
     # a few pages).
     fmt, scale = NATIVE, max(profiles.get("quick").scales)
     peak = load_peak(project, same, fmt, scale)

@@ -1,4 +1,4 @@
-"""The memory figures' protocol (usdbench.protocol): USD on one worker thread
+"""The memory figures' protocol (benchmarks/protocol.py): USD on one worker thread
 while a memory figure is measured, USD's default for the time figures; and
 it hides nothing: 5% more held by an operation shows up at its size."""
 
@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from usdbench import protocol
+from benchmarks import protocol
 from usdbench.fresh_process import run_script
 
 # One benchmark process, as asv runs it: the suite imported (before pxr: a
@@ -26,14 +26,17 @@ fmt, scale, figure, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.
 
 class Heavier(InitialLoad):
     def measure(self, *params):
+        threads["during"] = Work.GetConcurrencyLimit()
         stage = super().measure(*params)
         return stage, (b"x" * extra if extra else None)
 
 
+
 params = (fmt, scale, "flat")
+threads = {}
 bench = Heavier()
 bench.setup(*params)
-threads = {"after_setup": Work.GetConcurrencyLimit()}
+threads.update(after_setup=Work.GetConcurrencyLimit())
 if figure == "time_operation":
     bench.time_operation(*params)
     value = None
@@ -82,11 +85,12 @@ def test_memory_figures_use_one_usd_thread_and_times_keep_usds_default(tmp_path,
     mem = benchmark_process(tmp_path, fmt, scale, "track_peak_bytes")
     assert mem["threads"]["after_setup"] == mem["physical"], mem
     assert mem["threads"]["after"] == 1, mem
+    assert mem["threads"]["during"] == 1, mem
     timed = benchmark_process(tmp_path, fmt, scale, "time_operation")
-    assert timed["threads"]["after"] == timed["physical"], timed
+    assert timed["threads"]["during"] == timed["physical"], timed
     monkeypatch.setenv(protocol.ENV, "default")
     default = benchmark_process(tmp_path, fmt, scale, "track_peak_bytes")
-    assert default["threads"]["after"] == default["physical"], default
+    assert default["threads"]["during"] == default["physical"], default
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 
 # Changes below 3% of the figure are not regressions: with the memory
-# protocol (usdbench.protocol) a figure repeats within 0.3% between runs at
+# protocol (benchmarks/protocol.py) a figure repeats within 0.3% between runs at
 # 10k-100k prims, and a 5% rise must be caught.
 REL = 0.03
 # Nor below 16 pages: page-table and allocator noise (the native reader's

@@ -1,7 +1,10 @@
 """The protocol of the benchmark processes' memory figures, and what it was.
 
-Memory figures are measured with USD's work limited to one thread; time
-figures keep USD's default (every core). Why: USD composes a stage on its
+Memory figures are measured with USD's work and Arrow's CPU pool limited
+to one thread; time figures keep USD's and Arrow's default (every core).
+Part of the suite (benchmarks/), not of the package: asv takes benchmark
+code from the working tree for every commit it measures, so old commits
+are measured under the same protocol. Why: USD composes a stage on its
 worker threads (WorkParallelForN and friends over TBB). Which thread
 allocates what, and in which of glibc's per-thread arenas, depends on how
 the threads were scheduled, and so does how fragmented the heap gets and
@@ -17,6 +20,15 @@ One thread changes what a memory figure means only by the scheduling-
 dependent part: the same operation, the same allocations, made in one order.
 What the operation really holds is all still counted (tests/
 test_memory_protocol.py adds 5% to an operation and finds it at its size).
+
+How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
+leaves the libraries' defaults behind; a memory figure's method
+(``memory_figures`` wraps the ``track_*_bytes`` methods memtrack adds)
+limits the threads again before it measures, for the rest of its process
+(a setup it re-runs for another sample then keeps the limit). A time
+figure's process times the operation on the default threads: the limit is
+lifted in setup, because USD's SetConcurrencyLimit itself takes 0.4 to 30
+ms, which must not land in a timed region.
 
 ``USDBENCH_MEMORY_THREADS`` overrides the limit (an integer; 0 or "default":
 USD's own), to measure what the threads change. ``settings()`` reports what
@@ -53,6 +65,7 @@ def memory_threads(environ=None) -> int | None:
 
 
 _depth = 0  # nesting of on_one_thread (a subclass's setup calls its base's)
+_memory_mode = False  # a memory figure is being measured in this process
 _default_limit: int | None = None  # USD's limit before the first change
 _default_arrow: int | None = None  # Arrow's CPU pool size before the first change
 
@@ -67,7 +80,8 @@ def for_memory_figures() -> int:
     """Limit USD's work and Arrow's CPU thread pool (the Python loader
     decodes columns on it) to the memory figures' thread count, from here
     on; returns USD's limit now in force."""
-    global _default_limit, _default_arrow
+    global _default_limit, _default_arrow, _memory_mode
+    _memory_mode = True
     import pyarrow
 
     Work = _work()
@@ -83,7 +97,7 @@ def for_memory_figures() -> int:
             # imported before usdbench, whose plugin registration then runs
             # on TBB): its arena keeps its size.
             warnings.warn(
-                f"usdbench.protocol: USD's thread limit stays at "
+                f"benchmarks.protocol: USD's thread limit stays at "
                 f"{Work.GetConcurrencyLimit()}, not {limit}: parallel USD work ran "
                 "before it was set; import usdbench before pxr",
                 RuntimeWarning,
@@ -94,9 +108,10 @@ def for_memory_figures() -> int:
 
 def restore_default() -> int:
     """USD's and Arrow's own thread counts again (as they were before
-    for_memory_figures); returns USD's limit."""
+    for_memory_figures), except in a memory figure's process; returns USD's
+    limit."""
     Work = _work()
-    if _default_limit is not None:
+    if _default_limit is not None and not _memory_mode:
         import pyarrow
 
         Work.SetConcurrencyLimit(_default_limit)
@@ -126,14 +141,39 @@ def on_one_thread(setup):
             if _depth == 0:
                 restore_default()
 
-    wrapper.memtrack_on_one_thread = True
+    wrapper.on_one_thread = True
+    return wrapper
+
+
+def memory_figures(cls=None, **options):
+    """memtrack's @track_memory (same options), each memory figure measured
+    under the protocol: the thread limit set before it measures."""
+    from memtrack.asv import MEMORY_METRICS, track_memory
+
+    def decorate(klass):
+        klass = track_memory(**options)(klass)
+        for name in MEMORY_METRICS:
+            method = vars(klass).get(name)
+            if method is not None:
+                setattr(klass, name, _limited(method))
+        return klass
+
+    return decorate if cls is None else decorate(cls)
+
+
+def _limited(method):
+    @functools.wraps(method)  # keeps its unit ("bytes") and docstring
+    def wrapper(self, *params):
+        for_memory_figures()
+        return method(self, *params)
+
     return wrapper
 
 
 def settings() -> dict:
     """What this process's measurements run under: the memory figures'
-    thread limit, USD's current one, Arrow's memory pool and the allocator
-    variables of the environment."""
+    thread limit, USD's and Arrow's current ones, Arrow's memory pool and
+    the allocator variables of the environment."""
     out = {
         "memory_figures_threads": memory_threads() or "default",
         "usd_threads_now": None,
