@@ -77,11 +77,17 @@ def _work():
 
 
 def for_memory_figures() -> int:
-    """Limit USD's work and Arrow's CPU thread pool (the Python loader
-    decodes columns on it) to the memory figures' thread count, from here
-    on; returns USD's limit now in force."""
-    global _default_limit, _default_arrow, _memory_mode
+    """A memory figure is measured in this process: limit USD's work and
+    Arrow's CPU thread pool (the Python loader decodes columns on it) to
+    the memory figures' thread count, for the rest of the process (a setup
+    run again keeps it); returns USD's limit now in force."""
+    global _memory_mode
     _memory_mode = True
+    return _limit()
+
+
+def _limit() -> int:
+    global _default_limit, _default_arrow
     import pyarrow
 
     Work = _work()
@@ -134,7 +140,7 @@ def on_one_thread(setup):
         _depth += 1
         try:
             if _depth == 1:
-                for_memory_figures()
+                _limit()
             return setup(*args, **kwargs)
         finally:
             _depth -= 1
