@@ -5,14 +5,16 @@ to one thread; time figures keep USD's and Arrow's default (every core).
 Part of the suite (benchmarks/), not of the package: asv takes benchmark
 code from the working tree for every commit it measures, so old commits
 are measured under the same protocol. Why: USD composes a stage on its
-worker threads (WorkParallelForN and friends over TBB). Which thread
-allocates what, and in which of glibc's per-thread arenas, depends on how
-the threads were scheduled, and so does how fragmented the heap gets and
-its resident peak. Measured 2026-12-06 (docs/measurements.md, "Memory
+worker threads (WorkParallelForN and friends over TBB), and Arrow decodes
+the Python loader's columns on its CPU pool. Which thread allocates what,
+and in which of glibc's per-thread arenas or mimalloc's thread heaps,
+depends on how the threads were scheduled, and so does how fragmented the
+heap gets and its resident peak. Measured 2026-12-06 (docs/measurements.md, "Memory
 repeatability between runs (issue 25)"): the native Parquet reader's load
 peak at 100k prims took 144 to 161 MiB over the fresh processes of one
-commit with USD's default threads, and 147.0 to 147.1 MiB with one thread;
-every format's figures held within 0.2% with one thread, and no allocator
+commit with the default threads, and 147.0 to 147.1 MiB on one thread;
+every format's figures of 10 MiB or more held within 1% (all but the
+Python loader's shuffled access within 0.2%) on one thread, and no allocator
 setting (Arrow's pool, mimalloc's purge delay, glibc's arenas and mmap
 threshold), nor disabling address-space randomisation, came close.
 
@@ -31,8 +33,8 @@ lifted in setup, because USD's SetConcurrencyLimit itself takes 0.4 to 30
 ms, which must not land in a timed region.
 
 ``USDBENCH_MEMORY_THREADS`` overrides the limit (an integer; 0 or "default":
-USD's own), to measure what the threads change. ``settings()`` reports what
-is in force; ``usdbench status`` prints it.
+USD's own), to measure what the threads change (scripts/
+memory_repeatability.py). ``settings()`` reports what is in force.
 """
 
 from __future__ import annotations
