@@ -2,13 +2,13 @@
 order), six properties on one prim. The stage is opened in setup except for
 the cold read, so these figures are the reads alone."""
 
-from memtrack.asv import track_memory
 from usdbench import workloads
 
 from .common import READ_SAMPLES, _Operation, grid
+from .protocol import memory_figures
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class OnePropertyOnePrimCold(_Operation):
     """Fresh process, data pages dropped from the OS cache: open the stage and
     read ``temperature`` on the middle prim. Retained = "memory after one access"."""
@@ -38,7 +38,7 @@ class _OnLoadedStage(_Operation):
         self.stage = workloads.load(self.files)
 
 
-@track_memory(samples=READ_SAMPLES)
+@memory_figures(samples=READ_SAMPLES)
 class OnePropertyOnePrimWarm(_OnLoadedStage):
     """Read ``temperature`` on the middle prim again (it was read once in setup).
     Its memory figures are typically 0: one cached value needs less than the
@@ -69,21 +69,21 @@ class _OnePropertyOnPrims(_OnLoadedStage):
         return workloads.read_many(self.stage, self.paths, [workloads.ONE_PROPERTY])
 
 
-@track_memory(samples=READ_SAMPLES)
+@memory_figures(samples=READ_SAMPLES)
 class OnePropertyRandomPrims(_OnePropertyOnPrims):
     """First read of ``temperature`` on 1,000 random prims (seeded) after load."""
 
     choose = staticmethod(workloads.random_sample)
 
 
-@track_memory(samples=READ_SAMPLES)
+@memory_figures(samples=READ_SAMPLES)
 class OnePropertyPathOrder(_OnePropertyOnPrims):
     """First read of ``temperature`` on 1,000 consecutive prims in path order."""
 
     choose = staticmethod(workloads.path_order_sample)
 
 
-@track_memory(samples=READ_SAMPLES)
+@memory_figures(samples=READ_SAMPLES)
 class SixPropertiesOnePrim(_OnLoadedStage):
     """First read of the six properties (cost, carbon_A1, weight, temperature,
     is_active, supplier_id) on the middle prim."""

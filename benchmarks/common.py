@@ -8,6 +8,8 @@ Names starting with "_" are not collected by asv.
 
 from usdbench import profiles, workloads
 
+from . import protocol
+
 PROFILE = profiles.from_environment()
 
 # asv settings for cold operations: one sample per fresh process, several
@@ -38,6 +40,13 @@ class _ScenarioBenchmark:
     param_names = list(profiles.PARAM_NAMES)
     timeout = TIMEOUT
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = vars(cls).get("setup")
+        if own is not None and not getattr(own, "on_one_thread", False):
+            cls.setup = protocol.on_one_thread(own)
+
+    @protocol.on_one_thread
     def setup(self, fmt, scale, hierarchy):
         # Raises NotImplementedError where the memory guard skips: asv shows
         # the combination as skipped.
@@ -47,7 +56,8 @@ class _ScenarioBenchmark:
 
 class _Operation(_ScenarioBenchmark):
     """An operation timed cold: each sample a fresh process (see COLD). Memory
-    (track_peak_bytes, ...) comes from memtrack's @track_memory on subclasses,
+    (track_peak_bytes, ...) comes from memtrack's @track_memory on subclasses
+    (through protocol.memory_figures: measured on one thread),
     which call the same ``measure``."""
 
     rounds, repeat, number, warmup_time = (

@@ -1,12 +1,12 @@
 """Opening and composing a scene whose property layer is in each format."""
 
-from memtrack.asv import track_memory
 from usdbench import workloads
 
 from .common import _Operation
+from .protocol import memory_figures
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class InitialLoad(_Operation):
     """Open + compose root, property layer and base; no value read. usdc and
     usdz map the file and read values lazily, so their figures hold little of

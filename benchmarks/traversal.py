@@ -3,17 +3,17 @@ loader's Parquet projected to the columns read, because that is how a reader
 of a few properties would open the scene with it; the lazy readers (usdc,
 usdz, native Parquet) decode only what is read anyway."""
 
-from memtrack.asv import track_memory
 from usdbench import workloads
 
 from .common import _Operation, grid
+from .protocol import memory_figures
 
 
 class _EveryPrim(_Operation):
     params = grid(heavy=True)
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class OnePropertyAllPrims(_EveryPrim):
     """Load (Python Parquet loader: path + temperature only) and read temperature on every prim
     in traversal order. Retained holds the stage, values read."""
@@ -24,7 +24,7 @@ class OnePropertyAllPrims(_EveryPrim):
         return stage
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class SixPropertiesAllPrims(_EveryPrim):
     """Load (Python loader: the six columns only) and read the six properties on every prim."""
 
@@ -34,7 +34,7 @@ class SixPropertiesAllPrims(_EveryPrim):
         return stage
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class ShuffledAccess(_EveryPrim):
     """Load (Python loader: temperature only) and read temperature on every prim in a
     seeded shuffled order (prim lookups by path, no locality)."""
@@ -49,7 +49,7 @@ class ShuffledAccess(_EveryPrim):
         return stage
 
 
-@track_memory(retained=True)
+@memory_figures(retained=True)
 class FullTraversal(_EveryPrim):
     """Load everything and read all 20 properties on every prim. Retained =
     "memory after a full traversal": every value has been touched."""

@@ -1,0 +1,202 @@
+"""The protocol of the benchmark processes' memory figures, and what it was.
+
+Memory figures are measured with USD's work and Arrow's CPU pool limited
+to one thread; time figures keep USD's and Arrow's default (every core).
+Part of the suite (benchmarks/), not of the package: asv takes benchmark
+code from the working tree for every commit it measures, so old commits
+are measured under the same protocol. Why: USD composes a stage on its
+worker threads (WorkParallelForN and friends over TBB), and Arrow decodes
+the Python loader's columns on its CPU pool. Which thread allocates what,
+and in which of glibc's per-thread arenas or mimalloc's thread heaps,
+depends on how the threads were scheduled, and so does how fragmented the
+heap gets and its resident peak. Measured 2026-12-06 (docs/measurements.md, "Memory
+repeatability between runs (issue 25)"): the native Parquet reader's load
+peak at 100k prims took 144 to 161 MiB over the fresh processes of one
+commit with the default threads, and 147.0 to 147.1 MiB on one thread;
+every format's figures of 10 MiB or more held within 1% (all but the
+Python loader's shuffled access within 0.2%) on one thread, and no allocator
+setting (Arrow's pool, mimalloc's purge delay, glibc's arenas and mmap
+threshold), nor disabling address-space randomisation, came close.
+
+One thread changes what a memory figure means only by the scheduling-
+dependent part: the same operation, the same allocations, made in one order.
+What the operation really holds is all still counted (tests/
+test_memory_protocol.py adds 5% to an operation and finds it at its size).
+
+How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
+leaves the libraries' defaults behind; a memory figure's method
+(``memory_figures`` wraps the ``track_*_bytes`` methods memtrack adds)
+limits the threads again before it measures, for the rest of its process
+(a setup it re-runs for another sample then keeps the limit). A time
+figure's process times the operation on the default threads: the limit is
+lifted in setup, because USD's SetConcurrencyLimit itself takes 0.4 to 30
+ms, which must not land in a timed region.
+
+``USDBENCH_MEMORY_THREADS`` overrides the limit (an integer; 0 or "default":
+USD's own), to measure what the threads change (scripts/
+memory_repeatability.py). ``settings()`` reports what is in force.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+
+ENV = "USDBENCH_MEMORY_THREADS"
+# USD worker threads while memory figures are measured.
+MEMORY_THREADS = 1
+
+
+def memory_threads(environ=None) -> int | None:
+    """The USD work thread limit of memory figures: an integer, or None for
+    USD's default (``USDBENCH_MEMORY_THREADS`` = 0 or "default")."""
+    value = (os.environ if environ is None else environ).get(ENV, "").strip()
+    if not value:
+        return MEMORY_THREADS
+    if value == "default":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise ValueError(f"{ENV}={value!r}: expected an integer >= 0 or 'default'") from None
+    if n < 0:
+        raise ValueError(f"{ENV}={value!r}: expected an integer >= 0 or 'default'")
+    return n or None
+
+
+_depth = 0  # nesting of on_one_thread (a subclass's setup calls its base's)
+_memory_mode = False  # a memory figure is being measured in this process
+_default_limit: int | None = None  # USD's limit before the first change
+_default_arrow: int | None = None  # Arrow's CPU pool size before the first change
+
+
+def _work():
+    from pxr import Work
+
+    return Work
+
+
+def for_memory_figures() -> int:
+    """A memory figure is measured in this process: limit USD's work and
+    Arrow's CPU thread pool (the Python loader decodes columns on it) to
+    the memory figures' thread count, for the rest of the process (a setup
+    run again keeps it); returns USD's limit now in force."""
+    global _memory_mode
+    _memory_mode = True
+    return _limit()
+
+
+def _limit() -> int:
+    global _default_limit, _default_arrow
+    import pyarrow
+
+    Work = _work()
+    if _default_limit is None:
+        _default_limit = Work.GetConcurrencyLimit()
+        _default_arrow = pyarrow.cpu_count()
+    limit = memory_threads()
+    if limit is not None:
+        Work.SetConcurrencyLimit(limit)
+        pyarrow.set_cpu_count(limit)
+        if Work.GetConcurrencyLimit() != limit:
+            # USD's TBB ran parallel work before the first limit (e.g. pxr
+            # imported before usdbench, whose plugin registration then runs
+            # on TBB): its arena keeps its size.
+            warnings.warn(
+                f"benchmarks.protocol: USD's thread limit stays at "
+                f"{Work.GetConcurrencyLimit()}, not {limit}: parallel USD work ran "
+                "before it was set; import usdbench before pxr",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return Work.GetConcurrencyLimit()
+
+
+def restore_default() -> int:
+    """USD's and Arrow's own thread counts again (as they were before
+    for_memory_figures), except in a memory figure's process; returns USD's
+    limit."""
+    Work = _work()
+    if _default_limit is not None and not _memory_mode:
+        import pyarrow
+
+        Work.SetConcurrencyLimit(_default_limit)
+        pyarrow.set_cpu_count(_default_arrow)
+    return Work.GetConcurrencyLimit()
+
+
+def on_one_thread(setup):
+    """Decorate a benchmark's ``setup``: it runs under the memory figures'
+    limit and leaves USD's default limit behind (re-entrant: only the
+    outermost call restores). So no parallel USD work has run in a benchmark
+    process before its measurement, whichever figure it measures: a memory
+    figure's process then sets the limit again (``for_memory_figures``) and
+    measures on one thread; a time figure's process times the operation on
+    USD's default threads."""
+
+    @functools.wraps(setup)
+    def wrapper(*args, **kwargs):
+        global _depth
+        _depth += 1
+        try:
+            if _depth == 1:
+                _limit()
+            return setup(*args, **kwargs)
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                restore_default()
+
+    wrapper.on_one_thread = True
+    return wrapper
+
+
+def memory_figures(cls=None, **options):
+    """memtrack's @track_memory (same options), each memory figure measured
+    under the protocol: the thread limit set before it measures."""
+    from memtrack.asv import MEMORY_METRICS, track_memory
+
+    def decorate(klass):
+        klass = track_memory(**options)(klass)
+        for name in MEMORY_METRICS:
+            method = vars(klass).get(name)
+            if method is not None:
+                setattr(klass, name, _limited(method))
+        return klass
+
+    return decorate if cls is None else decorate(cls)
+
+
+def _limited(method):
+    @functools.wraps(method)  # keeps its unit ("bytes") and docstring
+    def wrapper(self, *params):
+        for_memory_figures()
+        return method(self, *params)
+
+    return wrapper
+
+
+def settings() -> dict:
+    """What this process's measurements run under: the memory figures'
+    thread limit, USD's and Arrow's current ones, Arrow's memory pool and
+    the allocator variables of the environment."""
+    out = {
+        "memory_figures_threads": memory_threads() or "default",
+        "usd_threads_now": None,
+        "arrow_threads_now": None,
+        "arrow_pool": None,
+    }
+    if "pxr" in sys.modules:
+        from pxr import Work
+
+        out["usd_threads_now"] = Work.GetConcurrencyLimit()
+    if "pyarrow" in sys.modules:
+        pa = sys.modules["pyarrow"]
+        out["arrow_threads_now"] = pa.cpu_count()
+        out["arrow_pool"] = pa.default_memory_pool().backend_name
+    for name in sorted(os.environ):
+        if name.startswith(("MALLOC_", "MIMALLOC_", "ARROW_DEFAULT_MEMORY_POOL", "PXR_WORK")):
+            out[name] = os.environ[name]
+    return out

@@ -1,0 +1,305 @@
+"""Where do memory figures move between runs? One operation measured in many
+fresh processes, grouped into "runs", under switchable allocator and process
+settings.
+
+Each *run* is a separate parent process that imports the benchmark suite
+(as asv's forkserver does) and then, for each case, starts ``--procs``
+benchmark processes: forked from it (``fork``, asv's forkserver) or fresh
+interpreters (``spawn``). Each benchmark process does exactly what asv does
+for one memory figure: the suite's class, its ``setup(fmt, scale, "flat")``
+(workloads.prepare_benchmark: guard, cache, warm-up, page-cache drop) and
+memtrack's ``_measure_once`` (the tracker @track_memory uses), and reports
+peak, delta and retained bytes. The runs of all configurations are
+interleaved (run 1 of every configuration, then run 2, ...), so they share
+the machine's conditions.
+
+Per figure it prints the median, the spread (max - min) / min within a run
+(the largest over runs), and between runs (of the runs' medians).
+
+    python scripts/memory_repeatability.py --runs 3 --procs 4 \\
+        --cases load:100000 shuffled:10000 --configs base spawn arrow-system
+    python scripts/memory_repeatability.py --list   # the configurations
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FORMATS = (
+    "usda",
+    "usdc",
+    "usdz",
+    "parquet-native-zstd-rg1000",
+    "parquet-python-zstd-rg1000",
+)
+OPERATIONS = {  # name -> (module, class) of the suite
+    "load": ("benchmarks.load", "InitialLoad"),
+    "shuffled": ("benchmarks.traversal", "ShuffledAccess"),
+}
+FIGURES = ("peak_bytes", "current_bytes", "retained_bytes")
+MIB = 2**20
+
+# name -> (environment added, options). Options: "spawn" (fresh interpreters),
+# "norandom" (the run under `setarch -R`: no address-space randomisation,
+# inherited by its children), "warm" (no page-cache drop in setup).
+# USD's default threads for the memory figures: the suite as it was before
+# benchmarks/protocol.py (which limits them to one).
+_NO_PIN = {"USDBENCH_MEMORY_THREADS": "default"}
+CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "base": (_NO_PIN, ()),
+    "spawn": (_NO_PIN, ("spawn",)),
+    "norandom": (_NO_PIN, ("norandom",)),
+    "norandom-spawn": (_NO_PIN, ("norandom", "spawn")),
+    "warm": (_NO_PIN, ("warm",)),
+    "arrow-system": ({**_NO_PIN, "ARROW_DEFAULT_MEMORY_POOL": "system"}, ()),
+    "arrow-jemalloc": ({**_NO_PIN, "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}, ()),
+    "mi-purge0": ({**_NO_PIN, "MIMALLOC_PURGE_DELAY": "0"}, ()),
+    "mi-eager": ({**_NO_PIN, "MIMALLOC_ARENA_EAGER_COMMIT": "1"}, ()),
+    "arena1": ({**_NO_PIN, "MALLOC_ARENA_MAX": "1"}, ()),
+    "arena2": ({**_NO_PIN, "MALLOC_ARENA_MAX": "2"}, ()),
+    "mmap-fixed": ({**_NO_PIN, "MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
+    "trim-fixed": ({**_NO_PIN, "MALLOC_TRIM_THRESHOLD_": "131072"}, ()),
+    "top-pad": ({**_NO_PIN, "MALLOC_TOP_PAD_": "0"}, ()),
+    "pxr1": ({**_NO_PIN, "PXR_WORK_THREAD_LIMIT": "1"}, ()),
+    # The suite's protocol as committed (benchmarks/protocol.py).
+    "protocol": ({}, ()),
+    "protocol-spawn": ({}, ("spawn",)),
+    "protocol-2": ({"USDBENCH_MEMORY_THREADS": "2"}, ()),
+}
+
+
+def _case(text: str) -> tuple[str, int, str | None]:
+    """load:100000[:format]"""
+    op, scale, *fmt = text.split(":")
+    if op not in OPERATIONS:
+        raise argparse.ArgumentTypeError(f"unknown operation {op!r}: {', '.join(OPERATIONS)}")
+    return op, int(scale), (fmt[0] if fmt else None)
+
+
+# -- the benchmark process ---------------------------------------------------
+def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
+    import importlib
+
+    from memtrack.asv import _measure_once
+    from usdbench import workloads
+
+    if warm:
+        workloads.drop_page_cache = lambda paths: True
+    module, name = OPERATIONS[op]
+    bench = getattr(importlib.import_module(module), name)()
+    params = (fmt, scale, "flat")
+    bench.setup(*params)
+    if hasattr(bench, "track_peak_bytes"):
+        # What the suite's memory figure methods do before memtrack measures.
+        from benchmarks import protocol
+
+        protocol.for_memory_figures()
+    t0 = time.perf_counter()
+    result = _measure_once(bench, params)
+    out = {f: getattr(result, f) for f in FIGURES}
+    out["seconds"] = time.perf_counter() - t0
+    out["breakdown"] = result.breakdown
+    return out
+
+
+def _import_suite() -> None:
+    """What asv's forkserver has done before it forks a benchmark process."""
+    sys.path.insert(0, str(REPO))
+    import benchmarks.load  # noqa: F401
+    import benchmarks.traversal  # noqa: F401
+
+
+def _child_main(spec: dict) -> None:
+    _import_suite()
+    print(json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"])))
+
+
+def _forked(spec: dict) -> dict:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the benchmark process
+        os.close(r)
+        try:
+            data = json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"]))
+        except BaseException as exc:  # noqa: BLE001 - report, never return into the parent's loop
+            data = json.dumps({"error": repr(exc)})
+        with os.fdopen(w, "w") as f:
+            f.write(data)
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def _spawned(spec: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        return {"error": out.stderr[-2000:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _run_main(spec: dict) -> None:
+    """One run: import the suite, then procs x cases benchmark processes."""
+    _import_suite()
+    start = _spawned if spec["spawn"] else _forked
+    results = {}
+    for _ in range(spec["procs"]):
+        for op, scale, fmt in spec["cases"]:
+            one = {"op": op, "scale": scale, "fmt": fmt, "warm": spec["warm"]}
+            results.setdefault(f"{op}:{scale}:{fmt}", []).append(start(one))
+    print(json.dumps(results))
+
+
+# -- the driver ----------------------------------------------------------------
+def run_config(name: str, cases: list, procs: int) -> dict:
+    env_add, options = CONFIGS[name]
+    env = dict(os.environ, **env_add)
+    env.setdefault("USDBENCH_PROFILE", "default")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    spec = {"cases": cases, "procs": procs, "spawn": "spawn" in options, "warm": "warm" in options}
+    cmd = [sys.executable, __file__, "--run", json.dumps(spec)]
+    if "norandom" in options:
+        cmd = ["setarch", platform.machine(), "-R", *cmd]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"run of {name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def spread(values: list[float]) -> float:
+    lo = min(values)
+    return (max(values) - lo) / lo if lo > 0 else float("inf")
+
+
+def summarise(runs: list[dict], min_mib: float) -> list[dict]:
+    """Per case and figure: median, within-run and between-run spread."""
+    rows = []
+    for case in runs[0]:
+        for fig in FIGURES:
+            per_run = [[p[fig] for p in run[case] if "error" not in p] for run in runs]
+            allv = [v for r in per_run for v in r]
+            if not allv:
+                rows.append({"case": case, "figure": fig, "error": True})
+                continue
+            med = statistics.median(allv)
+            medians = [statistics.median(r) for r in per_run if r]
+            rows.append(
+                {
+                    "case": case,
+                    "figure": fig,
+                    "median_mib": med / MIB,
+                    "within": max(spread(r) for r in per_run if r),
+                    "between": spread(medians),
+                    "all": spread(allv),
+                    "range_mib": (max(allv) - min(allv)) / MIB,
+                    "large": med >= min_mib * MIB,
+                }
+            )
+    return rows
+
+
+def _family(case: str) -> str:
+    fmt = case.split(":", 2)[2]
+    return "parquet-native" if "native" in fmt else "parquet-python" if "python" in fmt else fmt
+
+
+def print_summary(samples: dict[str, list[dict]], min_mib: float, by_format: bool) -> None:
+    if by_format:
+        # Per configuration and format, over its figures of min_mib or more:
+        # the largest spread over all processes, and between the runs' medians.
+        print(f"\n{'config':15} {'format':15} {'figures':>7} {'all, max':>9} {'between, max':>12}")
+        for name, runs in samples.items():
+            rows = [r for r in summarise(runs, min_mib) if r.get("large")]
+            for fam in dict.fromkeys(_family(r["case"]) for r in rows):
+                mine = [r for r in rows if _family(r["case"]) == fam]
+                print(
+                    f"{name:15} {fam:15} {len(mine):7} {max(r['all'] for r in mine):9.1%} "
+                    f"{max(r['between'] for r in mine):12.1%}"
+                )
+        return
+    print(
+        f"\n{'config':15} {'case':38} {'figure':15} {'median MiB':>10} "
+        f"{'within':>7} {'between':>7} {'all':>7} {'range MiB':>9}"
+    )
+    for name, runs in samples.items():
+        for row in summarise(runs, min_mib):
+            if row.get("error"):
+                print(f"{name:15} {row['case']:38} {row['figure']:15} ERROR")
+                continue
+            print(
+                f"{name:15} {row['case']:38} {row['figure']:15} {row['median_mib']:10.1f} "
+                f"{row['within']:7.1%} {row['between']:7.1%} {row['all']:7.1%} "
+                f"{row['range_mib']:9.2f}"
+            )
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--configs", nargs="+", default=["base"])
+    ap.add_argument(
+        "--cases", nargs="+", type=_case, default=[_case("load:100000"), _case("shuffled:10000")]
+    )
+    ap.add_argument("--formats", nargs="+", default=list(FORMATS))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--procs", type=int, default=4, help="benchmark processes per case per run")
+    ap.add_argument("--min-mib", type=float, default=10.0, help="figures counted in the summary")
+    ap.add_argument("--out", type=Path, help="write every sample here (JSON)")
+    ap.add_argument("--from", dest="load", type=Path, help="summarise samples saved with --out")
+    ap.add_argument(
+        "--by-format", action="store_true", help="one line per configuration and format"
+    )
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child_main(json.loads(args.child))
+        return 0
+    if args.run:
+        _run_main(json.loads(args.run))
+        return 0
+    if args.list:
+        for name, (env, opts) in CONFIGS.items():
+            print(f"{name:16} {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(opts)}")
+        return 0
+    unknown = [c for c in args.configs if c not in CONFIGS]
+    if unknown:
+        ap.error(f"unknown configurations {unknown}: see --list")
+    cases = [
+        (op, scale, fmt)
+        for op, scale, only in args.cases
+        for fmt in ([only] if only else args.formats)
+    ]
+    if args.load:
+        samples = json.loads(args.load.read_text())
+        print_summary(samples, args.min_mib, args.by_format)
+        return 0
+    samples: dict[str, list[dict]] = {c: [] for c in args.configs}
+    t0 = time.time()
+    for r in range(args.runs):
+        for name in args.configs:
+            samples[name].append(run_config(name, cases, args.procs))
+            print(f"run {r + 1}/{args.runs} {name} done at {time.time() - t0:.0f} s", flush=True)
+            if args.out:
+                args.out.write_text(json.dumps(samples))
+    print_summary(samples, args.min_mib, args.by_format)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The memory figures' protocol (benchmarks/protocol.py): USD on one worker thread
+while a memory figure is measured, USD's default for the time figures; and
+it hides nothing: 5% more held by an operation shows up at its size."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from benchmarks import protocol
+from usdbench.fresh_process import run_script
+
+# One benchmark process, as asv runs it: the suite imported (before pxr: a
+# USD that has run parallel work cannot lower its thread limit), its setup, one
+# figure (the track_ method, or time_operation first when asked), and the USD
+# work thread limit before and after. EXTRA bytes are touched and held with
+# the stage by the operation itself.
+CHILD = """
+import json, sys
+from benchmarks.load import InitialLoad  # first, as asv's forkserver imports the suite
+from pxr import Work
+
+fmt, scale, figure, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+
+
+class Heavier(InitialLoad):
+    def measure(self, *params):
+        threads["during"] = Work.GetConcurrencyLimit()
+        stage = super().measure(*params)
+        return stage, (b"x" * extra if extra else None)
+
+
+
+params = (fmt, scale, "flat")
+threads = {}
+bench = Heavier()
+bench.setup(*params)
+threads.update(after_setup=Work.GetConcurrencyLimit())
+if figure == "time_operation":
+    bench.time_operation(*params)
+    value = None
+else:
+    value = getattr(bench, figure)(*params)["samples"][0]
+threads["after"] = Work.GetConcurrencyLimit()
+print(json.dumps({"value": value, "threads": threads,
+                  "physical": Work.GetPhysicalConcurrencyLimit()}))
+"""
+
+
+def benchmark_process(tmp_path, fmt, scale, figure, extra=0) -> dict:
+    """A fresh interpreter running CHILD (the environment is this process's)."""
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    return run_script(script, fmt, str(scale), figure, str(extra))
+
+
+def test_memory_threads_setting():
+    assert protocol.memory_threads({}) == 1
+    assert protocol.memory_threads({protocol.ENV: "2"}) == 2
+    assert protocol.memory_threads({protocol.ENV: "0"}) is None
+    assert protocol.memory_threads({protocol.ENV: "default"}) is None
+    for bad in ("-1", "two"):
+        with pytest.raises(ValueError, match=protocol.ENV):
+            protocol.memory_threads({protocol.ENV: bad})
+
+
+def test_settings_report_what_is_in_force(monkeypatch):
+    import pyarrow  # noqa: F401
+    from pxr import Work  # noqa: F401
+
+    monkeypatch.delenv(protocol.ENV, raising=False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    found = protocol.settings()
+    assert found["memory_figures_threads"] == 1
+    assert found["MALLOC_ARENA_MAX"] == "2"
+    assert found["arrow_pool"] in ("mimalloc", "jemalloc", "system")
+    assert isinstance(found["usd_threads_now"], int)
+
+
+@pytest.mark.slow
+def test_memory_figures_use_one_usd_thread_and_times_keep_usds_default(tmp_path, monkeypatch):
+    monkeypatch.delenv(protocol.ENV, raising=False)
+    fmt, scale = "parquet-native-zstd-rg1000", 1_000
+    mem = benchmark_process(tmp_path, fmt, scale, "track_peak_bytes")
+    assert mem["threads"]["after_setup"] == mem["physical"], mem
+    assert mem["threads"]["after"] == 1, mem
+    assert mem["threads"]["during"] == 1, mem
+    timed = benchmark_process(tmp_path, fmt, scale, "time_operation")
+    assert timed["threads"]["during"] == timed["physical"], timed
+    monkeypatch.setenv(protocol.ENV, "default")
+    default = benchmark_process(tmp_path, fmt, scale, "track_peak_bytes")
+    assert default["threads"]["during"] == default["physical"], default
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("figure", ["track_peak_bytes", "track_retained_bytes"])
+def test_five_percent_more_in_a_load_shows_at_its_size(tmp_path, monkeypatch, figure):
+    """The native reader's load at 100k prims (~147 MiB), three processes
+    as is and three holding 5% more: the figure rises by the extra bytes
+    (within 0.5 MiB), and the plain processes agree far closer than that."""
+    monkeypatch.delenv(protocol.ENV, raising=False)
+    fmt, scale = "parquet-native-zstd-rg1000", 100_000
+    plain = [benchmark_process(tmp_path, fmt, scale, figure)["value"] for _ in range(3)]
+    extra = int(0.05 * statistics.median(plain))
+    heavier = [benchmark_process(tmp_path, fmt, scale, figure, extra)["value"] for _ in range(3)]
+    mib = 2**20
+    assert max(plain) - min(plain) < 0.01 * statistics.median(plain), plain
+    rise = statistics.median(heavier) - statistics.median(plain)
+    assert abs(rise - extra) < 0.5 * mib, (
+        f"{figure}: rose by {rise / mib:.2f} MiB for {extra / mib:.2f} MiB held "
+        f"(plain {plain}, heavier {heavier})"
+    )
+    assert min(heavier) > max(plain) + 0.8 * extra, (plain, heavier)
