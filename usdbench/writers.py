@@ -83,9 +83,11 @@ def write_parquet(
     path: Path,
     usd_types: Mapping[str, str] | None = None,
     layer_metadata: Mapping[str, object] | None = None,
+    row_group_size: int | None = None,
 ) -> None:
     """The property table as Parquet; ``usd_types`` and ``layer_metadata``
-    as ``with_usd_metadata`` writes them."""
+    as ``with_usd_metadata`` writes them; ``row_group_size`` (rows) overrides
+    the format's (a scenario family sizes its own: Scenario.row_group_rows)."""
     if usd_types or layer_metadata:
         table = with_usd_metadata(table, usd_types, layer_metadata)
     with atomic_path(path) as tmp:
@@ -93,7 +95,7 @@ def write_parquet(
             table,
             tmp,
             compression=fmt.compression,
-            row_group_size=fmt.row_group_size,
+            row_group_size=row_group_size or fmt.row_group_size,
             # Statistics let readers (ours included) skip row groups by path.
             write_statistics=True,
         )
