@@ -3,6 +3,7 @@ benchmark waits for generation (``python -m usdbench prepare``)."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import sys
 import time
@@ -28,10 +29,10 @@ def prepare(profile: Profile, root: Path | None = None) -> None:
     available after the 1M flat scene on a fresh 23 GiB VM and skipped every
     1M deep format, which the benchmarks then generated in their setup."""
     spawn = multiprocessing.get_context("spawn")
-    for scenario, formats in profile.scenarios():
+    for scenario, formats in itertools.chain(profile.scenarios(), profile.family_scenarios()):
         wanted = []
         for name in formats:
-            ok, why = budget.fits(name, scenario.scale, scenario.hierarchy)
+            ok, why = budget.fits(name, scenario.scale, scenario.hierarchy, scenario.family)
             if ok:
                 wanted.append(name)
             else:
