@@ -18,14 +18,8 @@ def _files(tmp_path_factory, family, scale, fmt):
     return scenario, cache.materialize(scenario, FORMATS, root)[fmt]
 
 
-def _native_series(fmt):
-    if fmt.startswith("parquet-native"):
-        pytest.xfail("the native reader's time samples: the C++ helper's part of issue 23")
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_series_workloads(tmp_path_factory, fmt):
-    _native_series(fmt)
     scenario, files = _files(tmp_path_factory, "series", 12, fmt)
     table = scenario.property_table()
     stage = workloads.load(files)

@@ -124,10 +124,6 @@ def test_value_types_are_the_usd_types(flat_1k):
 # -- scenario families: series (time samples), arrays, sparse ------------------------
 
 FAMILY_SCALE = 40
-NATIVE_SERIES_PENDING = (
-    "the native reader's time samples (a time-series table served through "
-    "SdfAbstractData's time-sample API) are the C++ helper's part of issue 23"
-)
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +139,7 @@ def families(tmp_path_factory):
 def _family_params():
     for family in ("series", "arrays", "sparse"):
         for fmt in FORMAT_NAMES:
-            marks = []
-            if family == "series" and fmt.startswith("parquet-native"):
-                marks = [pytest.mark.xfail(reason=NATIVE_SERIES_PENDING, strict=False)]
-            yield pytest.param(family, fmt, marks=marks, id=f"{family}-{fmt}")
+            yield pytest.param(family, fmt, id=f"{family}-{fmt}")
 
 
 def _same(got, want, where):
