@@ -658,6 +658,17 @@ LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
     } catch (const NullElement&) {
         _ReportBadElement(column, row);
         return false;
+    } catch (const BadElementCount& bad) {
+        TF_RUNTIME_ERROR("%s", ParquetError(_file,
+                                            "a list of " + std::to_string(bad.length) +
+                                                " values read as " +
+                                                column.reader->TypeName().GetAsToken().GetString() +
+                                                " needs a multiple of " +
+                                                std::to_string(bad.dimension) +
+                                                ": the value is left out",
+                                            row, column.name.GetString())
+                                   .what());
+        return false;
     }
 }
 
