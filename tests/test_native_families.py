@@ -499,3 +499,61 @@ def test_authored_attributes_of_a_sparse_table_decode_no_value(tmp_path):
     prim = next(iter(expected))
     attr = stage.GetAttributeAtPath(f"{prim}.{expected[prim][0]}")
     assert attr.Get() is not None
+
+
+def test_arrays_budget_smaller_than_a_row_group_holds_with_every_value_right(tmp_path):
+    """One row group of 300 prims' arrays (~9 MiB decoded) under a 1 MiB
+    budget: list columns are read in ranges of rows, so the cache's true peak
+    stays within the budget, and one prim's read decodes a range, not the
+    group."""
+    table, (points, ints, doubles) = _arrays_table(300, 1_000, "flat", seed=8)
+    source = tmp_path / "arrays.parquet"
+    pq.write_table(table, source, row_group_size=300, use_dictionary=False)
+    np.save(
+        tmp_path / "sums.npy",
+        [
+            points.sum(axis=(1, 2), dtype=np.float64),
+            ints.sum(axis=1, dtype=np.int64),
+            doubles.sum(axis=1),
+        ],
+    )
+    budget = 1 << 20
+    run = _child(
+        f"""
+        import json
+        import numpy as np
+        import usdbench
+        from usdbench import native
+        from pxr import Sdf
+        native.set_cache_budget({budget})
+        layer = Sdf.Layer.FindOrOpen({str(source)!r})
+        native.reset_cache_counters()
+        one = np.asarray(layer.GetAttributeAtPath("/World/Prim_150.points").default)
+        first = native.layer_stats({str(source)!r})["columns"]
+        sums = np.zeros((3, 300))
+        for i in range(300):
+            for k, name in enumerate(("points", "indices", "weights")):
+                value = layer.GetAttributeAtPath(f"/World/Prim_{{i}}.{{name}}").default
+                sums[k, i] = np.asarray(value).sum(dtype=np.float64)
+        np.save({str(tmp_path / "got.npy")!r}, sums)
+        print(json.dumps({{"stats": native.cache_stats(), "first": first,
+                          "columns": native.layer_stats({str(source)!r})["columns"]}}))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    stats = result["stats"]
+    assert stats["budget_bytes"] == budget
+    assert 0 < stats["peak_bytes_held"] <= budget, stats
+    assert stats["evictions"] > 0
+    points_column = result["first"][1]
+    assert 0 < points_column["block_rows"] < 300
+    assert points_column["rows_decoded"] <= points_column["block_rows"]
+    expected = np.load(tmp_path / "sums.npy")
+    got = np.load(tmp_path / "got.npy")
+    assert np.allclose(got[0], expected[0], rtol=1e-6)
+    assert np.array_equal(got[1], expected[1])
+    assert np.allclose(got[2], expected[2], rtol=1e-12)
+    # Each range decoded about once in an in-order traversal.
+    for column in result["columns"]:
+        assert column["rows_decoded"] <= 2 * 300, column

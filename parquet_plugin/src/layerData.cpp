@@ -45,6 +45,10 @@ TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_ROWS, 65536,
                       "Rows per decoded block of the Parquet file format in row "
                       "groups larger than that (flat columns of plain types).");
 
+TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_MB, 8,
+                      "Decoded size of a block of a list column of the Parquet "
+                      "file format in row groups larger than that (MiB).");
+
 namespace {
 
 // Bad list rows reported one by one, at most this many per layer.
@@ -316,7 +320,18 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                                  plain.id() == arrow::Type::LARGE_LIST;
         column->index = static_cast<int>(_columns.size());
         static const int blockRows = std::max(1024, TfGetEnvSetting(USDPARQUET_BLOCK_ROWS));
-        column->unitRows = _table->ReadsRanges(field) ? blockRows : 0;
+        if (_table->ReadsRanges(field)) {
+            column->unitRows = blockRows;
+        } else {
+            // Lists and vectors: blocks of about USDPARQUET_BLOCK_MB, and
+            // never more than a quarter of the cache's budget, so one
+            // prim's array does not decode a large row group.
+            static const size_t blockBytes =
+                static_cast<size_t>(std::max(1, TfGetEnvSetting(USDPARQUET_BLOCK_MB))) << 20;
+            const size_t budget = BlockCache::Instance().Stats().budgetBytes;
+            column->unitRows =
+                _table->RowsForBytes(field, std::max<size_t>(1, std::min(blockBytes, budget / 4)));
+        }
         column->unitBase.push_back(0);
         for (int group = 0; group < _table->NumRowGroups(); ++group) {
             const int64_t rows = _table->RowGroupRows(group);
