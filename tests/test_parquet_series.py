@@ -144,3 +144,31 @@ def test_a_time_column_that_is_not_numbers_is_refused(tmp_path):
     pq.write_table(pa.table({"path": ["/A"], "time": ["noon"], "v": [1.0]}), file)
     with pytest.raises(UsdBenchError, match="time column must hold numbers"):
         load_layer(file)
+
+
+def test_a_flat_float_list_declared_point3f_reads_as_points(tmp_path):
+    from usdbench.writers import with_usd_metadata
+
+    table = pa.table(
+        {
+            "path": ["/W/A", "/W/B", "/W/C"],
+            "points": pa.array([[1.5, 2, 3, 4, 5, 6.25], None, []], pa.list_(pa.float32())),
+        }
+    )
+    file = tmp_path / "flat.parquet"
+    pq.write_table(with_usd_metadata(table, {"points": "point3f[]"}), file)
+    stage = _stage(load_layer(file))
+    attr = stage.GetPrimAtPath("/W/A").GetAttribute("points")
+    assert str(attr.GetTypeName()) == "point3f[]"
+    assert np.array_equal(np.asarray(attr.Get()), [[1.5, 2, 3], [4, 5, 6.25]])
+    assert stage.GetPrimAtPath("/W/B").GetAttribute("points").Get() is None
+    assert len(stage.GetPrimAtPath("/W/C").GetAttribute("points").Get()) == 0
+    bad = pa.table(
+        {"path": ["/W/A", "/W/B"], "p": pa.array([[1.0, 2, 3], [1.0]], pa.list_(pa.float32()))}
+    )
+    pq.write_table(with_usd_metadata(bad, {"p": "float3[]"}), file)
+    with pytest.raises(UsdBenchError, match=r"row 1, column 'p'.*multiple of 3"):
+        load_layer(file)
+    # A declared vector of another element type does not fit.
+    with pytest.raises(UsdBenchError, match="does not fit"):
+        with_usd_metadata(bad, {"p": "double3[]"})

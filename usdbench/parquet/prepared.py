@@ -13,7 +13,12 @@ import pyarrow.compute as pc
 from usdbench.errors import UsdBenchError
 from usdbench.parquet.arrays import bools, plain
 from usdbench.parquet.schema import PATH_COLUMN, SIMPLE_PRIM_PATH, TIME_COLUMN, path_problem
-from usdbench.parquet.type_table import LAYER_KEYS, column_type_name, is_list_type
+from usdbench.parquet.type_table import (
+    LAYER_KEYS,
+    column_type_name,
+    flat_vector_size,
+    is_list_type,
+)
 
 
 @dataclass
@@ -55,9 +60,13 @@ class PreparedTable:
                     row=int(rows[bad]),
                     column=name,
                 )
-            type_name, why = column_type_name(table.schema.field(name))
+            field = table.schema.field(name)
+            type_name, why = column_type_name(field)
             if type_name is None:
                 raise UsdBenchError(why, file=source, column=name)
+            k = flat_vector_size(field)
+            if k is not None:
+                values = _grouped(values, k, rows, name, source)
             columns.append(Column(name, type_name, values))
         self.layer_metadata = layer_metadata(table.schema, source)
         if TIME_COLUMN in table.column_names:
@@ -175,6 +184,29 @@ class PreparedTable:
             alive[:] = False
             alive[both[same]] = True
             self.common[1:] += alive
+
+
+def _grouped(values: pa.Array, k: int, rows, name: str, source: str) -> pa.Array:
+    """A flat list of k * n numbers per row as a list of n k-vectors."""
+    lengths = np.asarray(pc.fill_null(pc.list_value_length(values), 0).to_numpy(), np.int64)
+    bad = np.flatnonzero(lengths % k)
+    if len(bad):
+        raise UsdBenchError(
+            f"a list of {lengths[bad[0]]} numbers declared as an array of {k}-vectors "
+            f"(its length must be a multiple of {k})",
+            file=source,
+            row=int(rows[bad[0]]),
+            column=name,
+        )
+    offsets = np.concatenate([[0], np.cumsum(lengths // k)])
+    vectors = pa.FixedSizeListArray.from_arrays(plain(values.flatten()), k)
+    builder = pa.LargeListArray if offsets[-1] >= 2**31 else pa.ListArray
+    kind = np.int64 if builder is pa.LargeListArray else np.int32
+    return builder.from_arrays(
+        pa.array(offsets.astype(kind)),
+        vectors,
+        mask=values.is_null() if values.null_count else None,
+    )
 
 
 def _null_element(values: pa.Array) -> int | None:
