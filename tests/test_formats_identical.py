@@ -185,8 +185,9 @@ def _assert_arrays(stage, scenario, fmt):
         assert str(prim.GetAttribute("indices").GetTypeName()) == "int[]", fmt
         assert str(prim.GetAttribute("weights").GetTypeName()) == "double[]", fmt
         got = np.asarray(points.Get())
-        assert got.dtype == np.float32 and got.shape == (len(row["points"]), 3), fmt
-        assert np.array_equal(got, np.asarray(row["points"], np.float32)), fmt
+        want = np.asarray(row["points"], np.float32).reshape(-1, 3)  # flat x, y, z
+        assert got.dtype == np.float32 and got.shape == want.shape, fmt
+        assert np.array_equal(got, want), fmt
         for name, dtype in (("indices", np.int32), ("weights", np.float64)):
             got = np.asarray(prim.GetAttribute(name).Get())
             assert got.dtype == dtype and np.array_equal(got, np.asarray(row[name], dtype)), (
