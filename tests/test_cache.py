@@ -3,6 +3,7 @@
 import dataclasses
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -231,3 +232,18 @@ def test_prepare_profile_option_wins_over_the_environment(tmp_path):
     every = itertools.chain(quick.scenarios(), quick.family_scenarios())
     assert written == {scenario.key for scenario, _ in every}
     assert {"series-flat-100-seed0", "arrays-flat-100-seed0"} <= written
+
+
+def test_cli_generates_a_family(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "generate", "--scale", "4", "--family", "sparse"]
+        + ["--formats", "usda", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "sparse-flat-4-seed0: 1 formats" in run.stdout
+    text = (tmp_path / "props.usda").read_text()
+    lines = re.findall(r"^(?:double|int|bool|string) [dibs]\d{3} = ", text, re.M)
+    assert 0 < len(lines) < 4 * 200 * 0.2  # ~5% of 4 x 200 cells
+    assert "temperature" not in text

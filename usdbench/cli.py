@@ -14,7 +14,7 @@ from pathlib import Path
 from usdbench import profiles
 from usdbench.errors import UsdBenchError
 from usdbench.formats import FORMAT_NAMES
-from usdbench.scenario import HIERARCHIES
+from usdbench.scenario import FAMILIES, HIERARCHIES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--scale", type=int, required=True, help="number of prims (>= 1)")
     gen.add_argument("--hierarchy", choices=HIERARCHIES, default="flat")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="props",
+        help="scenario family: props (20 scalars), series (time samples), arrays, sparse",
+    )
     gen.add_argument(
         "--formats",
         nargs="+",
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prepare":
             _prepare(args.profile)
         else:
-            _generate(args.scale, args.hierarchy, args.seed, args.formats, args.out)
+            _generate(args.scale, args.hierarchy, args.seed, args.formats, args.out, args.family)
     except UsdBenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -78,12 +84,19 @@ def _prepare(profile_name: str | None) -> None:
     prepare(profile)
 
 
-def _generate(scale: int, hierarchy: str, seed: int, formats: list[str], out: Path | None):
+def _generate(
+    scale: int,
+    hierarchy: str,
+    seed: int,
+    formats: list[str],
+    out: Path | None,
+    family: str = "props",
+):
     from usdbench.cache import materialize, scenario_dir
     from usdbench.prepare import print_progress
     from usdbench.scenario import Scenario
 
-    scenario = Scenario(scale, hierarchy, seed)
+    scenario = Scenario(scale, hierarchy, seed, family=family)
     out = out or scenario_dir(scenario)
     start = time.perf_counter()
     files = materialize(scenario, formats, out, progress=print_progress)
