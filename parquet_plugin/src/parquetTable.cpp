@@ -747,6 +747,71 @@ ParquetTable::_ReadBatches(int field, int rowGroup, int64_t first, int64_t rows)
 }
 
 std::shared_ptr<const Block>
+ParquetTable::ReadIndexBlock(int field, int rowGroup) const
+{
+    TRACE_FUNCTION();
+    const int leaf = _Leaf(field);
+    if (leaf < 0) {
+        return ReadBlock(field, rowGroup);
+    }
+    parquet::arrow::FileReader* reader = nullptr;
+    try {
+        std::lock_guard<std::mutex> lock(_batchMutex);
+        std::unique_ptr<parquet::arrow::FileReader>& made = _dictionaryReaders[field];
+        if (!made) {
+            parquet::arrow::FileReaderBuilder builder;
+            PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
+                                              _reader->parquet_reader()->metadata()));
+            parquet::ArrowReaderProperties properties;
+            properties.set_use_threads(false);
+            properties.set_pre_buffer(false);
+            if (_schema->field(field)->type()->id() == arrow::Type::STRING ||
+                _schema->field(field)->type()->id() == arrow::Type::LARGE_STRING) {
+                properties.set_read_dictionary(leaf, true);
+            }
+            // Read once at open and dropped: malloc gives the memory back,
+            // Arrow's default pool (mimalloc) keeps ~30 MiB of it resident.
+            builder.memory_pool(arrow::system_memory_pool());
+            builder.properties(properties);
+            PARQUET_THROW_NOT_OK(builder.Build(&made));
+        }
+        reader = made.get();
+    } catch (const std::exception& error) {
+        throw ParquetError(_path, std::string("cannot read the Parquet file (") + error.what() +
+                                      ")",
+                           -1, _schema->field(field)->name());
+    }
+    std::shared_ptr<arrow::ChunkedArray> values;
+    arrow::Status status;
+    try {
+        status = reader->RowGroup(rowGroup)->Column(field)->Read(&values);
+        if (status.ok() && values) {
+            for (const auto& chunk : values->chunks()) {
+                status = chunk->ValidateFull();
+                if (!status.ok()) {
+                    break;
+                }
+            }
+        }
+    } catch (const std::exception& error) {
+        status = arrow::Status::IOError(error.what());
+    }
+    if (!status.ok() || !values) {
+        throw ParquetError(_path, "cannot read the Parquet data of row group " +
+                                      std::to_string(rowGroup) + " (" + Describe(status) + ")",
+                           -1, _schema->field(field)->name());
+    }
+    if (values->length() != RowGroupRows(rowGroup)) {
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds " +
+                                      std::to_string(values->length()) +
+                                      " values, its metadata says " +
+                                      std::to_string(RowGroupRows(rowGroup)),
+                           -1, _schema->field(field)->name());
+    }
+    return std::make_shared<const Block>(*values);
+}
+
+std::shared_ptr<const Block>
 ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) const
 {
     TRACE_FUNCTION();

@@ -91,6 +91,12 @@ public:
     // cannot be read.
     std::shared_ptr<const Block> ReadBlock(int field, int rowGroup, int64_t first = 0,
                                            int64_t rows = -1) const;
+    // The whole row group of ``field`` for an index built at open (read
+    // once, then dropped): a string field as a dictionary array where the
+    // file stores it dictionary-encoded (a path column repeated row after
+    // row: each distinct string decoded once); allocated with malloc, not
+    // Arrow's default pool. Validated like ReadBlock.
+    std::shared_ptr<const Block> ReadIndexBlock(int field, int rowGroup) const;
 
 private:
     // The Parquet leaf column of a top-level field with one leaf, or -1.
@@ -125,6 +131,8 @@ private:
     mutable std::map<std::pair<int, int>, Cursor> _cursors;
     // Per nested field, the last row group whose presence was read whole.
     mutable std::map<int, std::pair<int, std::shared_ptr<const Presence>>> _groupPresence;
+    // The readers of ReadIndexBlock, by field.
+    mutable std::map<int, std::unique_ptr<parquet::arrow::FileReader>> _dictionaryReaders;
 };
 
 } // namespace usdparquet

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace usdparquet {
@@ -63,11 +64,21 @@ public:
     size_t Bytes() const;
 
 private:
+    class Paths;
+    bool _ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+                        const std::string& file,
+                        const std::function<bool(std::string_view)>& keeps);
+    void _ReadAnyOrder(const ParquetTable& table, int pathField, int timeField,
+                       const std::string& file,
+                       const std::function<bool(std::string_view)>& keeps);
+    const std::vector<double>* _Intern(const std::vector<double>& times);
+
     std::deque<std::string> _paths;
     std::vector<Samples> _samples;
     std::vector<std::unique_ptr<std::vector<double>>> _timeLists;
     std::vector<std::unique_ptr<std::vector<int64_t>>> _rowLists;
     uint64_t _blocksRead = 0;
+    std::unordered_multimap<size_t, const std::vector<double>*> _interned;
 };
 
 } // namespace usdparquet
