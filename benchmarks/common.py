@@ -33,12 +33,22 @@ def grid(heavy=False):
     return PROFILE.grid(heavy)
 
 
+def family_grid(family, heavy=False):
+    """asv params of a scenario family's benchmarks (benchmarks/<family>.py):
+    the profile's family formats x the family's scales x flat."""
+    return PROFILE.family_grid(family, heavy)
+
+
 class _ScenarioBenchmark:
-    """Base of every scenario benchmark (underscore: not collected itself)."""
+    """Base of every scenario benchmark (underscore: not collected itself).
+    ``family`` is the scenario family (props: the 20 scalar properties); the
+    families beside props live in a module each, named for the family, so
+    asv's benchmark names (``series.SeriesLoad...``) carry it."""
 
     params = grid()
     param_names = list(profiles.PARAM_NAMES)
     timeout = TIMEOUT
+    family = "props"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -50,7 +60,7 @@ class _ScenarioBenchmark:
     def setup(self, fmt, scale, hierarchy):
         # Raises NotImplementedError where the memory guard skips: asv shows
         # the combination as skipped.
-        self.files = workloads.prepare_benchmark(fmt, scale, hierarchy)
+        self.files = workloads.prepare_benchmark(fmt, scale, hierarchy, self.family)
         self.scenario = self.files.scenario
 
 

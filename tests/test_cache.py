@@ -1,7 +1,9 @@
 """The scenario cache: instant second request, atomic files, kill safety, CLI."""
 
 import dataclasses
+import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -126,7 +128,7 @@ def test_cli_help():
     assert "--scale" in run.stdout and "--hierarchy" in run.stdout and "--out" in run.stdout
 
 
-def _profile(formats, scales, heavy_scales, hierarchies):
+def _profile(formats, scales, heavy_scales, hierarchies, families=()):
     return dataclasses.replace(
         profiles.get("quick"),
         name="test",
@@ -134,6 +136,7 @@ def _profile(formats, scales, heavy_scales, hierarchies):
         scales=tuple(scales),
         heavy_scales=tuple(heavy_scales),
         hierarchies=tuple(hierarchies),
+        families=tuple(families),
     )
 
 
@@ -186,6 +189,21 @@ def test_prepare_finds_a_cached_scenario_without_rewriting_it(tmp_path, capsys):
     assert _snapshot(written) == before
 
 
+def test_prepare_writes_the_families_with_their_formats(tmp_path, capsys):
+    grid = profiles.FamilyGrid("sparse", (30,), (30,))
+    profile = _profile(["usdc"], [20], [20], ["flat"], families=[grid])
+    profile = dataclasses.replace(profile, family_formats=("usda", "parquet-native-zstd-rg100"))
+    prepare(profile, root=tmp_path)
+    out = capsys.readouterr().out
+    assert "flat-20-seed0: ready" in out and "sparse-flat-30-seed0: ready" in out
+    sparse = cache.scenario_dir(Scenario(30, "flat", family="sparse"), tmp_path)
+    assert {p.name for p in sparse.glob("props*")} == {"props.usda", "props-zstd-rg100.parquet"}
+    assert {p.name for p in cache.scenario_dir(Scenario(20), tmp_path).glob("props*")} == {
+        "props.usda",  # usdc is written from it
+        "props.usdc",
+    }
+
+
 def test_prepare_rejects_an_unknown_profile_by_name():
     run = subprocess.run(
         [sys.executable, "-m", "usdbench", "prepare", "--profile", "fast"],
@@ -220,4 +238,21 @@ def test_prepare_profile_option_wins_over_the_environment(tmp_path):
     quick = profiles.get("quick")
     assert run.stdout.startswith("== profile: quick\n")
     written = {p.name for p in (tmp_path / f"v{GENERATOR_VERSION}").iterdir()}
-    assert written == {scenario.key for scenario, _ in quick.scenarios()}
+    every = itertools.chain(quick.scenarios(), quick.family_scenarios())
+    assert written == {scenario.key for scenario, _ in every}
+    assert {"series-flat-100-seed0", "arrays-flat-100-seed0"} <= written
+
+
+def test_cli_generates_a_family(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "usdbench", "generate", "--scale", "4", "--family", "sparse"]
+        + ["--formats", "usda", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "sparse-flat-4-seed0: 1 formats" in run.stdout
+    text = (tmp_path / "props.usda").read_text()
+    lines = re.findall(r"^(?:double|int|bool|string) [dibs]\d{3} = ", text, re.M)
+    assert 0 < len(lines) < 4 * 200 * 0.2  # ~5% of 4 x 200 cells
+    assert "temperature" not in text

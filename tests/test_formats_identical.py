@@ -4,6 +4,7 @@ plugin and by the Python loader, whole and projected."""
 
 import math
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from pxr import Gf, Sdf
@@ -118,3 +119,120 @@ def test_value_types_are_the_usd_types(flat_1k):
     assert types["cost"] == "double" and types["lifespan"] == "int"
     assert types["is_active"] == "bool" and types["supplier_id"] == "string"
     assert not isinstance(prim.GetAttribute("cost").Get(), Gf.Vec3d)
+
+
+# -- scenario families: series (time samples), arrays, sparse ------------------------
+
+FAMILY_SCALE = 40
+
+
+@pytest.fixture(scope="module")
+def families(tmp_path_factory):
+    out = {}
+    for family in ("series", "arrays", "sparse"):
+        scenario = Scenario(FAMILY_SCALE, "flat", family=family)
+        directory = tmp_path_factory.mktemp(family)
+        out[family] = scenario, cache.materialize(scenario, FORMAT_NAMES, directory)
+    return out
+
+
+def _family_params():
+    for family in ("series", "arrays", "sparse"):
+        for fmt in FORMAT_NAMES:
+            yield pytest.param(family, fmt, id=f"{family}-{fmt}")
+
+
+def _same(got, want, where):
+    if isinstance(want, float):
+        assert isinstance(got, float) and got == want, f"{where}: {got!r} != {want!r}"
+    else:
+        assert type(got) is type(want) and got == want, f"{where}: {got!r} != {want!r}"
+
+
+def _assert_series(stage, scenario, fmt):
+    table = scenario.property_table().to_pylist()
+    samples: dict[str, dict[str, list]] = {}
+    for row in table:
+        prim = samples.setdefault(row["path"], {})
+        for name in scenario.properties:
+            if row[name] is not None:
+                prim.setdefault(name, []).append((row["time"], row[name]))
+    assert len(samples) == scenario.scale
+    for path, props in samples.items():
+        prim = stage.GetPrimAtPath(path)
+        assert prim, f"{fmt}: no prim {path}"
+        for name, want in props.items():
+            attr = prim.GetAttribute(name)
+            where = f"{fmt} {path}.{name}"
+            assert attr.GetTimeSamples() == [t for t, _ in want], where
+            assert attr.Get() is None, f"{where}: a default value"  # samples, not defaults
+            for t, value in want:
+                _same(attr.Get(t), value, f"{where}@{t}")
+        # Between samples: linear for doubles, held for ints and bools.
+        t0, v0 = props["temperature"][3]
+        t1, v1 = props["temperature"][4]
+        mid = prim.GetAttribute("temperature").Get((t0 + t1) / 2)
+        assert mid == pytest.approx((v0 + v1) / 2, rel=1e-12), f"{fmt} {path}"
+        assert prim.GetAttribute("count").Get(t0 + 0.5) == props["count"][3][1]
+
+
+def _assert_arrays(stage, scenario, fmt):
+    for row in scenario.property_table().to_pylist():
+        prim = stage.GetPrimAtPath(row["path"])
+        assert prim, f"{fmt}: no prim {row['path']}"
+        points = prim.GetAttribute("points")
+        assert str(points.GetTypeName()) == "point3f[]", fmt
+        assert str(prim.GetAttribute("indices").GetTypeName()) == "int[]", fmt
+        assert str(prim.GetAttribute("weights").GetTypeName()) == "double[]", fmt
+        got = np.asarray(points.Get())
+        want = np.asarray(row["points"], np.float32).reshape(-1, 3)  # flat x, y, z
+        assert got.dtype == np.float32 and got.shape == want.shape, fmt
+        assert np.array_equal(got, want), fmt
+        for name, dtype in (("indices", np.int32), ("weights", np.float64)):
+            got = np.asarray(prim.GetAttribute(name).Get())
+            assert got.dtype == dtype and np.array_equal(got, np.asarray(row[name], dtype)), (
+                f"{fmt} {row['path']}.{name}"
+            )
+
+
+def _assert_sparse(stage, scenario, fmt):
+    for row in scenario.property_table().to_pylist():
+        prim = stage.GetPrimAtPath(row["path"])
+        assert prim, f"{fmt}: no prim {row['path']}"
+        carried = {n for n in scenario.properties if row[n] is not None}
+        authored = {a.GetName() for a in prim.GetAuthoredAttributes()} - {"cost"}
+        assert authored == carried, f"{fmt} {row['path']}"
+        for name in carried:
+            _same(prim.GetAttribute(name).Get(), row[name], f"{fmt} {row['path']}.{name}")
+
+
+@pytest.mark.parametrize(("family", "fmt"), list(_family_params()))
+def test_every_family_format_and_reader_equals_the_source(families, family, fmt):
+    scenario, files = families[family]
+    stage = workloads.load(files[fmt])
+    {"series": _assert_series, "arrays": _assert_arrays, "sparse": _assert_sparse}[family](
+        stage, scenario, fmt
+    )
+    native_read = str(files[fmt].props) in _layer_files(stage)
+    assert native_read == (files[fmt].format.reader != "python"), fmt
+
+
+def test_family_parquet_files_are_the_contracts_tables(families):
+    _, series = families["series"]
+    meta = pq.ParquetFile(series["parquet-native-zstd-rg100"].props).metadata
+    from usdbench.scenario import ARRAY_ROW_GROUP_BYTES, SERIES_SAMPLES
+
+    # Series: rows are (prim, time); the format's row count is prims per group.
+    assert meta.num_rows == FAMILY_SCALE * SERIES_SAMPLES
+    assert meta.row_group(0).num_rows == min(100, FAMILY_SCALE) * SERIES_SAMPLES
+    # Arrays: row groups by bytes, whatever the format's row count.
+    _, arrays = families["arrays"]
+    for fmt in ("parquet-native-zstd-rg100", "parquet-native-zstd-rg10000"):
+        pf = pq.ParquetFile(arrays[fmt].props)
+        rows = pf.metadata.row_group(0).num_rows
+        assert rows * 32_000 <= ARRAY_ROW_GROUP_BYTES < (rows + 1) * 32_000 or rows == FAMILY_SCALE
+        assert pf.schema_arrow.field("points").metadata == {b"usd:typeName": b"point3f[]"}
+    # Sparse: every column in the file, nulls for the absent.
+    _, sparse = families["sparse"]
+    table = pq.read_table(sparse["parquet-python-none-rg100"].props)
+    assert table.num_columns == 201 and sum(c.null_count for c in table.columns) > 0

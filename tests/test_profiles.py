@@ -62,3 +62,41 @@ def test_only_the_full_profile_runs_for_hours_class_by_class():
         "default": "module",
         "full": "class",
     }
+
+
+def test_every_profile_carries_every_family_and_default_at_two_scales():
+    for profile in profiles.PROFILES.values():
+        assert {g.family for g in profile.families} == {"series", "arrays", "sparse"}
+        assert profile.family_formats
+        for grid in profile.families:
+            assert set(grid.heavy_scales) <= set(grid.scales)
+    assert all(len(g.scales) == 2 for g in profiles.get("default").families)
+    assert all(len(g.scales) == 1 for g in profiles.get("quick").families)
+    full, default = profiles.get("full"), profiles.get("default")
+    assert set(default.family_formats) < set(full.family_formats)
+
+
+def test_family_grid_and_scenarios():
+    default = profiles.get("default")
+    series = default.family("series")
+    assert default.family_grid("series") == [
+        list(default.family_formats),
+        list(series.scales),
+        ["flat"],
+    ]
+    assert default.family_grid("series", heavy=True)[1] == list(series.heavy_scales)
+    got = [s for s, _ in default.family_scenarios()]
+    assert len(got) == len(set(got)) == sum(len(g.scales) for g in default.families)
+    assert Scenario(series.scales[-1], "flat", family="series") in got
+    # The props scenarios are unchanged.
+    assert all(s.family == "props" for s, _ in default.scenarios())
+    with pytest.raises(UsdBenchError, match="no family 'props'"):
+        default.family("props")
+
+
+def test_a_profile_of_an_unknown_family_is_refused():
+    quick = profiles.get("quick")
+    with pytest.raises(UsdBenchError, match="family 'wide'"):
+        dataclasses.replace(quick, families=(profiles.FamilyGrid("wide", (1,), (1,)),))
+    with pytest.raises(UsdBenchError, match="parquet-lz4"):
+        dataclasses.replace(quick, family_formats=("parquet-lz4",))

@@ -25,15 +25,21 @@ PEAK_BYTES_PER_PRIM = {
     "parquet-python": 8_000,
     "parquet-native": 4_000,
 }
+# The scenario families beside props, per prim against props' 20 values: not
+# measured yet, generous guesses (series: 100 samples x 5 properties; arrays:
+# ~32 KB of values per prim; sparse: ~10 values, but 200 columns' specs in text).
+FAMILY_FACTOR = {"props": 1.0, "series": 12.0, "arrays": 12.0, "sparse": 2.0}
 # A deep hierarchy adds ~11% intermediate prims and longer paths.
 DEEP_FACTOR = 1.3
 # Fraction of the available memory a single benchmark may expect to use.
 HEADROOM = 0.6
 
 
-def expected_peak_bytes(format_name: str, scale: int, hierarchy: str = "flat") -> int:
+def expected_peak_bytes(
+    format_name: str, scale: int, hierarchy: str = "flat", family: str = "props"
+) -> int:
     fmt = get_format(format_name)
-    factor = DEEP_FACTOR if hierarchy == "deep" else 1.0
+    factor = (DEEP_FACTOR if hierarchy == "deep" else 1.0) * FAMILY_FACTOR[family]
     return int(PEAK_BYTES_PER_PRIM[fmt.family] * scale * factor)
 
 
@@ -55,13 +61,16 @@ def available_bytes() -> int | None:
     return None
 
 
-def fits(format_name: str, scale: int, hierarchy: str = "flat") -> tuple[bool, str]:
+def fits(
+    format_name: str, scale: int, hierarchy: str = "flat", family: str = "props"
+) -> tuple[bool, str]:
     """Whether the combination is expected to fit, and a reason to show if not."""
-    need = expected_peak_bytes(format_name, scale, hierarchy)
+    need = expected_peak_bytes(format_name, scale, hierarchy, family)
     have = available_bytes()
     if have is None or need <= have * HEADROOM:
         return True, ""
+    label = "" if family == "props" else f" ({family})"
     return False, (
-        f"{format_name} at {scale} {hierarchy} prims expects ~{need / 2**30:.1f} GiB peak, "
+        f"{format_name} at {scale} {hierarchy} prims{label} expects ~{need / 2**30:.1f} GiB peak, "
         f"more than {HEADROOM:.0%} of the {have / 2**30:.1f} GiB available"
     )

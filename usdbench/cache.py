@@ -135,7 +135,13 @@ class _Generator:
     def _props(self, fmt: Format) -> Path:
         if fmt.is_parquet:
             return self._file(
-                fmt.props_filename, lambda p: writers.write_parquet(self.table, fmt, p)
+                fmt.props_filename,
+                lambda p: writers.write_parquet(
+                    self.table,
+                    fmt,
+                    p,
+                    row_group_size=self.scenario.row_group_rows(fmt.row_group_size),
+                ),
             )
         if fmt.extension == "usda":
             return self._file(fmt.props_filename, lambda p: writers.write_usda_props(self.table, p))

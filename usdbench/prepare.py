@@ -3,6 +3,7 @@ benchmark waits for generation (``python -m usdbench prepare``)."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import sys
 import time
@@ -27,10 +28,10 @@ def prepare(profile: Profile, root: Path | None = None) -> None:
     scenario; in-process, it made the guard skip formats that would have fit
     (docs/measurements.md, "The memory guard")."""
     spawn = multiprocessing.get_context("spawn")
-    for scenario, formats in profile.scenarios():
+    for scenario, formats in itertools.chain(profile.scenarios(), profile.family_scenarios()):
         wanted = []
         for name in formats:
-            ok, why = budget.fits(name, scenario.scale, scenario.hierarchy)
+            ok, why = budget.fits(name, scenario.scale, scenario.hierarchy, scenario.family)
             if ok:
                 wanted.append(name)
             else:

@@ -1,5 +1,18 @@
 """Deterministic scenarios: a base scene of ``scale`` prims and the property
-table (one row per prim, 20 properties) that every format stores identically.
+table that every format stores identically, in one of four families:
+
+- ``props`` (the original): one row per prim, 20 scalar properties as defaults.
+- ``series``: P prims x SERIES_SAMPLES time codes x 5 properties (doubles, an
+  int, a bool) varying with time; a time-series table (``path``, ``time``, one
+  column per property, one row per (prim, time)), rows sorted by path then
+  time: the order a reader of one prim's history wants, and the order the
+  Python loader renders (it sorts anyway); a null is no sample.
+- ``arrays``: P prims with ``points`` (point3f[], ARRAY_POINTS points),
+  ``indices`` (int[], 3 x ARRAY_POINTS) and ``weights`` (double[],
+  ARRAY_POINTS): each >= 2,048 bytes, so usdc keeps them zero-copy.
+- ``sparse``: P prims x SPARSE_COLUMNS columns of mixed types, each prim
+  carrying ~5% of them (column i with probability 0.1 (i + 0.5) / C); nulls
+  for the rest (no opinion).
 
 Everything here is vectorised (numpy / pyarrow compute): the 1M-prim scenario
 must generate in seconds, and the same seed gives the same bytes everywhere.
@@ -17,6 +30,35 @@ from usdbench.errors import UsdBenchError
 
 # Bumped whenever generated content changes: it is part of every cache key.
 GENERATOR_VERSION = 1
+
+FAMILIES = ("props", "series", "arrays", "sparse")
+# series: samples per prim (time codes 0 .. T-1) and the properties.
+SERIES_SAMPLES = 100
+SERIES_TYPES: dict[str, pa.DataType] = {
+    "temperature": pa.float64(),
+    "pressure": pa.float64(),
+    "velocity": pa.float64(),
+    "count": pa.int32(),
+    "is_active": pa.bool_(),
+}
+SERIES_PROPERTIES = tuple(SERIES_TYPES)
+TIME_COLUMN = "time"
+# arrays: elements per prim (points: float3 each; indices: 3 per point).
+ARRAY_POINTS = 1_000
+ARRAY_PROPERTIES = ("points", "indices", "weights")
+ARRAY_USD_TYPES = {"points": "point3f[]", "indices": "int[]", "weights": "double[]"}
+# Parquet row groups of the arrays family hold about this many bytes of values
+# (the format's row count applies to the scalar families).
+ARRAY_ROW_GROUP_BYTES = 8 * 2**20
+# sparse: columns, typed double, int, bool, string in turn.
+SPARSE_COLUMNS = 200
+_SPARSE_KINDS = (("d", pa.float64()), ("i", pa.int32()), ("b", pa.bool_()), ("s", pa.string()))
+SPARSE_TYPES: dict[str, pa.DataType] = {
+    f"{_SPARSE_KINDS[i % 4][0]}{i:03d}": _SPARSE_KINDS[i % 4][1] for i in range(SPARSE_COLUMNS)
+}
+SPARSE_PROPERTIES = tuple(SPARSE_TYPES)
+# A rare column (carried by ~1% of the prims), read on every prim by a workload.
+SPARSE_RARE = SPARSE_PROPERTIES[SPARSE_COLUMNS // 10]
 
 SCALES = (1_000, 10_000, 100_000, 1_000_000)
 HIERARCHIES = ("flat", "deep")
@@ -87,6 +129,7 @@ class Scenario:
     scale: int
     hierarchy: str = "flat"
     seed: int = 0
+    family: str = "props"
 
     def __post_init__(self) -> None:
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, np.integer)):
@@ -97,11 +140,39 @@ class Scenario:
             raise UsdBenchError(
                 f"unknown hierarchy {self.hierarchy!r}: expected one of {', '.join(HIERARCHIES)}"
             )
+        if self.family not in FAMILIES:
+            raise UsdBenchError(
+                f"unknown family {self.family!r}: expected one of {', '.join(FAMILIES)}"
+            )
 
     @property
     def key(self) -> str:
-        """Stable name of this scenario in caches and file names."""
-        return f"{self.hierarchy}-{self.scale}-seed{self.seed}"
+        """Stable name of this scenario in caches and file names (the props
+        family keeps its original key, so its cached files stay valid)."""
+        key = f"{self.hierarchy}-{self.scale}-seed{self.seed}"
+        return key if self.family == "props" else f"{self.family}-{key}"
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """The property names of this scenario's family."""
+        return {
+            "props": PROPERTIES,
+            "series": SERIES_PROPERTIES,
+            "arrays": ARRAY_PROPERTIES,
+            "sparse": SPARSE_PROPERTIES,
+        }[self.family]
+
+    def row_group_rows(self, rows: int) -> int:
+        """Rows per Parquet row group for a format's option of ``rows``:
+        props and sparse take it as is; series counts it in prims (each
+        SERIES_SAMPLES rows); arrays size their groups by bytes
+        (ARRAY_ROW_GROUP_BYTES), not rows."""
+        if self.family == "series":
+            return rows * SERIES_SAMPLES
+        if self.family == "arrays":
+            row_bytes = ARRAY_POINTS * (12 + 3 * 4 + 8)
+            return max(1, ARRAY_ROW_GROUP_BYTES // row_bytes)
+        return rows
 
     # -- prim paths -------------------------------------------------------
 
@@ -127,6 +198,100 @@ class Scenario:
     # -- property table ---------------------------------------------------
 
     def property_table(self) -> pa.Table:
+        """The family's table (see the module's doc), sorted by path."""
+        if self.family == "series":
+            return self._series_table()
+        if self.family == "arrays":
+            return self._arrays_table()
+        if self.family == "sparse":
+            return self._sparse_table()
+        return self._props_table()
+
+    def _rng(self) -> np.random.Generator:
+        salt = FAMILIES.index(self.family)
+        seed = [self.seed, GENERATOR_VERSION, self.scale] + ([salt] if salt else [])
+        return np.random.default_rng(seed)
+
+    def _sorted(self, table: pa.Table) -> pa.Table:
+        return table.take(pc.sort_indices(table["path"]))
+
+    def _series_table(self) -> pa.Table:
+        """One row per (prim, time), by path then time. Each prim's values
+        follow a smooth curve (its phase and level random), so the values
+        change at every sample; ``count`` and ``is_active`` step."""
+        rng = self._rng()
+        n, t = self.scale, SERIES_SAMPLES
+        paths = self._sorted(pa.table({"path": self.prim_paths()}))["path"].combine_chunks()
+        times = np.tile(np.arange(t, dtype=np.float64), n)
+        level = np.repeat(rng.uniform(-40.0, 120.0, n), t)
+        phase = np.repeat(rng.uniform(0.0, 2 * np.pi, n), t)
+        wave = np.sin(times / 7.0 + phase)
+        noise = rng.normal(0.0, 0.5, n * t)
+        columns = {
+            "path": paths.take(pa.array(np.repeat(np.arange(n), t))),
+            TIME_COLUMN: pa.array(times),
+            "temperature": pa.array(level + 10.0 * wave + noise),
+            "pressure": pa.array(100.0 + 5.0 * np.cos(times / 11.0 + phase) + noise / 10),
+            "velocity": pa.array(wave * np.repeat(rng.uniform(0.1, 30.0, n), t)),
+            "count": pa.array(
+                (times // 10).astype(np.int32)
+                + np.repeat(rng.integers(0, 1000, n, dtype=np.int32), t)
+            ),
+            "is_active": pa.array(wave > -0.5),
+        }
+        schema = pa.schema(
+            [("path", pa.string()), (TIME_COLUMN, pa.float64())] + list(SERIES_TYPES.items())
+        )
+        return pa.table(columns).cast(schema)
+
+    def _arrays_table(self) -> pa.Table:
+        """points (a flat list<float> of 3 x ARRAY_POINTS values declared
+        point3f[]: read ~7% faster by the native reader than
+        list<fixed_size_list<float>[3]> at 10k prims, same size), indices
+        (int[]) and weights (double[]), per prim."""
+        rng = self._rng()
+        n, k = self.scale, ARRAY_POINTS
+        points = rng.uniform(-100.0, 100.0, n * k * 3).astype(np.float32)
+        indices = rng.integers(0, k, n * k * 3, dtype=np.int32)
+        weights = rng.uniform(0.0, 1.0, n * k)
+
+        def lists(values, per_row, item=None):
+            offsets = pa.array(np.arange(0, n * per_row + 1, per_row, dtype=np.int32))
+            return pa.ListArray.from_arrays(offsets, values if item is None else item)
+
+        table = pa.table(
+            {
+                "path": self.prim_paths(),
+                "points": lists(pa.array(points), 3 * k),
+                "indices": lists(pa.array(indices), 3 * k),
+                "weights": lists(pa.array(weights), k),
+            }
+        )
+        from usdbench.writers import with_usd_metadata
+
+        return with_usd_metadata(self._sorted(table), {"points": ARRAY_USD_TYPES["points"]})
+
+    def _sparse_table(self) -> pa.Table:
+        """SPARSE_COLUMNS columns, column i carried by each prim with
+        probability 0.1 (i + 0.5) / C (5% on average); the rest null."""
+        rng = self._rng()
+        n, c = self.scale, SPARSE_COLUMNS
+        columns: dict[str, pa.Array] = {"path": self.prim_paths()}
+        for i, (name, kind) in enumerate(SPARSE_TYPES.items()):
+            absent = rng.random(n) >= 0.1 * (i + 0.5) / c
+            if kind == pa.float64():
+                values = pa.array(rng.uniform(-1000.0, 1000.0, n), mask=absent)
+            elif kind == pa.int32():
+                values = pa.array(rng.integers(-50_000, 50_000, n, dtype=np.int32), mask=absent)
+            elif kind == pa.bool_():
+                values = pa.array(rng.random(n) < 0.5, mask=absent)
+            else:
+                text = _join(f"V{i}-", rng.integers(0, 100_000, n))
+                values = pc.if_else(pa.array(absent), pa.scalar(None, pa.string()), text)
+            columns[name] = values
+        return self._sorted(pa.table(columns))
+
+    def _props_table(self) -> pa.Table:
         """``path`` plus the 20 properties, one row per prim, sorted by path.
 
         Values depend only on the seed and the prim's index, so a prim keeps

@@ -15,7 +15,15 @@ from pxr import Sdf, Usd
 from usdbench import budget, native
 from usdbench.cache import ScenarioFiles, ensure
 from usdbench.formats import get_format
-from usdbench.scenario import PROPERTIES, SIX_PROPERTIES, Scenario
+from usdbench.scenario import (
+    ARRAY_PROPERTIES,
+    PROPERTIES,
+    SERIES_PROPERTIES,
+    SERIES_SAMPLES,
+    SIX_PROPERTIES,
+    SPARSE_RARE,
+    Scenario,
+)
 from usdbench.stage import open_stage
 
 ONE_PROPERTY = "temperature"
@@ -23,7 +31,18 @@ ONE_PROPERTY = "temperature"
 SAMPLE_PRIMS = 1_000
 
 __all__ = [
+    "ARRAY_PROPERTIES",
     "ONE_PROPERTY",
+    "SERIES_PROPERTIES",
+    "SPARSE_RARE",
+    "arrays_every_prim",
+    "arrays_one_prim",
+    "flatten",
+    "series_between",
+    "series_frame",
+    "series_full",
+    "series_history",
+    "sparse_authored",
     "PROPERTIES",
     "SIX_PROPERTIES",
     "drop_page_cache",
@@ -72,7 +91,9 @@ def warm_up() -> None:
         read_traversal(load(files, columns=[ONE_PROPERTY]), [ONE_PROPERTY])
 
 
-def prepare_benchmark(format_name: str, scale: int, hierarchy: str) -> ScenarioFiles:
+def prepare_benchmark(
+    format_name: str, scale: int, hierarchy: str, family: str = "props"
+) -> ScenarioFiles:
     """A benchmark's set-up: the memory guard, the cached files, the warm-up,
     and the files dropped from the OS page cache (a cold read comes from
     disk). A combination the guard expects not to fit raises
@@ -83,10 +104,10 @@ def prepare_benchmark(format_name: str, scale: int, hierarchy: str) -> ScenarioF
             f"{format_name}: the native Parquet plugin is not available here "
             f"({native.status().reason}); the Python loader's formats still run"
         )
-    ok, why = budget.fits(format_name, scale, hierarchy)
+    ok, why = budget.fits(format_name, scale, hierarchy, family)
     if not ok:
         raise NotImplementedError(why)
-    files = ensure(Scenario(scale, hierarchy), format_name)
+    files = ensure(Scenario(scale, hierarchy, family=family), format_name)
     warm_up()
     drop_page_cache(files.data_files())
     return files
@@ -175,3 +196,85 @@ def read_traversal(stage: Usd.Stage, names: Sequence[str]) -> int:
             if attr and attr.Get() is not None:
                 found += 1
     return found
+
+
+# -- scenario families (series, arrays, sparse) --------------------------------------
+# A time code between two samples, and the one "frame" a dashboard reads.
+SERIES_FRAME = float(SERIES_SAMPLES // 2)
+SERIES_BETWEEN = SERIES_FRAME + 0.5
+
+
+def series_frame(stage: Usd.Stage, time: float = SERIES_FRAME) -> int:
+    """Every property of every prim at one time code; returns the values found."""
+    found = 0
+    for prim in stage.Traverse():
+        for name in SERIES_PROPERTIES:
+            attr = prim.GetAttribute(name)
+            if attr and attr.Get(time) is not None:
+                found += 1
+    return found
+
+
+def series_history(stage: Usd.Stage, path: str, name: str = ONE_PROPERTY) -> list:
+    """Every sample of one property of one prim (a chart of its history)."""
+    attr = stage.GetPrimAtPath(path).GetAttribute(name)
+    return [attr.Get(t) for t in attr.GetTimeSamples()]
+
+
+def series_between(stage: Usd.Stage, name: str = ONE_PROPERTY) -> float:
+    """``name`` on every prim at a time between two samples (USD interpolates
+    doubles linearly); returns their sum."""
+    total = 0.0
+    for prim in stage.Traverse():
+        attr = prim.GetAttribute(name)
+        if attr:
+            value = attr.Get(SERIES_BETWEEN)
+            if value is not None:
+                total += value
+    return total
+
+
+def series_full(stage: Usd.Stage) -> int:
+    """Every sample of every property of every prim; returns the sample count."""
+    found = 0
+    for prim in stage.Traverse():
+        for name in SERIES_PROPERTIES:
+            attr = prim.GetAttribute(name)
+            if attr:
+                for t in attr.GetTimeSamples():
+                    attr.Get(t)
+                    found += 1
+    return found
+
+
+def array_sums(prim: Usd.Prim) -> float:
+    """The sum of every element of the prim's arrays (each touched once)."""
+    total = 0.0
+    for name in ARRAY_PROPERTIES:
+        attr = prim.GetAttribute(name)
+        if attr:
+            value = attr.Get()
+            if value is not None:
+                total += float(np.asarray(value).sum(dtype=np.float64))
+    return total
+
+
+def arrays_one_prim(stage: Usd.Stage, path: str) -> float:
+    return array_sums(stage.GetPrimAtPath(path))
+
+
+def arrays_every_prim(stage: Usd.Stage) -> float:
+    """Every prim's arrays, read and summed."""
+    return sum(array_sums(prim) for prim in stage.Traverse())
+
+
+def sparse_authored(stage: Usd.Stage) -> int:
+    """GetAuthoredAttributes of every prim (existence only, no value read);
+    returns how many there are."""
+    return sum(len(prim.GetAuthoredAttributes()) for prim in stage.Traverse())
+
+
+def flatten(stage: Usd.Stage) -> Sdf.Layer:
+    """The composed stage flattened to one layer: every value read and copied
+    inside USD's C++, with no Python step per value."""
+    return stage.Flatten()

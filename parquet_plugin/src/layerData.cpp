@@ -28,6 +28,7 @@ namespace usdparquet {
 TF_DEFINE_PRIVATE_TOKENS(
     _tokens,
     (path)
+    (time)
     ((usdTypeName, "usd:typeName"))
     ((usdDefaultPrim, "usd:defaultPrim"))
     ((usdUpAxis, "usd:upAxis"))
@@ -43,6 +44,10 @@ TF_DEFINE_PRIVATE_TOKENS(
 TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_ROWS, 65536,
                       "Rows per decoded block of the Parquet file format in row "
                       "groups larger than that (flat columns of plain types).");
+
+TF_DEFINE_ENV_SETTING(USDPARQUET_BLOCK_MB, 8,
+                      "Decoded size of a block of a list column of the Parquet "
+                      "file format in row groups larger than that (MiB).");
 
 namespace {
 
@@ -248,6 +253,19 @@ LayerData::_ChooseColumns(const LayerOptions& options)
             _file, "no 'path' column: a property table needs one row per prim with its path",
             -1, kPathColumn);
     }
+    // A ``time`` column makes the table a time-series table.
+    _timeField = schema.GetFieldIndex(_tokens->time.GetString());
+    if (_timeField >= 0) {
+        const arrow::Type::type id = schema.field(_timeField)->type()->id();
+        if (id != arrow::Type::DOUBLE && id != arrow::Type::FLOAT &&
+            id != arrow::Type::INT32 && id != arrow::Type::INT64) {
+            throw ParquetError(_file,
+                               "the time column of a time-series table must hold numbers "
+                               "(double USD time codes), not Arrow type " +
+                                   schema.field(_timeField)->type()->ToString(),
+                               -1, _tokens->time.GetString());
+        }
+    }
     std::vector<std::string> names;
     if (options.Columns()) {
         names = *options.Columns();
@@ -259,7 +277,8 @@ LayerData::_ChooseColumns(const LayerOptions& options)
     } else {
         const std::set<std::string> index = PandasIndexColumns(schema);
         for (const std::string& name : order) {
-            if (name != kPathColumn && index.count(name) == 0) {
+            if (name != kPathColumn && index.count(name) == 0 &&
+                !(_timeField >= 0 && name == _tokens->time.GetString())) {
                 names.push_back(name);
             }
         }
@@ -270,6 +289,10 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                            "the path column must hold strings, not Arrow type " +
                                pathType.ToString(),
                            -1, kPathColumn);
+    }
+    if (_timeField >= 0) {
+        names.erase(std::remove(names.begin(), names.end(), _tokens->time.GetString()),
+                    names.end());
     }
     for (const std::string& name : names) {
         if (!SdfPath::IsValidNamespacedIdentifier(name)) {
@@ -297,7 +320,18 @@ LayerData::_ChooseColumns(const LayerOptions& options)
                                  plain.id() == arrow::Type::LARGE_LIST;
         column->index = static_cast<int>(_columns.size());
         static const int blockRows = std::max(1024, TfGetEnvSetting(USDPARQUET_BLOCK_ROWS));
-        column->unitRows = _table->ReadsRanges(field) ? blockRows : 0;
+        if (_table->ReadsRanges(field)) {
+            column->unitRows = blockRows;
+        } else {
+            // Lists and vectors: blocks of about USDPARQUET_BLOCK_MB, and
+            // never more than a quarter of the cache's budget, so one
+            // prim's array does not decode a large row group.
+            static const size_t blockBytes =
+                static_cast<size_t>(std::max(1, TfGetEnvSetting(USDPARQUET_BLOCK_MB))) << 20;
+            const size_t budget = BlockCache::Instance().Stats().budgetBytes;
+            column->unitRows =
+                _table->RowsForBytes(field, std::max<size_t>(1, std::min(blockBytes, budget / 4)));
+        }
         column->unitBase.push_back(0);
         for (int group = 0; group < _table->NumRowGroups(); ++group) {
             const int64_t rows = _table->RowGroupRows(group);
@@ -310,6 +344,15 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         column->presence = std::make_unique<std::atomic<const Presence*>[]>(slots);
         for (size_t k = 0; k < slots; ++k) {
             column->presence[k].store(nullptr, std::memory_order_relaxed);
+        }
+        if (_timeField >= 0) {
+            column->seriesAll = true;
+            for (int group = 0; group < _table->NumRowGroups(); ++group) {
+                if (_table->FooterPresence(field, group) != Presence::State::All) {
+                    column->seriesAll = false;
+                    break;
+                }
+            }
         }
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
@@ -329,6 +372,25 @@ LayerData::_IndexPaths(const std::string& prefix)
     const auto keeps = [&](std::string_view path) {
         return prefix.empty() || path == prefix || path.substr(0, under.size()) == under;
     };
+    if (_timeField >= 0) {
+        _series = std::make_unique<SeriesIndex>(*_table, pathField, _timeField, _file, keeps);
+        _pathBlocksRead = _series->BlocksRead() / 2;
+        const size_t prims = _series->NumPrims();
+        _index = std::make_unique<PrimIndex>(_file, prims);
+        for (size_t slot = 0; slot < prims; ++slot) {
+            _index->Add(_series->Path(slot), static_cast<int64_t>(slot));
+        }
+        _index->Finish();
+        for (const auto& column : _columns) {
+            if (!column->seriesAll) {
+                column->attrSamples = std::make_unique<std::atomic<const Samples*>[]>(prims);
+                for (size_t k = 0; k < prims; ++k) {
+                    column->attrSamples[k].store(nullptr, std::memory_order_relaxed);
+                }
+            }
+        }
+        return;
+    }
     // The path blocks of the row groups that can hold a kept row. Without a
     // prefix each is indexed as it is read; with one, they are read first
     // so the index is sized for the rows the prefix keeps.
@@ -611,15 +673,26 @@ LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
     } catch (const NullElement&) {
         _ReportBadElement(column, row);
         return false;
+    } catch (const BadElementCount& bad) {
+        TF_RUNTIME_ERROR("%s", ParquetError(_file,
+                                            "a list of " + std::to_string(bad.length) +
+                                                " values read as " +
+                                                column.reader->TypeName().GetAsToken().GetString() +
+                                                " needs a multiple of " +
+                                                std::to_string(bad.dimension) +
+                                                ": the value is left out",
+                                            row, column.name.GetString())
+                                   .what());
+        return false;
     }
 }
 
 TfTokenVector
-LayerData::_PropertyNames(int64_t row) const
+LayerData::_PropertyNames(const PrimIndex::Prim& prim) const
 {
     TfTokenVector names;
     for (const auto& column : _columns) {
-        if (_Exists(*column, row)) {
+        if (_Has(*column, prim)) {
             names.push_back(column->name);
         }
     }
@@ -631,11 +704,27 @@ LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) co
 {
     switch (target.type) {
     case SdfSpecTypeAttribute:
-        if (field == SdfFieldKeys->Default) {
-            return _Value(*target.column, target.prim->row, value);
-        }
-        if (!_Exists(*target.column, target.prim->row)) {
-            return false; // null: no attribute at all
+        if (_series) {
+            const Samples* samples = _AttrSamples(*target.column, *target.prim);
+            if (samples->Empty()) {
+                return false; // no sample: no attribute at all
+            }
+            if (field == SdfFieldKeys->TimeSamples) {
+                if (value) {
+                    *value = _SampleMap(*target.column, *samples);
+                }
+                return true;
+            }
+            if (field == SdfFieldKeys->Default) {
+                return false;
+            }
+        } else {
+            if (field == SdfFieldKeys->Default) {
+                return _Value(*target.column, target.prim->row, value);
+            }
+            if (!_Exists(*target.column, target.prim->row)) {
+                return false; // null: no attribute at all
+            }
         }
         if (field == SdfFieldKeys->TypeName) {
             if (value) {
@@ -667,7 +756,7 @@ LayerData::_Field(const Target& target, const TfToken& field, VtValue* value) co
             if (target.prim->row < 0) {
                 return false;
             }
-            TfTokenVector names = _PropertyNames(target.prim->row);
+            TfTokenVector names = _PropertyNames(*target.prim);
             if (names.empty()) {
                 return false;
             }
@@ -709,8 +798,7 @@ LayerData::GetSpecType(const SdfPath& path) const
 {
     try {
         const Target target = _Resolve(path);
-        if (target.type == SdfSpecTypeAttribute &&
-            !_Exists(*target.column, target.prim->row)) {
+        if (target.type == SdfSpecTypeAttribute && !_Has(*target.column, *target.prim)) {
             return SdfSpecTypeUnknown;
         }
         return target.type;
@@ -748,7 +836,7 @@ LayerData::HasSpecAndField(const SdfPath& path, const TfToken& field, VtValue* v
         if (specType) {
             *specType = target.type;
             if (target.type == SdfSpecTypeAttribute &&
-                !_Exists(*target.column, target.prim->row)) {
+                !_Has(*target.column, *target.prim)) {
                 *specType = SdfSpecTypeUnknown;
                 return false;
             }
@@ -784,6 +872,13 @@ LayerData::GetTypeid(const SdfPath& path, const TfToken& field) const
 {
     try {
         const Target target = _Resolve(path);
+        if (target.type == SdfSpecTypeAttribute && _series &&
+            (field == SdfFieldKeys->Default || field == SdfFieldKeys->TimeSamples)) {
+            if (field == SdfFieldKeys->Default || !_Has(*target.column, *target.prim)) {
+                return typeid(void);
+            }
+            return typeid(SdfTimeSampleMap);
+        }
         if (target.type == SdfSpecTypeAttribute && field == SdfFieldKeys->Default) {
             if (!_Exists(*target.column, target.prim->row)) {
                 return typeid(void);
@@ -814,9 +909,11 @@ LayerData::List(const SdfPath& path) const
             &SdfFieldKeys->Specifier, &SdfChildrenKeys->PrimChildren,
             &SdfChildrenKeys->PropertyChildren};
         if (target.type == SdfSpecTypeAttribute) {
-            if (_Exists(*target.column, target.prim->row)) {
+            if (_Has(*target.column, *target.prim)) {
                 for (const TfToken* field : attributeFields) {
-                    fields.push_back(*field);
+                    fields.push_back(_series && field == &SdfFieldKeys->Default
+                                         ? SdfFieldKeys->TimeSamples
+                                         : *field);
                 }
             }
         } else if (target.type != SdfSpecTypeUnknown) {
@@ -870,7 +967,7 @@ LayerData::_VisitPrims(SdfAbstractDataSpecVisitor* visitor) const
         }
         const PrimIndex::Prim* prim = _index->Find(path);
         if (prim->row >= 0) {
-            for (const TfToken& name : _PropertyNames(prim->row)) {
+            for (const TfToken& name : _PropertyNames(*prim)) {
                 if (!visitor->VisitSpec(*this, path.AppendProperty(name))) {
                     return;
                 }
@@ -878,6 +975,295 @@ LayerData::_VisitPrims(SdfAbstractDataSpecVisitor* visitor) const
         }
         push(path, *prim);
     }
+}
+
+// -- time samples ---------------------------------------------------------------
+
+namespace {
+
+const Samples kNoSamples;
+
+bool
+Bracket(const Samples& samples, double time, double* tLower, double* tUpper)
+{
+    // SdfData's rule (what usdc answers too).
+    const size_t n = samples.Size();
+    if (n == 0) {
+        return false;
+    }
+    const std::vector<double>& times = *samples.times;
+    if (time <= times.front()) {
+        *tLower = *tUpper = times.front();
+    } else if (time >= times.back()) {
+        *tLower = *tUpper = times.back();
+    } else {
+        const auto it = std::lower_bound(times.begin(), times.end(), time);
+        if (*it == time) {
+            *tLower = *tUpper = *it;
+        } else {
+            *tUpper = *it;
+            *tLower = *(it - 1);
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool
+LayerData::_Has(const Column& column, const PrimIndex::Prim& prim) const
+{
+    if (_series) {
+        return !_AttrSamples(column, prim)->Empty();
+    }
+    return _Exists(column, prim.row);
+}
+
+const Samples*
+LayerData::_AttrSamples(const Column& column, const PrimIndex::Prim& prim) const
+{
+    if (prim.row < 0) {
+        return &kNoSamples;
+    }
+    const Samples& all = _series->Of(static_cast<size_t>(prim.row));
+    if (column.seriesAll) {
+        return &all;
+    }
+    std::atomic<const Samples*>& slot = column.attrSamples[prim.row];
+    if (const Samples* known = slot.load(std::memory_order_acquire)) {
+        return known;
+    }
+    // The prim's rows where this column is not null (presence bits only).
+    auto owned = std::make_unique<OwnedSamples>();
+    for (size_t k = 0; k < all.Size(); ++k) {
+        const int64_t row = all.Row(k);
+        if (_Exists(column, row)) {
+            owned->times.push_back(all.Time(k));
+            owned->rows.push_back(row);
+        }
+    }
+    const Samples* result = nullptr;
+    if (owned->times.size() == all.Size()) {
+        result = &all; // the prim's list, shared
+    } else if (owned->times.empty()) {
+        result = &kNoSamples;
+    } else {
+        owned->samples.times = &owned->times;
+        owned->samples.rows = &owned->rows;
+        result = &owned->samples;
+        std::lock_guard<std::mutex> lock(_samplesMutex);
+        _samplesOwned.push_back(std::move(owned));
+    }
+    const Samples* expected = nullptr;
+    if (!slot.compare_exchange_strong(expected, result, std::memory_order_acq_rel)) {
+        return expected; // another thread stored the same list first
+    }
+    return result;
+}
+
+const Samples*
+LayerData::_SamplesAt(const SdfPath& path, const Column** column) const
+{
+    if (!_series) {
+        return nullptr;
+    }
+    const Target target = _Resolve(path);
+    if (target.type != SdfSpecTypeAttribute) {
+        return nullptr;
+    }
+    *column = target.column;
+    const Samples* samples = _AttrSamples(*target.column, *target.prim);
+    return samples->Empty() ? nullptr : samples;
+}
+
+VtValue
+LayerData::_SampleMap(const Column& column, const Samples& samples) const
+{
+    SdfTimeSampleMap map;
+    for (size_t k = 0; k < samples.Size(); ++k) {
+        VtValue value;
+        if (_Value(column, samples.Row(k), &value)) {
+            map.emplace_hint(map.end(), samples.Time(k), std::move(value));
+        }
+    }
+    return VtValue::Take(map);
+}
+
+std::set<double>
+LayerData::ListAllTimeSamples() const
+{
+    if (!_series) {
+        return {};
+    }
+    try {
+        std::call_once(_allTimesOnce, [this]() {
+            bool all = true;
+            for (const auto& column : _columns) {
+                all = all && column->seriesAll;
+            }
+            if (all && !_columns.empty()) {
+                for (const auto& list : _series->TimeLists()) {
+                    _allTimes.insert(list->begin(), list->end());
+                }
+                return;
+            }
+            // Some attributes miss samples: the union of theirs.
+            for (size_t slot = 0; slot < _series->NumPrims(); ++slot) {
+                const SdfPath path(_series->Path(slot));
+                const PrimIndex::Prim* prim = _index->Find(path);
+                if (!prim) {
+                    continue;
+                }
+                for (const auto& column : _columns) {
+                    const Samples* samples = _AttrSamples(*column, *prim);
+                    for (size_t k = 0; k < samples->Size(); ++k) {
+                        _allTimes.insert(samples->Time(k));
+                    }
+                }
+            }
+        });
+    } catch (...) {
+        ReportCurrentError(_file, "listing the time samples");
+    }
+    return _allTimes;
+}
+
+std::set<double>
+LayerData::ListTimeSamplesForPath(const SdfPath& path) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            return std::set<double>(samples->times->begin(), samples->times->end());
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading the time samples");
+    }
+    return {};
+}
+
+bool
+LayerData::GetBracketingTimeSamples(double time, double* tLower, double* tUpper) const
+{
+    if (!_series) {
+        return false;
+    }
+    const std::set<double> times = ListAllTimeSamples();
+    if (times.empty()) {
+        return false;
+    }
+    if (time <= *times.begin()) {
+        *tLower = *tUpper = *times.begin();
+    } else if (time >= *times.rbegin()) {
+        *tLower = *tUpper = *times.rbegin();
+    } else {
+        auto it = times.lower_bound(time);
+        if (*it == time) {
+            *tLower = *tUpper = *it;
+        } else {
+            *tUpper = *it;
+            *tLower = *--it;
+        }
+    }
+    return true;
+}
+
+size_t
+LayerData::GetNumTimeSamplesForPath(const SdfPath& path) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            return samples->Size();
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading the time samples");
+    }
+    return 0;
+}
+
+bool
+LayerData::GetBracketingTimeSamplesForPath(const SdfPath& path, double time,
+                                           double* tLower, double* tUpper) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            return Bracket(*samples, time, tLower, tUpper);
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading the time samples");
+    }
+    return false;
+}
+
+bool
+LayerData::GetPreviousTimeSampleForPath(const SdfPath& path, double time,
+                                        double* tPrevious) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            const std::vector<double>& times = *samples->times;
+            const auto it = std::lower_bound(times.begin(), times.end(), time);
+            if (it == times.begin()) {
+                return false;
+            }
+            *tPrevious = *(it - 1);
+            return true;
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading the time samples");
+    }
+    return false;
+}
+
+bool
+LayerData::QueryTimeSample(const SdfPath& path, double time, VtValue* value) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            const int64_t k = samples->Find(time);
+            if (k < 0) {
+                return false;
+            }
+            if (!value) {
+                return true;
+            }
+            return _Value(*column, samples->Row(static_cast<size_t>(k)), value);
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading a time sample");
+    }
+    return false;
+}
+
+bool
+LayerData::QueryTimeSample(const SdfPath& path, double time,
+                           SdfAbstractDataValue* value) const
+{
+    VtValue found;
+    if (!QueryTimeSample(path, time, value ? &found : nullptr)) {
+        return false;
+    }
+    return !value || value->StoreValue(found);
+}
+
+const std::type_info&
+LayerData::QueryTimeSampleTypeid(const SdfPath& path, double time) const
+{
+    try {
+        const Column* column = nullptr;
+        if (const Samples* samples = _SamplesAt(path, &column)) {
+            if (samples->Find(time) >= 0) {
+                return column->reader->TypeName().GetType().GetTypeid();
+            }
+        }
+    } catch (...) {
+        ReportCurrentError(_file, "reading a time sample");
+    }
+    return typeid(void);
 }
 
 // -- editing: read-only -------------------------------------------------------------
@@ -952,6 +1338,9 @@ LayerData::StatsJson() const
         << ", \"row_groups\": " << (_table ? _table->NumRowGroups() : 0)
         << ", \"path_blocks_read\": " << _pathBlocksRead
         << ", \"metadata_only\": " << (_metadataOnly ? "true" : "false")
+        << ", \"series\": " << (_timeField >= 0 ? "true" : "false")
+        << ", \"time_lists\": " << (_series ? _series->TimeLists().size() : 0)
+        << ", \"series_bytes\": " << (_series ? _series->Bytes() : 0)
         << ", \"columns\": [";
     for (size_t i = 0; i < _columns.size(); ++i) {
         const Column& column = *_columns[i];

@@ -18,6 +18,7 @@
 #include "parquetTable.h"
 #include "presence.h"
 #include "primIndex.h"
+#include "seriesIndex.h"
 #include "valueReader.h"
 
 #include <pxr/sdf/abstractData.h>
@@ -80,28 +81,24 @@ public:
                                     const pxr::TfToken& field) const override;
     std::vector<pxr::TfToken> List(const pxr::SdfPath& path) const override;
 
-    // No time samples in a property table.
-    std::set<double> ListAllTimeSamples() const override { return {}; }
-    std::set<double> ListTimeSamplesForPath(const pxr::SdfPath&) const override
-    {
-        return {};
-    }
-    bool GetBracketingTimeSamples(double, double*, double*) const override { return false; }
-    size_t GetNumTimeSamplesForPath(const pxr::SdfPath&) const override { return 0; }
-    bool GetBracketingTimeSamplesForPath(const pxr::SdfPath&, double, double*,
-                                         double*) const override
-    {
-        return false;
-    }
-    bool QueryTimeSample(const pxr::SdfPath&, double, pxr::VtValue*) const override
-    {
-        return false;
-    }
-    bool QueryTimeSample(const pxr::SdfPath&, double,
-                         pxr::SdfAbstractDataValue*) const override
-    {
-        return false;
-    }
+    // Time samples: a time-series table's (a ``time`` column) attributes
+    // have them, a property table's none. Times come from the index built at
+    // open; a value is decoded only when asked for.
+    std::set<double> ListAllTimeSamples() const override;
+    std::set<double> ListTimeSamplesForPath(const pxr::SdfPath& path) const override;
+    bool GetBracketingTimeSamples(double time, double* tLower,
+                                  double* tUpper) const override;
+    size_t GetNumTimeSamplesForPath(const pxr::SdfPath& path) const override;
+    bool GetBracketingTimeSamplesForPath(const pxr::SdfPath& path, double time,
+                                         double* tLower, double* tUpper) const override;
+    bool GetPreviousTimeSampleForPath(const pxr::SdfPath& path, double time,
+                                      double* tPrevious) const override;
+    bool QueryTimeSample(const pxr::SdfPath& path, double time,
+                         pxr::VtValue* value) const override;
+    bool QueryTimeSample(const pxr::SdfPath& path, double time,
+                         pxr::SdfAbstractDataValue* value) const override;
+    const std::type_info& QueryTimeSampleTypeid(const pxr::SdfPath& path,
+                                                double time) const override;
 
     // SdfAbstractData: editing. The layer is read-only: each reports an error.
     void CreateSpec(const pxr::SdfPath& path, pxr::SdfSpecType specType) override;
@@ -135,6 +132,11 @@ private:
         mutable std::atomic<uint64_t> blocksDecoded{0};
         mutable std::atomic<uint64_t> presenceRead{0}; // blocks whose levels were read
         mutable std::atomic<uint64_t> rowsDecoded{0};
+        // Time-series tables: every row has a value (from the footer), so
+        // each attribute's samples are its prim's; else each (prim, column)
+        // sample list found from the presence bits on first use, by slot.
+        bool seriesAll = false;
+        std::unique_ptr<std::atomic<const Samples*>[]> attrSamples;
     };
     // The block holding a row of a column: a row group, or a range of it.
     struct Unit {
@@ -175,7 +177,16 @@ private:
     void _ReportBadElement(const Column& column, int64_t row) const;
     bool _Field(const Target& target, const pxr::TfToken& field,
                 pxr::VtValue* value) const;
-    pxr::TfTokenVector _PropertyNames(int64_t row) const;
+    pxr::TfTokenVector _PropertyNames(const PrimIndex::Prim& prim) const;
+    // Whether the prim has the attribute: a value (property table) or at
+    // least one sample (time-series table); never decodes a value.
+    bool _Has(const Column& column, const PrimIndex::Prim& prim) const;
+    // A time-series attribute's samples (its non-null rows, by time).
+    const Samples* _AttrSamples(const Column& column, const PrimIndex::Prim& prim) const;
+    // The samples of the attribute at ``path``, or null (no such attribute,
+    // or not a time-series table).
+    const Samples* _SamplesAt(const pxr::SdfPath& path, const Column** column) const;
+    pxr::VtValue _SampleMap(const Column& column, const Samples& samples) const;
     void _ReadOnly(const char* what, const pxr::SdfPath& path) const;
 
     const uint64_t _id;
@@ -186,6 +197,19 @@ private:
     std::vector<std::unique_ptr<Column>> _columns;
     pxr::pxr_tsl::robin_map<pxr::TfToken, const Column*, pxr::TfToken::HashFunctor> _byName;
     uint64_t _pathBlocksRead = 0;
+    // Time-series tables: the ``time`` field, and the samples of each prim
+    // (PrimIndex::Prim::row is then the prim's slot in it, not a file row).
+    int _timeField = -1;
+    std::unique_ptr<SeriesIndex> _series;
+    struct OwnedSamples {
+        Samples samples;
+        std::vector<double> times;
+        std::vector<int64_t> rows;
+    };
+    mutable std::mutex _samplesMutex;
+    mutable std::vector<std::unique_ptr<OwnedSamples>> _samplesOwned;
+    mutable std::once_flag _allTimesOnce;
+    mutable std::set<double> _allTimes;
     bool _metadataOnly = false;
     // Layer metadata from the file's key-value metadata (pseudo-root fields).
     std::vector<std::pair<pxr::TfToken, pxr::VtValue>> _layerFields;

@@ -373,7 +373,38 @@ ParquetTable::ReadPresence(int field, int rowGroup, int64_t first, int64_t count
             return std::make_shared<const Presence>(Presence::State::All, rows);
         }
         if (range && maxRep != 0) {
-            throw ParquetError(_path, "a range of rows of a nested column", -1, name);
+            // Levels cannot be skipped by rows here: the whole group's are
+            // read once (the last group's kept per field) and sliced.
+            std::shared_ptr<const Presence> whole;
+            {
+                std::lock_guard<std::mutex> lock(_batchMutex);
+                const auto it = _groupPresence.find(field);
+                if (it != _groupPresence.end() && it->second.first == rowGroup) {
+                    whole = it->second.second;
+                }
+            }
+            if (!whole) {
+                whole = ReadPresence(field, rowGroup);
+                std::lock_guard<std::mutex> lock(_batchMutex);
+                _groupPresence[field] = {rowGroup, whole};
+            }
+            const size_t words = static_cast<size_t>((rows + 63) / 64);
+            std::vector<uint64_t> presentBits(words, 0), badBits(words, 0);
+            bool anyBad = false;
+            for (int64_t i = 0; i < rows; ++i) {
+                if (whole->Present(first + i)) {
+                    presentBits[i >> 6] |= uint64_t(1) << (i & 63);
+                }
+                if (whole->Bad(first + i)) {
+                    badBits[i >> 6] |= uint64_t(1) << (i & 63);
+                    anyBad = true;
+                }
+            }
+            if (!anyBad) {
+                badBits.clear();
+            }
+            return std::make_shared<const Presence>(rows, std::move(presentBits),
+                                                    std::move(badBits));
         }
         // The node whose presence definition level d records.
         std::vector<const parquet::schema::Node*> byLevel(1, nullptr);
@@ -596,6 +627,190 @@ ParquetTable::_ReadRange(int field, int rowGroup, int64_t first, int64_t rows) c
     return std::make_shared<const Block>(chunked);
 }
 
+int64_t
+ParquetTable::RowsForBytes(int field, size_t bytes) const
+{
+    try {
+        const auto& fields = _reader->manifest().schema_fields;
+        if (field < 0 || field >= static_cast<int>(fields.size())) {
+            return 0;
+        }
+        std::vector<int> leaves;
+        std::vector<const parquet::arrow::SchemaField*> pending{&fields[field]};
+        while (!pending.empty()) {
+            const parquet::arrow::SchemaField* node = pending.back();
+            pending.pop_back();
+            if (node->is_leaf()) {
+                leaves.push_back(node->column_index);
+            }
+            for (const auto& child : node->children) {
+                pending.push_back(&child);
+            }
+        }
+        const auto metadata = _reader->parquet_reader()->metadata();
+        double perRow = 0;
+        bool anyLarger = false;
+        for (int g = 0; g < metadata->num_row_groups(); ++g) {
+            const int64_t rows = RowGroupRows(g);
+            if (rows <= 0) {
+                continue;
+            }
+            int64_t size = 0;
+            for (int leaf : leaves) {
+                size += metadata->RowGroup(g)->ColumnChunk(leaf)->total_uncompressed_size();
+            }
+            perRow = std::max(perRow, static_cast<double>(size) / static_cast<double>(rows));
+            anyLarger = anyLarger || static_cast<size_t>(size) > bytes;
+        }
+        if (!anyLarger || perRow <= 0) {
+            return 0;
+        }
+        return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(bytes) / perRow));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+std::shared_ptr<const Block>
+ParquetTable::_ReadBatches(int field, int rowGroup, int64_t first, int64_t rows) const
+{
+    const std::string& name = _schema->field(field)->name();
+    if (first < 0 || rows <= 0 || first + rows > RowGroupRows(rowGroup)) {
+        throw ParquetError(_path, "rows out of the row group", -1, name);
+    }
+    Cursor cursor;
+    parquet::arrow::FileReader* batches = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(_batchMutex);
+        const auto it = _cursors.find({field, rowGroup});
+        if (it != _cursors.end() && it->second.next == first) {
+            cursor = std::move(it->second);
+            _cursors.erase(it);
+        }
+        std::unique_ptr<parquet::arrow::FileReader>& reader = _batchReaders[rows];
+        if (!reader) {
+            parquet::arrow::FileReaderBuilder builder;
+            PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
+                                              _reader->parquet_reader()->metadata()));
+            parquet::ArrowReaderProperties properties;
+            properties.set_use_threads(false);
+            properties.set_pre_buffer(false);
+            properties.set_batch_size(rows);
+            builder.memory_pool(arrow::default_memory_pool());
+            builder.properties(properties);
+            PARQUET_THROW_NOT_OK(builder.Build(&reader));
+        }
+        batches = reader.get();
+    }
+    if (!cursor.reader) {
+        auto made = batches->GetRecordBatchReader({rowGroup}, {field});
+        PARQUET_THROW_NOT_OK(made.status());
+        cursor.reader = std::shared_ptr<arrow::RecordBatchReader>(std::move(*made));
+        cursor.next = 0;
+    }
+    std::vector<std::shared_ptr<arrow::Array>> chunks;
+    int64_t got = 0;
+    while (got < rows) {
+        std::shared_ptr<arrow::RecordBatch> batch;
+        PARQUET_THROW_NOT_OK(cursor.reader->ReadNext(&batch));
+        if (!batch) {
+            break;
+        }
+        const int64_t start = cursor.next;
+        cursor.next += batch->num_rows();
+        if (cursor.next <= first) {
+            continue; // before the range: dropped
+        }
+        const int64_t from = std::max<int64_t>(0, first - start);
+        const int64_t take = std::min(batch->num_rows() - from, rows - got);
+        chunks.push_back(batch->column(0)->Slice(from, take));
+        got += take;
+    }
+    if (got != rows) {
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) +
+                                      " holds fewer rows than its metadata says",
+                           -1, name);
+    }
+    for (const auto& chunk : chunks) {
+        const arrow::Status status = chunk->ValidateFull();
+        if (!status.ok()) {
+            throw ParquetError(_path, "invalid data in row group " + std::to_string(rowGroup) +
+                                          " (" + Describe(status) + ")",
+                               -1, name);
+        }
+    }
+    if (cursor.next == first + rows && cursor.next < RowGroupRows(rowGroup)) {
+        std::lock_guard<std::mutex> lock(_batchMutex);
+        _cursors[{field, rowGroup}] = std::move(cursor); // the next range continues it
+    }
+    return std::make_shared<const Block>(arrow::ChunkedArray(chunks, _schema->field(field)->type()));
+}
+
+std::shared_ptr<const Block>
+ParquetTable::ReadIndexBlock(int field, int rowGroup) const
+{
+    TRACE_FUNCTION();
+    const int leaf = _Leaf(field);
+    if (leaf < 0) {
+        return ReadBlock(field, rowGroup);
+    }
+    parquet::arrow::FileReader* reader = nullptr;
+    try {
+        std::lock_guard<std::mutex> lock(_batchMutex);
+        std::unique_ptr<parquet::arrow::FileReader>& made = _dictionaryReaders[field];
+        if (!made) {
+            parquet::arrow::FileReaderBuilder builder;
+            PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
+                                              _reader->parquet_reader()->metadata()));
+            parquet::ArrowReaderProperties properties;
+            properties.set_use_threads(false);
+            properties.set_pre_buffer(false);
+            if (_schema->field(field)->type()->id() == arrow::Type::STRING ||
+                _schema->field(field)->type()->id() == arrow::Type::LARGE_STRING) {
+                properties.set_read_dictionary(leaf, true);
+            }
+            // Read once at open and dropped: malloc gives the memory back,
+            // Arrow's default pool (mimalloc) keeps ~30 MiB of it resident.
+            builder.memory_pool(arrow::system_memory_pool());
+            builder.properties(properties);
+            PARQUET_THROW_NOT_OK(builder.Build(&made));
+        }
+        reader = made.get();
+    } catch (const std::exception& error) {
+        throw ParquetError(_path, std::string("cannot read the Parquet file (") + error.what() +
+                                      ")",
+                           -1, _schema->field(field)->name());
+    }
+    std::shared_ptr<arrow::ChunkedArray> values;
+    arrow::Status status;
+    try {
+        status = reader->RowGroup(rowGroup)->Column(field)->Read(&values);
+        if (status.ok() && values) {
+            for (const auto& chunk : values->chunks()) {
+                status = chunk->ValidateFull();
+                if (!status.ok()) {
+                    break;
+                }
+            }
+        }
+    } catch (const std::exception& error) {
+        status = arrow::Status::IOError(error.what());
+    }
+    if (!status.ok() || !values) {
+        throw ParquetError(_path, "cannot read the Parquet data of row group " +
+                                      std::to_string(rowGroup) + " (" + Describe(status) + ")",
+                           -1, _schema->field(field)->name());
+    }
+    if (values->length() != RowGroupRows(rowGroup)) {
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds " +
+                                      std::to_string(values->length()) +
+                                      " values, its metadata says " +
+                                      std::to_string(RowGroupRows(rowGroup)),
+                           -1, _schema->field(field)->name());
+    }
+    return std::make_shared<const Block>(*values);
+}
+
 std::shared_ptr<const Block>
 ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) const
 {
@@ -603,6 +818,9 @@ ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) c
     TfAutoMallocTag tag("usdParquet", "decoded blocks");
     if (count >= 0) {
         try {
+            if (!ReadsRanges(field)) {
+                return _ReadBatches(field, rowGroup, first, count);
+            }
             return _ReadRange(field, rowGroup, first, count);
         } catch (const ParquetError&) {
             throw;

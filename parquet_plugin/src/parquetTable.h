@@ -9,11 +9,14 @@
 #include "presence.h"
 
 #include <arrow/io/interfaces.h>
+#include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,6 +70,10 @@ public:
     // float, int32, int64, bool, string). Others are read a row group at a
     // time.
     bool ReadsRanges(int field) const;
+    // Rows per block of ``field`` (any column, lists too) so that a block
+    // of it decodes to about ``bytes``, from the footer's sizes (the largest
+    // per-row size of any row group); 0 if a whole row group is smaller.
+    int64_t RowsForBytes(int field, size_t bytes) const;
 
     // Which rows of ``field`` in rows [first, first + rows) of ``rowGroup``
     // (rows < 0: the whole group) are present, and which hold a null element
@@ -84,6 +91,12 @@ public:
     // cannot be read.
     std::shared_ptr<const Block> ReadBlock(int field, int rowGroup, int64_t first = 0,
                                            int64_t rows = -1) const;
+    // The whole row group of ``field`` for an index built at open (read
+    // once, then dropped): a string field as a dictionary array where the
+    // file stores it dictionary-encoded (a path column repeated row after
+    // row: each distinct string decoded once); allocated with malloc, not
+    // Arrow's default pool. Validated like ReadBlock.
+    std::shared_ptr<const Block> ReadIndexBlock(int field, int rowGroup) const;
 
 private:
     // The Parquet leaf column of a top-level field with one leaf, or -1.
@@ -95,12 +108,31 @@ private:
                                                     int64_t* skipped) const;
     std::shared_ptr<const Block> _ReadRange(int field, int rowGroup, int64_t first,
                                             int64_t rows) const;
+    // A range of a column Parquet cannot skip rows of from page headers
+    // (lists, vectors): read through Arrow's batch reader, ``rows`` at a
+    // time; reading the ranges of a row group in order continues one reader
+    // (each range decoded once), another range starts a new one and reads
+    // past the rows before it a range at a time (memory: one range).
+    std::shared_ptr<const Block> _ReadBatches(int field, int rowGroup, int64_t first,
+                                              int64_t rows) const;
+    struct Cursor {
+        std::shared_ptr<arrow::RecordBatchReader> reader;
+        int64_t next = 0; // the first row the reader gives next
+    };
 
     std::string _path;
     std::shared_ptr<arrow::io::RandomAccessFile> _file;
     std::unique_ptr<parquet::arrow::FileReader> _reader;
     std::shared_ptr<arrow::Schema> _schema;
     std::vector<int64_t> _starts; // first row of each row group, then the total
+    mutable std::mutex _batchMutex;
+    // Batch readers by batch size, and each (field, row group)'s cursor.
+    mutable std::map<int64_t, std::unique_ptr<parquet::arrow::FileReader>> _batchReaders;
+    mutable std::map<std::pair<int, int>, Cursor> _cursors;
+    // Per nested field, the last row group whose presence was read whole.
+    mutable std::map<int, std::pair<int, std::shared_ptr<const Presence>>> _groupPresence;
+    // The readers of ReadIndexBlock, by field.
+    mutable std::map<int, std::unique_ptr<parquet::arrow::FileReader>> _dictionaryReaders;
 };
 
 } // namespace usdparquet

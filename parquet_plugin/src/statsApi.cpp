@@ -1,5 +1,7 @@
 #include "statsApi.h"
 
+#include "arrowArraySource.h"
+
 #include "blockCache.h"
 #include "layerData.h"
 #include "layerRegistry.h"
@@ -23,7 +25,9 @@ CacheJson()
         << ", \"peak_bytes_held\": " << stats.peakBytesHeld
         << ", \"blocks_held\": " << stats.blocksHeld
         << ", \"blocks_decoded\": " << stats.blocksDecoded
-        << ", \"hits\": " << stats.hits << ", \"evictions\": " << stats.evictions << "}";
+        << ", \"hits\": " << stats.hits << ", \"evictions\": " << stats.evictions
+        << ", \"zero_copy_arrays_live\": " << ArrowArraySource::Live()
+        << ", \"zero_copy_arrays_made\": " << ArrowArraySource::Made() << "}";
     return out.str();
 }
 

@@ -1,5 +1,6 @@
 #include "valueReader.h"
 
+#include "arrowArraySource.h"
 #include "arrowUsdTypes.h" // generated from usdbench/arrow_usd_types.json
 #include "elementReaders.h"
 #include "parquetError.h"
@@ -23,12 +24,20 @@
 #include <pxr/gf/quatf.h>
 #include <pxr/gf/quath.h>
 #include <pxr/sdf/schema.h>
+#include <pxr/tf/envSetting.h>
 #include <pxr/tf/type.h>
 
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 using namespace pxr;
+
+// VtArrays over the decoded Arrow buffers where the layouts match (on by
+// default); 0 copies every array (for comparison).
+TF_DEFINE_ENV_SETTING(USDPARQUET_ZERO_COPY_ARRAYS, true,
+                      "Serve Parquet list columns as VtArrays over the decoded "
+                      "Arrow buffers where the element layout matches.");
 
 namespace usdparquet {
 
@@ -203,6 +212,111 @@ private:
     ElementPtr<T> _element;
 };
 
+// The Arrow type whose values are laid out as C++ type S, if any.
+template <class S>
+constexpr arrow::Type::type
+ArrowIdOf()
+{
+    if constexpr (std::is_same_v<S, float>) {
+        return arrow::Type::FLOAT;
+    } else if constexpr (std::is_same_v<S, double>) {
+        return arrow::Type::DOUBLE;
+    } else if constexpr (std::is_same_v<S, int>) {
+        return arrow::Type::INT32;
+    } else if constexpr (std::is_same_v<S, int64_t>) {
+        return arrow::Type::INT64;
+    } else if constexpr (std::is_same_v<S, unsigned int>) {
+        return arrow::Type::UINT32;
+    } else if constexpr (std::is_same_v<S, uint64_t>) {
+        return arrow::Type::UINT64;
+    } else if constexpr (std::is_same_v<S, unsigned char>) {
+        return arrow::Type::UINT8;
+    } else if constexpr (std::is_same_v<S, GfHalf>) {
+        return arrow::Type::HALF_FLOAT;
+    } else {
+        return arrow::Type::NA;
+    }
+}
+
+bool
+ZeroCopy()
+{
+    static const bool on = TfGetEnvSetting(USDPARQUET_ZERO_COPY_ARRAYS);
+    return on;
+}
+
+// Elements [start, start + count) of ``scalars`` as ``count * dim`` values
+// of S laid out in place, if the Arrow type stores S and none is null; else
+// null (the caller copies, and finds the nulls).
+template <class S>
+const S*
+InPlace(const arrow::Array& scalars, int64_t start, int64_t count)
+{
+    constexpr arrow::Type::type id = ArrowIdOf<S>();
+    if constexpr (id == arrow::Type::NA) {
+        return nullptr;
+    } else {
+        if (scalars.type_id() != id || scalars.data()->buffers.size() < 2 ||
+            !scalars.data()->buffers[1]) {
+            return nullptr;
+        }
+        if (scalars.null_count() != 0) {
+            for (int64_t k = start; k < start + count; ++k) {
+                if (scalars.IsNull(k)) {
+                    return nullptr;
+                }
+            }
+        }
+        return scalars.data()->GetValues<S>(1) + start;
+    }
+}
+
+// The VtArray of T over ``count`` elements starting at element ``start`` of
+// a list's child array (its values, or a fixed_size_list of them for a
+// vector T), or an empty optional if the layout does not match.
+template <class T>
+std::optional<VtArray<T>>
+WrapChildren(const arrow::Array& children, int64_t start, int64_t count)
+{
+    if (!ZeroCopy() || count <= 0) {
+        return std::nullopt;
+    }
+    if constexpr (IsVector<T>::value) {
+        using S = typename T::ScalarType;
+        static_assert(sizeof(T) == sizeof(S) * T::dimension);
+        if (children.type_id() != arrow::Type::FIXED_SIZE_LIST) {
+            return std::nullopt;
+        }
+        const auto& vectors = static_cast<const arrow::FixedSizeListArray&>(children);
+        if (vectors.list_type()->list_size() != static_cast<int32_t>(T::dimension)) {
+            return std::nullopt;
+        }
+        if (vectors.null_count() != 0) {
+            for (int64_t k = start; k < start + count; ++k) {
+                if (vectors.IsNull(k)) {
+                    return std::nullopt;
+                }
+            }
+        }
+        const arrow::Array& scalars = *vectors.values();
+        const int64_t first = vectors.value_offset(start) - scalars.offset();
+        const S* data = InPlace<S>(scalars, first, count * T::dimension);
+        if (!data) {
+            return std::nullopt;
+        }
+        return ArrowArraySource::Wrap(scalars.data()->buffers[1],
+                                      reinterpret_cast<const T*>(data),
+                                      static_cast<size_t>(count));
+    } else {
+        const T* data = InPlace<T>(children, start, count);
+        if (!data) {
+            return std::nullopt;
+        }
+        return ArrowArraySource::Wrap(children.data()->buffers[1], data,
+                                      static_cast<size_t>(count));
+    }
+}
+
 template <class T, class ListArray>
 class ArrayReader final : public ValueReader {
 public:
@@ -220,6 +334,9 @@ public:
         const arrow::Array& children = *list.values();
         const int64_t start = list.value_offset(i);
         const int64_t length = list.value_length(i);
+        if (auto wrapped = WrapChildren<T>(children, start, length)) {
+            return VtValue::Take(*wrapped);
+        }
         VtArray<T> array(static_cast<size_t>(length));
         T* out = array.data();
         for (int64_t k = 0; k < length; ++k) {
@@ -234,6 +351,73 @@ public:
 private:
     ElementPtr<T> _element;
 };
+
+// A vector array (point3f[], float3[] ...) from a flat list of its scalars,
+// ``dimension`` per vector (list<float> with 3n values for float3[]).
+template <class Vec, class ListArray>
+class FlatVectorArrayReader final : public ValueReader {
+public:
+    using S = typename Vec::ScalarType;
+    FlatVectorArrayReader(const SdfValueTypeName& name, ElementPtr<S> element)
+        : ValueReader(name), _element(std::move(element))
+    {
+    }
+    bool IsNull(const arrow::Array& values, int64_t i) const override
+    {
+        return values.IsNull(i);
+    }
+    VtValue Get(const arrow::Array& values, int64_t i) const override
+    {
+        const auto& list = static_cast<const ListArray&>(values);
+        const arrow::Array& children = *list.values();
+        const int64_t start = list.value_offset(i);
+        const int64_t length = list.value_length(i);
+        constexpr int64_t n = Vec::dimension;
+        if (length % n != 0) {
+            throw BadElementCount{length, static_cast<int>(n)};
+        }
+        if (ZeroCopy() && length > 0) {
+            if (const S* data = InPlace<S>(children, start, length)) {
+                VtArray<Vec> wrapped = ArrowArraySource::Wrap(
+                    children.data()->buffers[1], reinterpret_cast<const Vec*>(data),
+                    static_cast<size_t>(length / n));
+                return VtValue::Take(wrapped);
+            }
+        }
+        VtArray<Vec> array(static_cast<size_t>(length / n));
+        S* out = reinterpret_cast<S*>(array.data());
+        for (int64_t k = 0; k < length; ++k) {
+            if (_element->IsNull(children, start + k)) {
+                throw NullElement();
+            }
+            out[k] = _element->Get(children, start + k);
+        }
+        return VtValue::Take(array);
+    }
+
+private:
+    ElementPtr<S> _element;
+};
+
+// The scalar type name of a Gf vector type's elements (float for GfVec3f),
+// or empty.
+std::string
+VectorScalarName(const TfType& vector)
+{
+    static const std::pair<TfType, const char*> names[] = {
+        {TfType::Find<GfVec2f>(), "float"}, {TfType::Find<GfVec3f>(), "float"},
+        {TfType::Find<GfVec4f>(), "float"}, {TfType::Find<GfVec2d>(), "double"},
+        {TfType::Find<GfVec3d>(), "double"}, {TfType::Find<GfVec4d>(), "double"},
+        {TfType::Find<GfVec2h>(), "half"},  {TfType::Find<GfVec3h>(), "half"},
+        {TfType::Find<GfVec4h>(), "half"},  {TfType::Find<GfVec2i>(), "int"},
+        {TfType::Find<GfVec3i>(), "int"},   {TfType::Find<GfVec4i>(), "int"}};
+    for (const auto& [type, name] : names) {
+        if (type == vector) {
+            return name;
+        }
+    }
+    return std::string();
+}
 
 // The table in one line, as the Python loader's errors give it.
 std::string
@@ -332,7 +516,16 @@ ValueReader::For(const arrow::DataType& type, const std::string& declared, std::
         if (!name || name.GetAsToken().GetString() != declared) {
             return refuse("is not a USD attribute type name");
         }
-        const bool special = IsSpecialType(name.GetScalarType().GetType());
+        bool special = IsSpecialType(name.GetScalarType().GetType());
+        // A vector array over a flat list of exactly its scalar type
+        // (list<float> for point3f[]).
+        if (name.IsArray() && IsList(Undictionary(type))) {
+            const arrow::DataType& inner =
+                Undictionary(*static_cast<const arrow::BaseListType&>(Undictionary(type))
+                                  .value_type());
+            const std::string scalar = VectorScalarName(name.GetScalarType().GetType());
+            special = special || (!scalar.empty() && UsdTypeNameFor(inner, nullptr) == scalar);
+        }
         const SdfValueTypeName natural =
             mapped.empty() ? SdfValueTypeName() : SdfSchema::GetInstance().FindType(mapped);
         if (!special && !(natural && natural.GetType() == name.GetType())) {
@@ -350,6 +543,27 @@ ValueReader::For(const arrow::DataType& type, const std::string& declared, std::
         if (!isArray) {
             if (auto element = MakeElement<T>(type)) {
                 reader = std::make_unique<ScalarReader<T>>(name, std::move(element));
+            }
+        } else if constexpr (IsVector<T>::value) {
+            // A flat list of scalars, or a list of fixed_size_lists.
+            const auto flat = [&](const arrow::DataType& inner, auto listTag) {
+                using ListArray = typename decltype(listTag)::type;
+                if (Undictionary(inner).id() == arrow::Type::FIXED_SIZE_LIST) {
+                    if (auto element = MakeElement<T>(inner)) {
+                        reader = std::make_unique<ArrayReader<T, ListArray>>(
+                            name, std::move(element));
+                    }
+                } else if (auto element = MakeElement<typename T::ScalarType>(inner)) {
+                    reader = std::make_unique<FlatVectorArrayReader<T, ListArray>>(
+                        name, std::move(element));
+                }
+            };
+            if (type.id() == arrow::Type::LIST) {
+                flat(*static_cast<const arrow::ListType&>(type).value_type(),
+                     Tag<arrow::ListArray>{});
+            } else if (type.id() == arrow::Type::LARGE_LIST) {
+                flat(*static_cast<const arrow::LargeListType&>(type).value_type(),
+                     Tag<arrow::LargeListArray>{});
             }
         } else if (type.id() == arrow::Type::LIST) {
             const auto& list = static_cast<const arrow::ListType&>(type);

@@ -19,6 +19,12 @@ namespace usdparquet {
 // Thrown by ValueReader::Get for a list or vector holding a null element
 // (USD arrays and vectors cannot hold one).
 struct NullElement {};
+// Thrown by ValueReader::Get for a flat list read as a vector array whose
+// length is not a multiple of the vector's dimension.
+struct BadElementCount {
+    int64_t length;
+    int dimension;
+};
 
 class ValueReader {
 public:

@@ -10,7 +10,8 @@ from .options import at_least
 NAME = "generate"
 HELP = "write one scenario in every format into a folder"
 DESCRIPTION = (
-    "Write a scenario (--scale prims in a --hierarchy, from --seed): the base scene, the "
+    "Write a scenario (--scale prims in a --hierarchy, from --seed, of a --family): the "
+    "base scene, the "
     "property layer in every format and one root layer per format (root-<format>.usda) "
     "into --out. Files already there are kept; each new file appears atomically. Prints "
     "progress, then each format's file and size."
@@ -19,18 +20,26 @@ EXAMPLES = """\
 examples:
   usdbench generate --scale 10000 --out /tmp/scene
   usdbench generate --scale 1000 --hierarchy deep --formats usdc parquet-native-zstd-rg1000
+  usdbench generate --scale 1000 --family series --out /tmp/series
 """
 
 
 def add_arguments(parser) -> None:
     from usdbench.formats import FORMAT_NAMES
-    from usdbench.scenario import HIERARCHIES
+    from usdbench.scenario import FAMILIES, HIERARCHIES
 
     parser.add_argument(
         "--scale", type=at_least(1, "scale"), required=True, help="number of prims (>= 1)"
     )
     parser.add_argument("--hierarchy", choices=HIERARCHIES, default="flat", help="default: flat")
     parser.add_argument("--seed", type=int, default=0, help="of the random values (default 0)")
+    parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="props",
+        help="scenario family: props (20 scalars, the default), series (time samples), "
+        "arrays, sparse",
+    )
     parser.add_argument(
         "--formats",
         nargs="+",
@@ -49,7 +58,7 @@ def run(args) -> int:
     from usdbench.prepare import print_progress
     from usdbench.scenario import Scenario
 
-    scenario = Scenario(args.scale, args.hierarchy, args.seed)
+    scenario = Scenario(args.scale, args.hierarchy, args.seed, family=args.family)
     out = args.out or scenario_dir(scenario)
     start = time.perf_counter()
     files = materialize(scenario, args.formats, out, progress=print_progress)

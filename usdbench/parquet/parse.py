@@ -24,6 +24,11 @@ def parse_parts(prep: PreparedTable, parts: int | None, name: str) -> list[Sdf.L
     """``prep`` as ``parts`` anonymous layers (default: one per core for large
     tables), tagged with ``name``. The table is dropped once rendered, before
     the parses end: it would add to the peak."""
+    # A time-series table's prims weigh their samples: its parts are chosen by
+    # sample rows, and split at prims.
+    weight = len(prep.times) if prep.sample_offsets is not None else prep.num_rows
+    if parts is None and weight > prep.num_rows:
+        parts = min(os.cpu_count() or 1, max(1, weight // _MIN_PART_ROWS))
     bounds = _part_bounds(prep.num_rows, parts)
     source = prep.source
     name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # it goes into a layer identifier

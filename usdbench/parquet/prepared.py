@@ -12,8 +12,13 @@ import pyarrow.compute as pc
 
 from usdbench.errors import UsdBenchError
 from usdbench.parquet.arrays import bools, plain
-from usdbench.parquet.schema import PATH_COLUMN, SIMPLE_PRIM_PATH, path_problem
-from usdbench.parquet.type_table import LAYER_KEYS, column_type_name, is_list_type
+from usdbench.parquet.schema import PATH_COLUMN, SIMPLE_PRIM_PATH, TIME_COLUMN, path_problem
+from usdbench.parquet.type_table import (
+    LAYER_KEYS,
+    column_type_name,
+    flat_vector_size,
+    is_list_type,
+)
 
 
 @dataclass
@@ -25,10 +30,17 @@ class Column:
 
 class PreparedTable:
     """A property table checked and sorted by path, with what the text needs:
-    each row's path components, depth and depth shared with the row before."""
+    each row's path components, depth and depth shared with the row before.
+
+    A time-series table (a ``time`` column) is sorted by path then time and
+    checked (no null or NaN time, no (path, time) twice); its "rows" are then
+    its prims (``paths``), prim i's samples being the sample rows
+    ``sample_offsets[i]:sample_offsets[i + 1]`` of ``times`` and the columns'
+    values."""
 
     def __init__(self, table: pa.Table, rows: np.ndarray, source: str):
         self.source = source
+        self.sample_offsets = self.times = None
         paths = plain(table[PATH_COLUMN])
         if paths.type != pa.string():
             paths = paths.cast(pa.string())
@@ -36,6 +48,8 @@ class PreparedTable:
         self._check_paths(paths, rows)
         columns = []
         for name in table.column_names[1:]:
+            if name == TIME_COLUMN:
+                continue
             values = plain(table[name])
             bad = _null_element(values)
             if bad is not None:
@@ -46,12 +60,20 @@ class PreparedTable:
                     row=int(rows[bad]),
                     column=name,
                 )
-            type_name, why = column_type_name(table.schema.field(name))
+            field = table.schema.field(name)
+            type_name, why = column_type_name(field)
             if type_name is None:
                 raise UsdBenchError(why, file=source, column=name)
+            k = flat_vector_size(field)
+            if k is not None:
+                values = _grouped(values, k, rows, name, source)
             columns.append(Column(name, type_name, values))
         self.layer_metadata = layer_metadata(table.schema, source)
-        order = self._path_order(paths, rows)
+        if TIME_COLUMN in table.column_names:
+            paths, rows = self._series(paths, plain(table[TIME_COLUMN]), rows, columns)
+            order = None
+        else:
+            order = self._path_order(paths, rows)
         if order is not None:
             paths = paths.take(order)
             rows = rows[np.asarray(order)]
@@ -63,7 +85,7 @@ class PreparedTable:
 
     def release(self) -> None:
         """Drop the table's data (rendering is over)."""
-        self.paths = self.components = None
+        self.paths = self.components = self.times = None
         self.columns = []
 
     def _check_paths(self, paths: pa.StringArray, rows: np.ndarray) -> None:
@@ -74,6 +96,49 @@ class PreparedTable:
             problem = path_problem(paths[int(i)].as_py())
             if problem:
                 raise UsdBenchError(problem, file=self.source, row=int(rows[i]), column=PATH_COLUMN)
+
+    def _series(self, paths, times, rows, columns):
+        """Sort a time-series table by (path, time), check its times, and
+        return the prims' paths and first rows (see the class doc)."""
+        if times.type != pa.float64():
+            times = times.cast(pa.float64())
+        bad = pc.fill_null(pc.invert(pc.is_finite(times)), True)
+        if pc.any(bad).as_py():
+            i = int(np.flatnonzero(bools(bad))[0])
+            value = times[i].as_py()
+            what = "a null time" if value is None else f"the time {value!r} (not a finite number)"
+            raise UsdBenchError(
+                f"{what}: every row of a time-series table needs a time code",
+                file=self.source,
+                row=int(rows[i]),
+                column=TIME_COLUMN,
+            )
+        n = len(paths)
+        if n >= 2:
+            keys = pa.table({"path": paths, "time": times})
+            order = pc.sort_indices(keys, sort_keys=[("path", "ascending"), ("time", "ascending")])
+            paths, times = paths.take(order), times.take(order)
+            rows = rows[np.asarray(order)]
+            for column in columns:
+                column.values = column.values.take(order)
+        same_path = (
+            bools(pc.equal(paths.slice(0, n - 1), paths.slice(1))) if n >= 2 else np.zeros(0, bool)
+        )
+        if n >= 2:
+            twice = same_path & bools(pc.equal(times.slice(0, n - 1), times.slice(1)))
+            if twice.any():
+                k = int(np.flatnonzero(twice)[0])
+                first, second = sorted((int(rows[k]), int(rows[k + 1])))
+                raise UsdBenchError(
+                    f"the prim path {paths[k].as_py()!r} has two rows at time {times[k].as_py()!r}",
+                    file=self.source,
+                    row=(first, second),
+                    column=TIME_COLUMN,
+                )
+        starts = np.flatnonzero(np.concatenate([[True], ~same_path])) if n else np.zeros(0, int)
+        self.sample_offsets = np.append(starts, n).astype(np.int64)
+        self.times = times
+        return paths.take(pa.array(starts, pa.int64())), rows[starts]
 
     def _path_order(self, paths: pa.StringArray, rows: np.ndarray):
         """The permutation sorting the paths (None if already sorted); raises on
@@ -119,6 +184,29 @@ class PreparedTable:
             alive[:] = False
             alive[both[same]] = True
             self.common[1:] += alive
+
+
+def _grouped(values: pa.Array, k: int, rows, name: str, source: str) -> pa.Array:
+    """A flat list of k * n numbers per row as a list of n k-vectors."""
+    lengths = np.asarray(pc.fill_null(pc.list_value_length(values), 0).to_numpy(), np.int64)
+    bad = np.flatnonzero(lengths % k)
+    if len(bad):
+        raise UsdBenchError(
+            f"a list of {lengths[bad[0]]} numbers declared as an array of {k}-vectors "
+            f"(its length must be a multiple of {k})",
+            file=source,
+            row=int(rows[bad[0]]),
+            column=name,
+        )
+    offsets = np.concatenate([[0], np.cumsum(lengths // k)])
+    vectors = pa.FixedSizeListArray.from_arrays(plain(values.flatten()), k)
+    builder = pa.LargeListArray if offsets[-1] >= 2**31 else pa.ListArray
+    kind = np.int64 if builder is pa.LargeListArray else np.int32
+    return builder.from_arrays(
+        pa.array(offsets.astype(kind)),
+        vectors,
+        mask=values.is_null() if values.null_count else None,
+    )
 
 
 def _null_element(values: pa.Array) -> int | None:

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from usdbench.errors import UsdBenchError
 from usdbench.parquet.arrays import bools, plain
-from usdbench.parquet.schema import PATH_COLUMN, checked_prefix, property_names
+from usdbench.parquet.schema import PATH_COLUMN, checked_prefix, key_columns, property_names
 
 
 def read_table(
@@ -32,6 +32,7 @@ def read_table(
         raise UsdBenchError(f"not a readable Parquet file ({error})", file=source) from None
     names = property_names(schema, columns, source)
     prefix = checked_prefix(path_prefix, source)
+    keys = key_columns(schema)
     groups = _row_groups_under(pf, prefix)
     metadata = pf.metadata
     starts = np.cumsum(
@@ -39,9 +40,9 @@ def read_table(
     )
     try:
         if groups:
-            table = pf.read_row_groups(groups, columns=[PATH_COLUMN, *names], use_threads=True)
+            table = pf.read_row_groups(groups, columns=[*keys, *names], use_threads=True)
         else:
-            table = schema.empty_table().select([PATH_COLUMN, *names])
+            table = schema.empty_table().select([*keys, *names])
     except (pa.ArrowException, OSError) as error:
         raise UsdBenchError(f"cannot read the Parquet data ({error})", file=source) from None
     rows = (

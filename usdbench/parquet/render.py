@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from usdbench.parquet.arrays import plain
+from usdbench.parquet.arrays import bools, plain
 from usdbench.parquet.prepared import PreparedTable
 from usdbench.parquet.schema import checked_table
 from usdbench.parquet.type_table import is_list_type, is_string_type
@@ -92,6 +92,9 @@ def _render_rows(prep: PreparedTable, lo: int, hi: int, part_lo: int) -> pa.Stri
         line = pc.binary_join_element_wise('over "', names, '" {\n', "")
         pieces.append(line if opens.all() else pc.if_else(pa.array(opens), line, ""))
     for column in prep.columns:
+        if prep.sample_offsets is not None:
+            pieces.append(_samples_line(prep, column, lo, hi))
+            continue
         head, text, tail = _value_text(column.values.slice(lo, hi - lo), column.type_name)
         head = f"{column.type_name} {column.name} = {head}"
         tail = f"{tail}\n"
@@ -100,6 +103,31 @@ def _render_rows(prep: PreparedTable, lo: int, hi: int, part_lo: int) -> pa.Stri
         else:  # null = no opinion: no line at all
             pieces.append(pc.fill_null(pc.binary_join_element_wise(head, text, tail, ""), ""))
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def _samples_line(prep: PreparedTable, column, lo: int, hi: int) -> pa.StringArray:
+    """One line per prim of rows [lo, hi) of a time-series table: the
+    column's time samples, ``type name.timeSamples = { t: v, ... }``; no line
+    (empty text) where the prim has no non-null sample of it."""
+    first, last = int(prep.sample_offsets[lo]), int(prep.sample_offsets[hi])
+    values = column.values.slice(first, last - first)
+    head, text, tail = _value_text(values, column.type_name)
+    times = _element_text(prep.times.slice(first, last - first))
+    samples = pc.binary_join_element_wise(times, f": {head}", text, tail, "")
+    valid = bools(values.is_valid())
+    prim = np.repeat(np.arange(hi - lo), np.diff(prep.sample_offsets[lo : hi + 1]))
+    counts = np.bincount(prim[valid], minlength=hi - lo)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(
+        pa.array(offsets), samples.filter(pa.array(valid)), mask=pa.array(counts == 0)
+    )
+    line = pc.binary_join_element_wise(
+        f"{column.type_name} {column.name}.timeSamples = {{ ",
+        pc.binary_join(lists, ", "),
+        " }\n",
+        "",
+    )
+    return pc.fill_null(line, "")
 
 
 def _value_text(values: pa.Array, type_name: str = "") -> tuple[str, pa.StringArray, str]:

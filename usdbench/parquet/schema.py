@@ -16,6 +16,9 @@ from usdbench.errors import UsdBenchError
 from usdbench.parquet.type_table import column_type_name, is_string_type
 
 PATH_COLUMN = "path"
+# A table with this column is a time-series table: one row per (prim, time),
+# its properties become time samples at that time code.
+TIME_COLUMN = "time"
 # Absolute prim paths of ASCII identifiers: checked in one vectorised pass;
 # only rows that miss it (bad input, or UTF-8 names) are checked one by one.
 SIMPLE_PRIM_PATH = r"^(/[A-Za-z_][A-Za-z0-9_]*)+$"
@@ -36,16 +39,18 @@ def property_names(schema: pa.Schema, columns, source: str) -> list[str]:
     if columns is None:
         # pandas stores a non-default index as extra columns: they are not properties.
         index = (schema.pandas_metadata or {}).get("index_columns", [])
-        skip = {PATH_COLUMN, *(i for i in index if isinstance(i, str))}
+        skip = {PATH_COLUMN, TIME_COLUMN, *(i for i in index if isinstance(i, str))}
         names = [n for n in schema.names if n not in skip]
     else:
         if isinstance(columns, str):
             raise UsdBenchError(f"columns must be a list of names, not the string {columns!r}")
-        names = list(dict.fromkeys(c for c in columns if c != PATH_COLUMN))
+        names = list(dict.fromkeys(c for c in columns if c not in (PATH_COLUMN, TIME_COLUMN)))
         for name in names:
             if name not in counts:
                 raise UsdBenchError("no such column in the file", file=source, column=name)
     _check_path_type(schema.field(PATH_COLUMN).type, source)
+    if TIME_COLUMN in counts:
+        _check_time_type(schema.field(TIME_COLUMN).type, source)
     for name in names:
         _check_property(schema.field(name), source)
     return names
@@ -57,7 +62,12 @@ def checked_table(table: pa.Table, source: str) -> pa.Table:
     if not isinstance(table, pa.Table):
         raise UsdBenchError(f"expected a pyarrow Table, got {type(table).__name__}", file=source)
     names = property_names(table.schema, None, source)
-    return table.select([PATH_COLUMN, *names])
+    return table.select([*key_columns(table.schema), *names])
+
+
+def key_columns(schema: pa.Schema) -> list[str]:
+    """``path``, and ``time`` in a time-series table."""
+    return [PATH_COLUMN, TIME_COLUMN] if TIME_COLUMN in schema.names else [PATH_COLUMN]
 
 
 def checked_prefix(path_prefix, source: str) -> str | None:
@@ -106,6 +116,16 @@ def _check_path_type(t: pa.DataType, source: str) -> None:
             f"the path column must hold strings, not Arrow type {t}",
             file=source,
             column=PATH_COLUMN,
+        )
+
+
+def _check_time_type(t: pa.DataType, source: str) -> None:
+    t = t.value_type if pa.types.is_dictionary(t) else t
+    if not (pa.types.is_floating(t) or pa.types.is_integer(t)):
+        raise UsdBenchError(
+            f"the time column must hold numbers (USD time codes), not Arrow type {t}",
+            file=source,
+            column=TIME_COLUMN,
         )
 
 

@@ -152,8 +152,35 @@ def column_type_name(field: pa.Field) -> tuple[str | None, str]:
     natural = Sdf.ValueTypeNames.Find(mapped) if mapped else None
     if natural and natural.type == name.type:
         return declared, ""
+    if flat_vector_size(field) is not None:
+        return declared, ""
     hint = f" (which reads as {mapped}; a declared type may only give it a role)" if natural else ""
     return None, f"{FIELD_TYPE_KEY} {declared!r} does not fit Arrow type {field.type}{hint}"
+
+
+# Vector elements by GfVec's suffix, as the type table's element names.
+_VEC_ELEMENTS = {"d": "double", "f": "float", "h": "half", "i": "int"}
+
+
+def flat_vector_size(field: pa.Field) -> int | None:
+    """k when the column is a flat ``list<number>`` whose declared type is an
+    array of k-vectors of that number (``point3f[]`` over ``list<float>``:
+    3 n values per row, read as n points); None otherwise."""
+    from pxr import Sdf
+
+    declared = declared_type(field)
+    t = undictionary(field.type)
+    if declared is None or not is_list_type(t):
+        return None
+    name = Sdf.ValueTypeNames.Find(declared)
+    if not name or not name.isArray:
+        return None
+    match = re.fullmatch(r"GfVec([234])([dfhi])", name.scalarType.type.typeName)
+    if match is None:
+        return None
+    if SCALARS.get(undictionary(t.value_type)) != _VEC_ELEMENTS[match.group(2)]:
+        return None
+    return int(match.group(1))
 
 
 # Arrow's type expressions (dictionary<T>, fixed_size_list<E>[n]) go in code

@@ -1,0 +1,418 @@
+#include "seriesIndex.h"
+
+#include "parquetError.h"
+#include "parquetTable.h"
+#include "primIndex.h"
+
+#include <pxr/tf/hash.h>
+#include <pxr/tf/mallocTag.h>
+#include <pxr/tf/pxrTslRobinMap/robin_map.h>
+#include <pxr/trace/trace.h>
+
+#include <arrow/array.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <unordered_map>
+
+using namespace pxr;
+
+namespace usdparquet {
+
+namespace {
+
+constexpr uint32_t kNotKept = std::numeric_limits<uint32_t>::max();
+
+// Element ``i`` of a string column (plain or dictionary); false if null.
+bool
+PathAt(const arrow::Array& values, int64_t i, std::string_view* out)
+{
+    if (values.IsNull(i)) {
+        return false;
+    }
+    const arrow::Array* strings = &values;
+    if (values.type_id() == arrow::Type::DICTIONARY) {
+        const auto& dict = static_cast<const arrow::DictionaryArray&>(values);
+        strings = dict.dictionary().get();
+        i = dict.GetValueIndex(i);
+        if (strings->IsNull(i)) {
+            return false;
+        }
+    }
+    switch (strings->type_id()) {
+    case arrow::Type::STRING:
+        *out = static_cast<const arrow::StringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::LARGE_STRING:
+        *out = static_cast<const arrow::LargeStringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::STRING_VIEW:
+        *out = static_cast<const arrow::StringViewArray&>(*strings).GetView(i);
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Element ``i`` of a numeric column as a double; false if null.
+bool
+TimeAt(const arrow::Array& values, int64_t i, double* out)
+{
+    if (values.IsNull(i)) {
+        return false;
+    }
+    switch (values.type_id()) {
+    case arrow::Type::DOUBLE:
+        *out = static_cast<const arrow::DoubleArray&>(values).Value(i);
+        return true;
+    case arrow::Type::FLOAT:
+        *out = static_cast<const arrow::FloatArray&>(values).Value(i);
+        return true;
+    case arrow::Type::INT32:
+        *out = static_cast<const arrow::Int32Array&>(values).Value(i);
+        return true;
+    case arrow::Type::INT64:
+        *out = static_cast<double>(static_cast<const arrow::Int64Array&>(values).Value(i));
+        return true;
+    default:
+        return false;
+    }
+}
+
+std::string
+TimeText(double time)
+{
+    std::ostringstream out;
+    out.precision(17);
+    out << time;
+    return out.str();
+}
+
+} // namespace
+
+int64_t
+Samples::Find(double time) const
+{
+    if (!times) {
+        return -1;
+    }
+    const auto it = std::lower_bound(times->begin(), times->end(), time);
+    return it != times->end() && *it == time ? it - times->begin() : -1;
+}
+
+// Resolves the rows' paths to prim slots: a dictionary-encoded path column
+// (a path repeated row after row) is looked up once per distinct string.
+class SeriesIndex::Paths {
+public:
+    Paths(SeriesIndex& index, const std::string& file,
+          const std::function<bool(std::string_view)>& keeps)
+        : _index(index), _file(file), _keeps(keeps)
+    {
+    }
+
+    // The slot of row ``row`` (element ``j`` of ``array``), kNotKept for a
+    // row the prefix leaves out; ``*added``: a new prim.
+    uint32_t Slot(const arrow::Array& array, int64_t j, int64_t row, bool* added)
+    {
+        *added = false;
+        if (array.type_id() == arrow::Type::DICTIONARY) {
+            const auto& dict = static_cast<const arrow::DictionaryArray&>(array);
+            if (&array != _chunk) {
+                _chunk = &array;
+                _dictSlots.assign(static_cast<size_t>(dict.dictionary()->length()), kUnknown);
+            }
+            if (dict.IsNull(j)) {
+                PrimIndex::NullPath(_file, row);
+            }
+            const int64_t k = dict.GetValueIndex(j);
+            uint32_t& slot = _dictSlots[static_cast<size_t>(k)];
+            if (slot == kUnknown) {
+                std::string_view path;
+                if (!PathAt(*dict.dictionary(), k, &path)) {
+                    PrimIndex::NullPath(_file, row);
+                }
+                slot = _Lookup(path, added);
+            }
+            return slot;
+        }
+        std::string_view path;
+        if (!PathAt(array, j, &path)) {
+            PrimIndex::NullPath(_file, row);
+        }
+        // The previous row's prim, or the next one (frame-major tables list
+        // the prims in the same order every frame), before a lookup.
+        auto& paths = _index._paths;
+        if (!paths.empty()) {
+            if (paths[_last] == path) {
+                return _last;
+            }
+            const uint32_t next = _last + 1 < paths.size() ? _last + 1 : 0;
+            if (paths[next] == path) {
+                return _last = next;
+            }
+        }
+        const uint32_t slot = _Lookup(path, added);
+        if (slot != kNotKept) {
+            _last = slot;
+        }
+        return slot;
+    }
+
+    // A new block begins: forget the last one's dictionary (its memory may
+    // be reused at the same address).
+    void NewBlock() { _chunk = nullptr; }
+
+private:
+    static constexpr uint32_t kUnknown = kNotKept - 1;
+
+    uint32_t _Lookup(std::string_view path, bool* added)
+    {
+        if (!_keeps(path)) {
+            return kNotKept;
+        }
+        const auto it = _slots.find(path);
+        if (it != _slots.end()) {
+            return it->second;
+        }
+        auto& paths = _index._paths;
+        const uint32_t slot = static_cast<uint32_t>(paths.size());
+        paths.emplace_back(path);
+        _slots.emplace(std::string_view(paths.back()), slot);
+        *added = true;
+        return slot;
+    }
+
+    SeriesIndex& _index;
+    const std::string& _file;
+    const std::function<bool(std::string_view)>& _keeps;
+    pxr_tsl::robin_map<std::string_view, uint32_t, TfHash> _slots;
+    const arrow::Array* _chunk = nullptr;
+    std::vector<uint32_t> _dictSlots;
+    uint32_t _last = 0;
+};
+
+namespace {
+
+double
+CheckedTime(const arrow::Array& array, int64_t k, int64_t row, const std::string& file)
+{
+    double time = 0;
+    if (!TimeAt(array, k, &time)) {
+        throw ParquetError(file,
+                           "null time: every row of a time-series table needs a time (a USD "
+                           "time code)",
+                           row, "time");
+    }
+    if (std::isnan(time)) {
+        throw ParquetError(file, "time is NaN (not a USD time code)", row, "time");
+    }
+    return time;
+}
+
+} // namespace
+
+const std::vector<double>*
+SeriesIndex::_Intern(const std::vector<double>& times)
+{
+    const size_t hash = TfHash::Combine(
+        times.size(), TfHash()(std::string_view(reinterpret_cast<const char*>(times.data()),
+                                                times.size() * sizeof(double))));
+    const auto [lo, hi] = _interned.equal_range(hash);
+    for (auto it = lo; it != hi; ++it) {
+        if (*it->second == times) {
+            return it->second;
+        }
+    }
+    _timeLists.push_back(std::make_unique<std::vector<double>>(times));
+    _interned.emplace(hash, _timeLists.back().get());
+    return _timeLists.back().get();
+}
+
+SeriesIndex::SeriesIndex(const ParquetTable& table, int pathField, int timeField,
+                         const std::string& file,
+                         const std::function<bool(std::string_view)>& keeps)
+{
+    TfAutoMallocTag tag("usdParquet", "series index");
+    if (table.NumRows() >= static_cast<int64_t>(kNotKept) - 1) {
+        throw ParquetError(file, "a time-series table of 2^32 rows or more");
+    }
+    if (!_ReadPathMajor(table, pathField, timeField, file, keeps)) {
+        _paths.clear();
+        _samples.clear();
+        _timeLists.clear();
+        _rowLists.clear();
+        _interned.clear();
+        _ReadAnyOrder(table, pathField, timeField, file, keeps);
+    }
+    _interned = {};
+}
+
+bool
+SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+                            const std::string& file,
+                            const std::function<bool(std::string_view)>& keeps)
+{
+    TRACE_FUNCTION();
+    // Rows by path, each prim's rows together with rising times (how a table
+    // sorted by path and time lists them): each prim's samples are known
+    // when its run ends, with no per-row memory. False at the first row that
+    // breaks the pattern.
+    Paths paths(*this, file, keeps);
+    uint32_t current = kNotKept;
+    int64_t runStart = 0;
+    std::vector<double> times;
+    const auto finish = [&]() {
+        if (current != kNotKept) {
+            Samples& samples = _samples[current];
+            samples.times = _Intern(times);
+            samples.first = runStart;
+            samples.stride = 1;
+        }
+    };
+    for (int group = 0; group < table.NumRowGroups(); ++group) {
+        const std::shared_ptr<const Block> pathBlock = table.ReadIndexBlock(pathField, group);
+        const std::shared_ptr<const Block> timeBlock = table.ReadIndexBlock(timeField, group);
+        _blocksRead += 2;
+        paths.NewBlock();
+        const int64_t start = table.RowGroupStart(group);
+        for (int64_t i = 0; i < pathBlock->Length(); ++i) {
+            const int64_t row = start + i;
+            const auto [pathArray, j] = pathBlock->Locate(i);
+            bool added = false;
+            const uint32_t slot = paths.Slot(*pathArray, j, row, &added);
+            if (slot == kNotKept) {
+                continue;
+            }
+            const auto [timeArray, k] = timeBlock->Locate(i);
+            const double time = CheckedTime(*timeArray, k, row, file);
+            if (slot == current) {
+                if (!(time > times.back()) || row != runStart + static_cast<int64_t>(times.size())) {
+                    return false;
+                }
+                times.push_back(time);
+                continue;
+            }
+            if (!added) {
+                return false; // a prim seen before: not grouped by path
+            }
+            finish();
+            current = slot;
+            _samples.emplace_back();
+            runStart = row;
+            times.assign(1, time);
+        }
+    }
+    finish();
+    return true;
+}
+
+void
+SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeField,
+                           const std::string& file,
+                           const std::function<bool(std::string_view)>& keeps)
+{
+    TRACE_FUNCTION();
+    const int64_t rows = table.NumRows();
+    // Per row: its prim's slot and its time.
+    std::vector<uint32_t> slotOf(static_cast<size_t>(rows), kNotKept);
+    std::vector<double> timeOf(static_cast<size_t>(rows), 0.0);
+    {
+        Paths paths(*this, file, keeps);
+        for (int group = 0; group < table.NumRowGroups(); ++group) {
+            const std::shared_ptr<const Block> pathBlock =
+                table.ReadIndexBlock(pathField, group);
+            const std::shared_ptr<const Block> timeBlock = table.ReadIndexBlock(timeField, group);
+            _blocksRead += 2;
+            paths.NewBlock();
+            const int64_t start = table.RowGroupStart(group);
+            for (int64_t i = 0; i < pathBlock->Length(); ++i) {
+                const int64_t row = start + i;
+                const auto [pathArray, j] = pathBlock->Locate(i);
+                bool added = false;
+                const uint32_t slot = paths.Slot(*pathArray, j, row, &added);
+                if (slot == kNotKept) {
+                    continue;
+                }
+                const auto [timeArray, k] = timeBlock->Locate(i);
+                timeOf[row] = CheckedTime(*timeArray, k, row, file);
+                slotOf[row] = slot;
+            }
+        }
+    }
+    // The rows of each prim, in row order (a counting sort by slot).
+    const size_t prims = _paths.size();
+    std::vector<uint32_t> begin(prims + 1, 0);
+    for (const uint32_t slot : slotOf) {
+        if (slot != kNotKept) {
+            ++begin[slot + 1];
+        }
+    }
+    std::partial_sum(begin.begin(), begin.end(), begin.begin());
+    std::vector<uint32_t> order(begin.back());
+    {
+        std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
+        for (size_t row = 0; row < slotOf.size(); ++row) {
+            if (slotOf[row] != kNotKept) {
+                order[fill[slotOf[row]]++] = static_cast<uint32_t>(row);
+            }
+        }
+    }
+    slotOf = {};
+    // Each prim's samples by time; equal time lists shared.
+    _samples.resize(prims);
+    std::vector<double> times;
+    for (size_t slot = 0; slot < prims; ++slot) {
+        uint32_t* first = order.data() + begin[slot];
+        uint32_t* end = order.data() + begin[slot + 1];
+        const auto byTime = [&](uint32_t a, uint32_t b) { return timeOf[a] < timeOf[b]; };
+        if (!std::is_sorted(first, end, byTime)) {
+            std::stable_sort(first, end, byTime);
+        }
+        times.clear();
+        for (uint32_t* it = first; it != end; ++it) {
+            if (it != first && timeOf[*it] == timeOf[*(it - 1)]) {
+                throw ParquetError(file,
+                                   "the same (path, time) twice: path " + Quoted(_paths[slot]) +
+                                       " at time " + TimeText(timeOf[*it]) +
+                                       " (one row per prim and time)",
+                                   *(it - 1), std::string(), *it);
+            }
+            times.push_back(timeOf[*it]);
+        }
+        Samples& samples = _samples[slot];
+        samples.times = _Intern(times);
+        const size_t n = static_cast<size_t>(end - first);
+        samples.first = first[0];
+        samples.stride = n > 1 ? static_cast<int64_t>(first[1]) - first[0] : 1;
+        bool progression = samples.stride != 0;
+        for (size_t k = 2; progression && k < n; ++k) {
+            progression = static_cast<int64_t>(first[k]) - first[k - 1] == samples.stride;
+        }
+        if (!progression) {
+            _rowLists.push_back(std::make_unique<std::vector<int64_t>>(first, end));
+            samples.rows = _rowLists.back().get();
+        }
+    }
+}
+
+size_t
+SeriesIndex::Bytes() const
+{
+    size_t bytes = _samples.size() * sizeof(Samples);
+    for (const auto& list : _timeLists) {
+        bytes += list->size() * sizeof(double);
+    }
+    for (const auto& list : _rowLists) {
+        bytes += list->size() * sizeof(int64_t);
+    }
+    for (const std::string& path : _paths) {
+        bytes += path.capacity() + sizeof(std::string);
+    }
+    return bytes;
+}
+
+} // namespace usdparquet

@@ -1,0 +1,86 @@
+// The samples of a time-series table (a ``path`` column, a ``time`` column,
+// one row per (prim, time)): per prim, its sample times in order and the file
+// row of each. Built once from the ``path`` and ``time`` columns when the
+// layer opens (no value column is read), then only read, by any number of
+// threads, without locking. Equal time lists are stored once and shared by
+// every prim (and attribute) that has them, as crate shares its time lists;
+// a prim's rows are stored as ``first + k * stride`` when they form a
+// progression (tables written by path, or frame-major), else one by one.
+#ifndef USDPARQUET_SERIES_INDEX_H
+#define USDPARQUET_SERIES_INDEX_H
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace usdparquet {
+
+class ParquetTable;
+
+// A sorted list of sample times and the file row holding each.
+struct Samples {
+    const std::vector<double>* times = nullptr; // shared; never null once built
+    int64_t first = 0;
+    int64_t stride = 0;                 // rows first + k * stride if ``rows`` is null
+    const std::vector<int64_t>* rows = nullptr;
+
+    size_t Size() const { return times ? times->size() : 0; }
+    bool Empty() const { return Size() == 0; }
+    double Time(size_t k) const { return (*times)[k]; }
+    int64_t Row(size_t k) const
+    {
+        return rows ? (*rows)[k] : first + static_cast<int64_t>(k) * stride;
+    }
+    // The index of the sample at exactly ``time``, or -1.
+    int64_t Find(double time) const;
+};
+
+class SeriesIndex {
+public:
+    // Reads the ``path`` and ``time`` columns of every row group of
+    // ``table``, keeping the rows whose path ``keeps`` accepts. Throws
+    // ParquetError naming ``file`` and the row(s): a null path, a null or NaN
+    // time, the same (path, time) twice (both rows).
+    SeriesIndex(const ParquetTable& table, int pathField, int timeField,
+                const std::string& file,
+                const std::function<bool(std::string_view)>& keeps);
+
+    size_t NumPrims() const { return _samples.size(); }
+    // Prim ``slot``'s path (slots number the prims in the order first seen).
+    const std::string& Path(size_t slot) const { return _paths[slot]; }
+    const Samples& Of(size_t slot) const { return _samples[slot]; }
+    // Every distinct time list (each prim's list is one of them).
+    const std::vector<std::unique_ptr<std::vector<double>>>& TimeLists() const
+    {
+        return _timeLists;
+    }
+    uint64_t BlocksRead() const { return _blocksRead; }
+    size_t Bytes() const;
+
+private:
+    class Paths;
+    bool _ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+                        const std::string& file,
+                        const std::function<bool(std::string_view)>& keeps);
+    void _ReadAnyOrder(const ParquetTable& table, int pathField, int timeField,
+                       const std::string& file,
+                       const std::function<bool(std::string_view)>& keeps);
+    const std::vector<double>* _Intern(const std::vector<double>& times);
+
+    std::deque<std::string> _paths;
+    std::vector<Samples> _samples;
+    std::vector<std::unique_ptr<std::vector<double>>> _timeLists;
+    std::vector<std::unique_ptr<std::vector<int64_t>>> _rowLists;
+    uint64_t _blocksRead = 0;
+    std::unordered_multimap<size_t, const std::vector<double>*> _interned;
+};
+
+} // namespace usdparquet
+
+#endif

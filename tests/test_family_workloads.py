@@ -1,0 +1,68 @@
+"""The family workloads read what they claim, equally in every reader: counts
+and sums checked against the scenario's own table."""
+
+import numpy as np
+import pytest
+
+from usdbench import cache, native, workloads
+from usdbench.scenario import SERIES_PROPERTIES, SERIES_SAMPLES, Scenario
+
+FORMATS = ["usda", "usdc", "usdz", "parquet-python-zstd-rg1000", "parquet-native-zstd-rg1000"]
+
+
+def _files(tmp_path_factory, family, scale, fmt):
+    if fmt.startswith("parquet-native") and not native.available():
+        pytest.skip(f"native plugin: {native.status().reason}")
+    scenario = Scenario(scale, "flat", family=family)
+    root = tmp_path_factory.getbasetemp() / f"family-{family}"
+    return scenario, cache.materialize(scenario, FORMATS, root)[fmt]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_series_workloads(tmp_path_factory, fmt):
+    scenario, files = _files(tmp_path_factory, "series", 12, fmt)
+    table = scenario.property_table()
+    stage = workloads.load(files)
+    assert workloads.series_frame(stage) == 12 * len(SERIES_PROPERTIES)
+    assert workloads.series_full(stage) == 12 * SERIES_SAMPLES * len(SERIES_PROPERTIES)
+    path = workloads.middle_prim(scenario)
+    rows = table.filter(np.asarray(table["path"].to_pylist()) == path)
+    assert workloads.series_history(stage, path) == rows["temperature"].to_pylist()
+    frame = int(workloads.SERIES_FRAME)
+    temps = np.asarray(table["temperature"]).reshape(12, SERIES_SAMPLES)
+    between = (temps[:, frame] + temps[:, frame + 1]).sum() / 2
+    assert workloads.series_between(stage) == pytest.approx(between, rel=1e-12)
+    flat = workloads.flatten(stage)
+    spec = flat.GetAttributeAtPath(f"{path}.temperature")
+    assert spec.GetInfo("timeSamples")[3.0] == rows["temperature"][3].as_py()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_arrays_workloads(tmp_path_factory, fmt):
+    scenario, files = _files(tmp_path_factory, "arrays", 6, fmt)
+    table = scenario.property_table()
+    want = sum(
+        float(np.asarray(table[name].combine_chunks().flatten()).sum(dtype=np.float64))
+        for name in workloads.ARRAY_PROPERTIES
+    )
+    stage = workloads.load(files)
+    assert workloads.arrays_every_prim(stage) == pytest.approx(want, rel=1e-9)
+    path = workloads.middle_prim(scenario)
+    assert 0 < abs(workloads.arrays_one_prim(stage, path)) < abs(want)
+    flat = workloads.flatten(stage)
+    assert 3 * len(flat.GetAttributeAtPath(f"{path}.points").default) == len(
+        table["points"][0].as_py()
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sparse_workloads(tmp_path_factory, fmt):
+    scenario, files = _files(tmp_path_factory, "sparse", 400, fmt)
+    table = scenario.property_table()
+    carried = sum(len(c) - c.null_count for c in table.columns[1:])
+    stage = workloads.load(files)
+    # Every prim also carries the base scene's cost.
+    assert workloads.sparse_authored(stage) == carried + 400
+    rare = table[workloads.SPARSE_RARE]
+    assert workloads.read_traversal(stage, [workloads.SPARSE_RARE]) == len(rare) - rare.null_count
+    assert workloads.flatten(stage).GetPrimAtPath(table["path"][0].as_py())
