@@ -9,14 +9,10 @@ worker threads (WorkParallelForN and friends over TBB), and Arrow decodes
 the Python loader's columns on its CPU pool. Which thread allocates what,
 and in which of glibc's per-thread arenas or mimalloc's thread heaps,
 depends on how the threads were scheduled, and so does how fragmented the
-heap gets and its resident peak. Measured 2026-12-06 (docs/measurements.md, "Memory
-repeatability between runs (issue 25)"): the native Parquet reader's load
-peak at 100k prims took 144 to 161 MiB over the fresh processes of one
-commit with the default threads, and 147.0 to 147.1 MiB on one thread;
-every format's figures of 10 MiB or more held within 1% (all but the
-Python loader's shuffled access within 0.2%) on one thread, and no allocator
-setting (Arrow's pool, mimalloc's purge delay, glibc's arenas and mmap
-threshold), nor disabling address-space randomisation, came close.
+heap gets and its resident peak: with the default threads a figure moved
+by up to ~17% between processes of one commit, on one thread by 1% at most,
+and no allocator setting came close (docs/measurements.md, "Memory
+repeatability between runs (issue 25)", has the experiment).
 
 One thread changes what a memory figure means only by the scheduling-
 dependent part: the same operation, the same allocations, made in one order.
