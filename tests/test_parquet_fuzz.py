@@ -5,8 +5,9 @@ child process (many per child). No crash, no hang, no exception other than
 USD's own error. A failure names the mutation (its seed) to replay with
 ``python tests/parquet_fuzz.py SEED_DIR N 1``.
 
-The default size (10,000 mutations) runs in CI; USDBENCH_FUZZ_MUTATIONS
-sets another, and the slow test runs 50,000."""
+The fast loop reads the first 1,000 mutations; the slow test (CI) reads
+10,000, or USDBENCH_FUZZ_MUTATIONS of them (the same sequence: a larger run
+is a superset)."""
 
 from __future__ import annotations
 
@@ -100,9 +101,11 @@ def test_mutations_are_deterministic_and_of_every_kind(tmp_path):
 
 
 def test_damaged_files_give_usds_error_never_a_crash(tmp_path):
-    _fuzz(tmp_path, int(os.environ.get("USDBENCH_FUZZ_MUTATIONS", "10000")))
+    # A prefix of the slow test's sequence: the fast loop must stay short
+    # with every core busy.
+    _fuzz(tmp_path, 1_000)
 
 
 @pytest.mark.slow
-def test_damaged_files_large(tmp_path):
-    _fuzz(tmp_path, 50_000)
+def test_ten_thousand_damaged_files(tmp_path):
+    _fuzz(tmp_path, int(os.environ.get("USDBENCH_FUZZ_MUTATIONS", "10000")))
