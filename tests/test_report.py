@@ -418,6 +418,34 @@ def test_sections_follow_the_data_not_the_benchmark_names():
     assert {r.operation for _, group in size.groups for r in group} == {"Disk"}
 
 
+def _family_rows(module: str, operation: str) -> list[Row]:
+    return [
+        Row(f"{module}.{operation}.track_peak_bytes", operation, "track_peak_bytes", "track",
+            "bytes", (("format", fmt),), 2048.0, OK)
+        for fmt in ("usdc", "parquet-native-zstd-rg1000")
+    ]  # fmt: skip
+
+
+def test_each_scenario_family_has_sections_of_its_own():
+    props = _bytes_rows("Load", "track_peak_bytes") + _bytes_rows("Read", "track_peak_bytes")
+    series = _family_rows("series", "SeriesLoad") + _family_rows("series", "SeriesFrame")
+    sparse = _family_rows("sparse", "SparseLoad") + _family_rows("sparse", "SparseAuthored")
+    sections = plan_sections(sparse + props + series)
+    assert [s.id for s in sections] == ["memory", "series-memory", "sparse-memory"]
+    by_id = {s.id: s for s in sections}
+    assert by_id["series-memory"].title == "Series family: Memory by operation"
+    operations = {
+        sid: {r.operation for chart in by_id[sid].charts for r in chart.rows} for sid in by_id
+    }
+    assert operations == {
+        "memory": {"Load", "Read"},
+        "series-memory": {"SeriesLoad", "SeriesFrame"},
+        "sparse-memory": {"SparseLoad", "SparseAuthored"},
+    }
+    ids = [chart.id for s in sections for chart in s.charts]
+    assert len(ids) == len(set(ids))
+
+
 def test_asv_site_is_made_offline_and_links_to_the_report(toy_asv_project):
     html_dir = toy_asv_project.html_dir
     assert prepare_asv_site(html_dir)

@@ -1,5 +1,9 @@
 """Which charts the report draws, decided from the rows alone (no benchmark names hard-coded).
 
+The props scenario's figures come first; each other scenario family (its
+benchmarks are in an asv module named after it: series.*, arrays.*,
+sparse.*) gets the same sections of its own.
+
 Each chart here is a spec (what it shows); figures.py turns each kind into a Plotly figure.
 
 - Figures in bytes are bar charts, one bar per format. A metric that several
@@ -199,25 +203,29 @@ def _numeric_scale(rows: list[Row]) -> bool:
     return True
 
 
-def plan_sections(rows: list[Row]) -> list[Section]:
+def _plan(rows: list[Row], id_prefix: str = "", title_prefix: str = "") -> list[Section]:
     sizes = Section(
-        "sizes",
-        "Sizes",
+        id_prefix + "sizes",
+        title_prefix + "Sizes",
         "Figures in bytes that a single benchmark reports, such as the bytes on disk "
         "of each scenario's file, by format and option.",
     )
     memory = Section(
-        "memory",
-        "Memory by operation",
+        id_prefix + "memory",
+        title_prefix + "Memory by operation",
         "Figures in bytes that several operations report: the memory benchmarks (peak "
         "above the starting point, delta kept after the operation, ...), one bar per format.",
     )
     times = Section(
-        "time",
-        "Time against scale",
+        id_prefix + "time",
+        title_prefix + "Time against scale",
         "Median time of each timed benchmark against the scene's scale, one line per format.",
     )
-    other = Section("other", "Other figures", "Figures in other units, one bar per format.")
+    other = Section(
+        id_prefix + "other",
+        title_prefix + "Other figures",
+        "Figures in other units, one bar per format.",
+    )
 
     by_metric: dict[tuple[str, str], list[Row]] = {}
     by_benchmark: dict[str, list[Row]] = {}
@@ -245,12 +253,39 @@ def plan_sections(rows: list[Row]) -> list[Section]:
         else:
             other.charts += _bar_charts_for_metric(bench_rows[0].metric, bench_rows, "seconds")
 
+    return [s for s in (sizes, memory, times, other) if s.charts]
+
+
+def _family(row: Row, families: tuple[str, ...]) -> str | None:
+    """The scenario family a benchmark measures: the suite keeps each family
+    but the first (props) in an asv module named after it."""
+    module = row.benchmark.split(".", 1)[0]
+    return module if module in families[1:] else None
+
+
+def plan_sections(rows: list[Row]) -> list[Section]:
+    """The props scenario's sections, then the same sections for each other
+    scenario family (series, arrays, sparse), so that families never share
+    a chart."""
+    from usdbench.scenario import FAMILIES
+
+    families: dict[str, list[Row]] = {}
+    props = []
+    for r in rows:
+        family = _family(r, FAMILIES)
+        if family is None:
+            props.append(r)
+        else:
+            families.setdefault(family, []).append(r)
+    sections = _plan(props)
+    for family in sorted(families, key=FAMILIES.index):
+        sections += _plan(families[family], f"{family}-", f"{family.capitalize()} family: ")
     # Chart ids must be unique within the page.
     seen: set[str] = set()
-    for section in (sizes, memory, times, other):
+    for section in sections:
         for chart in section.charts:
             base, n = chart.id, 2
             while chart.id in seen:
                 chart.id, n = f"{base}-{n}", n + 1
             seen.add(chart.id)
-    return [s for s in (sizes, memory, times, other) if s.charts]
+    return sections
