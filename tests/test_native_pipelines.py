@@ -254,6 +254,7 @@ def _decoded(source) -> int:
     return sum(c["blocks_decoded"] for c in native.layer_stats(str(source))["columns"])
 
 
+@pytest.mark.slow  # seconds of C++ work: CI runs it, the fast loop does not
 def test_structure_queries_decode_no_value_block(wide_100k):
     source, root, table = wide_100k
     stage = Usd.Stage.Open(str(root))
@@ -380,6 +381,7 @@ def million(tmp_path_factory):
     return source, table
 
 
+@pytest.mark.slow  # seconds of C++ work: CI runs it, the fast loop does not
 def test_one_prims_first_read_of_a_million_row_group_decodes_one_block(million):
     source, table = million
     layer = Sdf.Layer.FindOrOpen(str(source))
@@ -398,6 +400,7 @@ def test_one_prims_first_read_of_a_million_row_group_decodes_one_block(million):
         assert decoded <= 65_536, (name, decoded)
 
 
+@pytest.mark.slow  # seconds of C++ work: CI runs it, the fast loop does not
 def test_a_full_traversal_of_a_million_rows_under_32_mib_stays_within_it(million):
     source, table = million
     budget = 32 << 20
@@ -431,6 +434,7 @@ def _damage_one_block(source: Path, row_group: int, column: int) -> None:
     source.write_bytes(bytes(data))
 
 
+@pytest.mark.slow  # seconds of C++ work: CI runs it, the fast loop does not
 def test_eight_threads_on_several_layers_of_one_file_with_a_failing_block(tmp_path):
     table = Scenario(3_000, "deep").property_table()
     source = _write(tmp_path / "props.parquet", table, row_group_size=250, compression="zstd")
