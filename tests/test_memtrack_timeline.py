@@ -23,6 +23,7 @@ from tests.test_memtrack import (  # noqa: F401
     gil_spike,
     linux_hwm,
     rss_now,
+    run_python,
     spike_lib,
 )
 
@@ -153,17 +154,34 @@ def test_one_timeline_at_a_time_a_nested_one_gets_none():
 
 
 def test_timeline_with_the_sampled_backend_shares_its_process():
-    with PerformanceTracker(backend="sampled", timeline=True) as t:
-        x = bytearray(64 * MiB)
-        del x
-    assert t.result.backend == "sampled"
-    assert_near(t.result.peak_bytes, 64 * MiB, rel=0.05, what="sampled peak")
-    assert len(t.result.timeline) >= 2
-    # The sampler went back to tracking only; a later block still measures.
-    with PerformanceTracker(backend="sampled") as t2:
-        y = bytearray(32 * MiB)
-    assert_near(t2.result.peak_bytes, 32 * MiB, rel=0.05, what="after a timeline")
-    del y
+    # In a fresh interpreter: in this one, memory that earlier tests dropped
+    # (a cycle the collector reaches, a layer USD frees on a worker thread)
+    # can be handed back inside the second block and hide its 32 MiB (seen
+    # once in CI after 780 tests: 0.0 MiB).
+    got = run_python(
+        """
+        import json
+        from memtrack import PerformanceTracker
+        MiB = 2**20
+        with PerformanceTracker(backend="sampled", timeline=True) as t:
+            x = bytearray(64 * MiB)
+            del x
+        # The sampler went back to tracking only; a later block still measures.
+        with PerformanceTracker(backend="sampled") as t2:
+            y = bytearray(32 * MiB)
+        print(json.dumps({
+            "backends": [t.result.backend, t2.result.backend],
+            "peaks": [t.result.peak_bytes, t2.result.peak_bytes],
+            "samples": len(t.result.timeline),
+            "second_timeline": t2.result.timeline is None,
+        }))
+        """
+    )
+    assert got["backends"] == ["sampled", "sampled"]
+    assert_near(got["peaks"][0], 64 * MiB, rel=0.05, what="sampled peak")
+    assert got["samples"] >= 2
+    assert got["second_timeline"]
+    assert_near(got["peaks"][1], 32 * MiB, rel=0.05, what="after a timeline")
 
 
 def test_no_timeline_unless_asked():
