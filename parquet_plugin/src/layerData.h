@@ -168,6 +168,8 @@ private:
     // list or vector, holds no null element). From the footer or the
     // block's presence bits: never decodes a value.
     bool _Exists(const Column& column, int64_t row) const;
+    // The same for a row already located in its block.
+    bool _ExistsIn(const Column& column, const Unit& unit, int64_t row) const;
     // The attribute's value (not null): fills ``value`` if given. False for a
     // null (no opinion) or a value that cannot be read (error reported).
     bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;
