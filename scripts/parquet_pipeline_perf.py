@@ -24,8 +24,6 @@ measurement script, not part of the installed packages.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import json
 import statistics
 import sys
 import time
@@ -34,22 +32,11 @@ from pathlib import Path
 from usdbench.fresh_process import print_result, run_script
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the tests' helper loader
 
-HELPERS = REPO / "build" / "native" / "libusdParquetTestHelpers.so"
+from tests.native_test_helpers import HELPERS, call, helpers  # noqa: E402
+
 PROPERTY = "temperature"
-
-
-def _helpers():
-    helpers = ctypes.CDLL(str(HELPERS))
-    helpers.usdparquet_test_read_all.restype = ctypes.c_size_t
-    helpers.usdparquet_test_read_all.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
-    return helpers
 
 
 def child(op: str, path: str, threads: int) -> dict:
@@ -70,9 +57,7 @@ def child(op: str, path: str, threads: int) -> dict:
         assert value is not None
     else:
         column = PROPERTY.encode() if op == "column" else None
-        buffer = ctypes.create_string_buffer(1 << 16)
-        _helpers().usdparquet_test_read_all(path.encode(), threads, column, buffer, 1 << 16)
-        result = json.loads(buffer.value.decode())
+        result = call(helpers().usdparquet_test_read_all, path.encode(), threads, column)
         seconds = result["seconds"]
     return {"seconds": seconds, "peak": native.cache_stats()["peak_bytes_held"]}
 
