@@ -317,15 +317,16 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         for (size_t k = 0; k < slots; ++k) {
             column->presence[k].store(nullptr, std::memory_order_relaxed);
         }
-        if (_timeField >= 0) {
-            column->seriesAll = true;
-            for (int group = 0; group < _table->NumRowGroups(); ++group) {
-                if (_table->FooterPresence(field, group) != Presence::State::All) {
-                    column->seriesAll = false;
-                    break;
-                }
+        // The footer alone may say every row has a value (a flat column
+        // without nulls): then existence needs no lookup at all.
+        column->everyRow = true;
+        for (int group = 0; group < _table->NumRowGroups(); ++group) {
+            if (_table->FooterPresence(field, group) != Presence::State::All) {
+                column->everyRow = false;
+                break;
             }
         }
+        column->seriesAll = _timeField >= 0 && column->everyRow;
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
     }
@@ -608,12 +609,15 @@ LayerData::_ReportBadElement(const Column& column, int64_t row) const
 bool
 LayerData::_Exists(const Column& column, int64_t row) const
 {
-    return _ExistsIn(column, _Locate(column, row), row);
+    return column.everyRow || _ExistsIn(column, _Locate(column, row), row);
 }
 
 bool
 LayerData::_ExistsIn(const Column& column, const Unit& unit, int64_t row) const
 {
+    if (column.everyRow) {
+        return true;
+    }
     const int64_t offset = unit.offset;
     const Presence* presence = _Presence(column, unit);
     if (!presence || offset >= presence->Rows() || !presence->Present(offset)) {

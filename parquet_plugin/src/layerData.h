@@ -124,6 +124,7 @@ private:
         std::unique_ptr<ValueReader> reader;
         std::string arrowType;
         bool checksElements = false; // lists and vectors: a null element is an error
+        bool everyRow = false; // the footer says every row has a value (no nulls)
         int64_t unitRows = 0; // rows per block in a large row group; 0: the whole group
         // Each block's presence once known, read without a lock: block k of
         // row group g at unitBase[g] + k. Owned by the layer's _presenceOwned.
