@@ -134,32 +134,30 @@ ParquetTable::Locate(int64_t row) const
     return {group, row - _starts[group]};
 }
 
+namespace {
+
 std::optional<std::string>
-ParquetTable::FileMetadata(const std::string& key) const
+ValueOf(const arrow::KeyValueMetadata* metadata, const std::string& key)
 {
-    const auto metadata = _reader->parquet_reader()->metadata()->key_value_metadata();
-    if (!metadata) {
-        return std::nullopt;
-    }
-    const int k = metadata->FindKey(key);
+    const int k = metadata ? metadata->FindKey(key) : -1;
     if (k < 0) {
         return std::nullopt;
     }
     return metadata->value(k);
 }
 
+} // namespace
+
+std::optional<std::string>
+ParquetTable::FileMetadata(const std::string& key) const
+{
+    return ValueOf(_reader->parquet_reader()->metadata()->key_value_metadata().get(), key);
+}
+
 std::optional<std::string>
 ParquetTable::FieldMetadata(int field, const std::string& key) const
 {
-    const auto& metadata = _schema->field(field)->metadata();
-    if (!metadata) {
-        return std::nullopt;
-    }
-    const int k = metadata->FindKey(key);
-    if (k < 0) {
-        return std::nullopt;
-    }
-    return metadata->value(k);
+    return ValueOf(_schema->field(field)->metadata().get(), key);
 }
 
 int
