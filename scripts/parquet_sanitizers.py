@@ -37,6 +37,7 @@ assert Sdf.FileFormat.FindByExtension("parquet") is not None, "no sanitizer buil
 from usdbench.scenario import Scenario
 from test_native_pipelines import _damage_one_block
 import parquet_fuzz
+from native_test_helpers import call, helpers
 folder = Path({work!r})
 table = Scenario(3000, "deep").property_table()
 source = folder / "props.parquet"
@@ -55,17 +56,13 @@ prefix = table["path"][0].as_py().rsplit("/", 1)[0]
 ids = [str(source), f"{{source}}:SDF_FORMAT_ARGS:columns=cost,weight,supplier_id",
        f"{{source}}:SDF_FORMAT_ARGS:pathPrefix={{prefix}}", str(lsrc)]
 build = Path({build!r})
-helpers = ctypes.CDLL(str(build / "libusdParquetTestHelpers.so"))
-helpers.usdparquet_test_concurrent_reads.restype = ctypes.c_size_t
-helpers.usdparquet_test_concurrent_reads.argtypes = [
-    ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
 plugin = ctypes.CDLL(str(build / "libusdParquet.so"))
 plugin.usdparquet_set_cache_budget.argtypes = [ctypes.c_uint64]
 plugin.usdparquet_set_cache_budget(64 * 1024)
-buffer = ctypes.create_string_buffer(4096)
-helpers.usdparquet_test_concurrent_reads(";".join(ids).encode(), 8, 2, buffer, 4096)
-print("concurrent reads:", buffer.value.decode(), flush=True)
-assert '"mismatches": 0' in buffer.value.decode()
+reads = helpers(build / "libusdParquetTestHelpers.so").usdparquet_test_concurrent_reads
+result = call(reads, ";".join(ids).encode(), 8, 2)
+print("concurrent reads:", result, flush=True)
+assert result["mismatches"] == 0, result
 root = folder / "root.usda"
 root.write_text("#usda 1.0\n(\n    subLayers = [@./props.parquet@]\n)\n")
 stage = Usd.Stage.Open(str(root))

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from pxr import Sdf, Tf, Usd, Vt
 
+from tests.native_test_helpers import require_plugin
 from usdbench import native
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,10 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
-    status = native.status()
-    if not status.available and status.reason.startswith("disabled"):
-        pytest.skip(status.reason)
-    assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
+    require_plugin()
 
 
 def _child(code: str, env: dict | None = None) -> subprocess.CompletedProcess:

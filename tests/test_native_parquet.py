@@ -4,7 +4,6 @@ lazily, within its cache budget, from several threads at once."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import subprocess
@@ -20,24 +19,20 @@ import pytest
 from pxr import Sdf, Tf, Usd
 
 import usdbench
+from tests.native_test_helpers import call, helpers, require_plugin
 from usdbench import native
 from usdbench.errors import UsdBenchError
 from usdbench.parquet import load_layer
 from usdbench.scenario import PROPERTIES, Scenario
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_HELPERS = REPO / "build" / "native" / "libusdParquetTestHelpers.so"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
     """The tests need the real plugin: a build that failed must fail them
     (only USDBENCH_NATIVE=0, a deliberate choice, skips them)."""
-    status = native.status()
-    if not status.available and status.reason.startswith("disabled"):
-        pytest.skip(status.reason)
-    assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
-    assert native.available()
+    require_plugin()
 
 
 def _write(path: Path, table: pa.Table, **options) -> Path:
@@ -454,26 +449,14 @@ def test_a_full_traversal_under_a_small_budget_stays_within_it(tmp_path):
 
 
 def test_several_threads_reading_one_layer_get_every_value(tmp_path):
-    assert TEST_HELPERS.exists(), f"{TEST_HELPERS} missing: run python parquet_plugin/build.py"
     table = Scenario(2_000, "deep").property_table()
     source = _write(tmp_path / "props.parquet", table, row_group_size=100)
-    helpers = ctypes.CDLL(str(TEST_HELPERS))
-    helpers.usdparquet_test_concurrent_reads.restype = ctypes.c_size_t
-    helpers.usdparquet_test_concurrent_reads.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
     layer = Sdf.Layer.FindOrOpen(str(source))
     native.set_cache_budget(64 * 1024)  # blocks evicted while others read them
     try:
-        buffer = ctypes.create_string_buffer(4096)
-        helpers.usdparquet_test_concurrent_reads(str(source).encode(), 8, 2, buffer, 4096)
+        result = call(helpers().usdparquet_test_concurrent_reads, str(source).encode(), 8, 2)
     finally:
         native.set_cache_budget(256 << 20)
-    result = json.loads(buffer.value.decode())
     assert result["attributes"] == 2_000 * len(PROPERTIES)
     assert result["reads"] == 8 * 2 * result["attributes"]
     assert result["mismatches"] == 0

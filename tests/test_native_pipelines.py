@@ -6,7 +6,6 @@ HasAuthoredValue, dependencies) answered without decoding a value."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from pxr import Sdf, Tf, Usd, UsdUtils
 
+from tests.native_test_helpers import RESOLVER, call, helpers, layers_equal, require_plugin
 from usdbench import native
 from usdbench.parquet import load_layer
 from usdbench.scenario import Scenario
@@ -27,11 +27,7 @@ from usdbench.scenario import Scenario
 
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
-    status = native.status()
-    if not status.available and status.reason.startswith("disabled"):
-        pytest.skip(status.reason)
-    assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
-    assert native.available()
+    require_plugin()
 
 
 def _write(path, table, **options):
@@ -176,6 +172,53 @@ def test_two_opens_of_one_file_have_equal_content(small):
     assert a.ExportToString().split("\n", 3)[3] == b.ExportToString().split("\n", 3)[3]
 
 
+def test_equals_compares_the_data_of_two_parquet_layers(tmp_path):
+    """SdfAbstractData::Equals called directly: the same content in another
+    row group layout is equal, another value or a prefix's subset is not."""
+    a = _write(tmp_path / "a.parquet", _small(), row_group_size=16)
+    same = _write(tmp_path / "same.parquet", _small(), row_group_size=7)
+    other = _write(tmp_path / "other.parquet", _small(offset=0.5), row_group_size=16)
+    subset = f"{a}:SDF_FORMAT_ARGS:pathPrefix=/World/P_1"
+    layers = [Sdf.Layer.FindOrOpen(x) for x in (str(a), str(same), str(other), subset)]
+    anonymous = Sdf.Layer.OpenAsAnonymous(str(a))
+    assert all(layers) and anonymous
+    assert layers_equal(str(a), str(a)) == 1
+    assert layers_equal(str(a), anonymous.identifier) == 1
+    assert layers_equal(str(a), str(same)) == layers_equal(str(same), str(a)) == 1
+    assert layers_equal(str(a), str(other)) == layers_equal(str(other), str(a)) == 0
+    assert layers_equal(str(a), layers[3].identifier) == 0
+    assert layers_equal(str(a), str(tmp_path / "missing.parquet")) == -1
+
+
+def test_transfer_content_copies_every_spec_and_value(tmp_path):
+    """TransferContent into a usda layer, compared spec by spec with the
+    Parquet layer it came from, nulls (no attribute) included."""
+    table = pa.table(
+        {
+            "path": [f"/World/P_{i}" for i in range(40)],
+            "cost": pa.array([None if i % 3 == 0 else float(i) for i in range(40)]),
+            "ids": pa.array(
+                [[i, i + 1] if i % 4 else None for i in range(40)], pa.list_(pa.int32())
+            ),
+        }
+    )
+    source = _write(tmp_path / "props.parquet", table, row_group_size=9)
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    copy = Sdf.Layer.CreateAnonymous(".usda")
+    copy.TransferContent(layer)
+    specs, copied = [], []
+    layer.Traverse("/", specs.append)
+    copy.Traverse("/", copied.append)
+    assert sorted(map(str, specs)) == sorted(map(str, copied))
+    attributes = [p for p in specs if p.IsPropertyPath()]
+    assert len(attributes) == 40 - 14 + 30  # non-null costs, non-null lists
+    for path in attributes:
+        ours, theirs = layer.GetAttributeAtPath(path), copy.GetAttributeAtPath(path)
+        assert ours.typeName == theirs.typeName and ours.default == theirs.default, path
+    assert copy.GetAttributeAtPath("/World/P_5.ids").default == [5, 6]
+    assert not copy.GetAttributeAtPath("/World/P_3.cost")
+
+
 # -- metadata-only, CanRead -------------------------------------------------------------
 
 
@@ -289,6 +332,36 @@ def test_structure_queries_decode_no_value_block(wide_100k):
     assert _decoded(source) == 1
 
 
+@pytest.mark.slow  # seconds of USD work: CI runs it, the fast loop does not
+def test_exporting_structure_only_queries_decodes_no_value_block(wide_100k, tmp_path):
+    """A structure-only query of the 100k-prim file (the ``path`` column
+    alone) exported as text and as usdc decodes no value block; exporting a
+    query of two columns decodes those columns' blocks, each once, and no
+    other."""
+    source, _, table = wide_100k
+    groups = pq.ParquetFile(source).metadata.num_row_groups
+    native.reset_cache_counters()
+    structure = Sdf.Layer.FindOrOpen(f"{source}:SDF_FORMAT_ARGS:columns=path")
+    text = structure.ExportToString()
+    assert structure.Export(str(tmp_path / "structure.usdc"))
+    assert native.cache_stats()["blocks_decoded"] == 0
+    assert native.layer_stats(structure)["columns"] == []
+    assert text.count('over "') == 100_001
+    assert not any(name in text for name in table.column_names[1:])
+    exported = Sdf.Layer.FindOrOpen(str(tmp_path / "structure.usdc"))
+    specs = []
+    exported.Traverse("/", specs.append)
+    assert len(specs) == 1 + 100_001
+    two = Sdf.Layer.FindOrOpen(f"{source}:SDF_FORMAT_ARGS:columns=cost,sparse")
+    native.reset_cache_counters()
+    text = two.ExportToString()
+    assert native.cache_stats()["blocks_decoded"] == 2 * groups
+    decoded = {c["name"]: c["blocks_decoded"] for c in native.layer_stats(two)["columns"]}
+    assert decoded == {"cost": groups, "sparse": groups}
+    expected = len(table) + len(table) - table["sparse"].null_count
+    assert text.count("double cost = ") + text.count("double sparse = ") == expected
+
+
 def test_a_null_element_is_found_from_levels_and_reported_once(tmp_path):
     lists = pa.array([[1.0], [2.0, None], None, [4.0]] * 3, pa.list_(pa.float64()))
     vectors = pa.array(
@@ -311,38 +384,6 @@ def test_a_null_element_is_found_from_levels_and_reported_once(tmp_path):
 
 
 # -- large row groups, the budget, threads ----------------------------------------------------
-
-TEST_HELPERS = Path(__file__).resolve().parents[1] / "build" / "native"
-TEST_RESOLVER = TEST_HELPERS / "libusdParquetTestResolver.so"
-TEST_HELPERS = TEST_HELPERS / "libusdParquetTestHelpers.so"
-
-
-def _helpers():
-    assert TEST_HELPERS.exists(), f"{TEST_HELPERS} missing: run python parquet_plugin/build.py"
-    helpers = ctypes.CDLL(str(TEST_HELPERS))
-    helpers.usdparquet_test_read_all.restype = ctypes.c_size_t
-    helpers.usdparquet_test_read_all.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
-    helpers.usdparquet_test_concurrent_reads.restype = ctypes.c_size_t
-    helpers.usdparquet_test_concurrent_reads.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_size_t,
-    ]
-    return helpers
-
-
-def _call(function, *args) -> dict:
-    buffer = ctypes.create_string_buffer(1 << 16)
-    function(*args, buffer, 1 << 16)
-    return json.loads(buffer.value.decode())
 
 
 def _expected_sums(table: pa.Table) -> dict:
@@ -408,7 +449,7 @@ def test_a_full_traversal_of_a_million_rows_under_32_mib_stays_within_it(million
     try:
         layer = Sdf.Layer.FindOrOpen(str(source))
         native.reset_cache_counters()
-        result = _call(_helpers().usdparquet_test_read_all, str(source).encode(), 1, None)
+        result = call(helpers().usdparquet_test_read_all, str(source).encode(), 1, None)
         stats = native.cache_stats()
     finally:
         native.set_cache_budget(256 << 20)
@@ -451,8 +492,8 @@ def test_eight_threads_on_several_layers_of_one_file_with_a_failing_block(tmp_pa
     assert layer.GetAttributeAtPath(damaged).default is None  # reported once
     native.set_cache_budget(96 * 1024)  # blocks evicted while others read them
     try:
-        result = _call(
-            _helpers().usdparquet_test_concurrent_reads, ";".join(identifiers).encode(), 8, 2
+        result = call(
+            helpers().usdparquet_test_concurrent_reads, ";".join(identifiers).encode(), 8, 2
         )
     finally:
         native.set_cache_budget(256 << 20)
@@ -474,7 +515,7 @@ def test_a_custom_resolvers_asset_without_a_buffer_is_read_through_ar(tmp_path):
                     {
                         "Type": "library",
                         "Name": "usdParquetTestResolver",
-                        "LibraryPath": str(TEST_RESOLVER),
+                        "LibraryPath": str(RESOLVER),
                         "Root": ".",
                         "Info": {
                             "Types": {
@@ -489,7 +530,7 @@ def test_a_custom_resolvers_asset_without_a_buffer_is_read_through_ar(tmp_path):
             }
         )
     )
-    assert TEST_RESOLVER.exists()
+    assert RESOLVER.exists()
     source = _write(tmp_path / "props.parquet", _small(), row_group_size=16)
     root = tmp_path / "root.usda"
     root.write_text(f"#usda 1.0\n(\n    subLayers = [@pqtest:{source}@]\n)\n")
@@ -502,7 +543,7 @@ from pxr import Ar, Sdf, Usd
 layer = Sdf.Layer.FindOrOpen("pqtest:{source}")
 stage = Usd.Stage.Open({str(root)!r})
 value = stage.GetPrimAtPath("/World/P_7").GetAttribute("cost").Get()
-helpers = ctypes.CDLL({str(TEST_RESOLVER)!r})
+helpers = ctypes.CDLL({str(RESOLVER)!r})
 helpers.usdparquet_test_resolver_reads.restype = ctypes.c_uint64
 print(json.dumps({{"identifier": layer.identifier, "value": value,
                   "reads": helpers.usdparquet_test_resolver_reads(),

@@ -64,22 +64,49 @@ BlockCache::KeyHash::operator()(const Key& key) const
     return h;
 }
 
+thread_local BlockCache::Recent BlockCache::_recent[BlockCache::kRecent];
+
+std::shared_ptr<const Block>
+BlockCache::_Hit(std::shared_ptr<Entry> entry)
+{
+    const uint64_t now = _clock.load(std::memory_order_relaxed);
+    if (entry->tick.load(std::memory_order_relaxed) != now) {
+        entry->tick.store(now, std::memory_order_relaxed);
+    }
+    // Each thread counts in its own slot (threads beyond kShards share).
+    static std::atomic<size_t> nextThread{0};
+    thread_local const size_t mine =
+        nextThread.fetch_add(1, std::memory_order_relaxed) % kShards;
+    _hits[mine].value.fetch_add(1, std::memory_order_relaxed);
+    const Block* block = entry->block.get();
+    // Aliasing: the entry keeps its block alive, one count for both.
+    return std::shared_ptr<const Block>(std::move(entry), block);
+}
+
 std::shared_ptr<const Block>
 BlockCache::Find(const Key& key)
 {
-    const size_t shard = KeyHash()(key) % kShards;
-    std::shared_lock<std::shared_mutex> lock(_shards[shard].mutex);
-    const auto& entries = _shards[shard].entries;
-    const auto it = entries.find(key);
-    if (it == entries.end()) {
-        return nullptr;
+    const size_t hash = KeyHash()(key);
+    Recent& recent = _recent[hash % kRecent];
+    if (recent.cache == this && recent.key == key) {
+        if (std::shared_ptr<Entry> entry = recent.entry.lock()) {
+            return _Hit(std::move(entry));
+        }
     }
-    const uint64_t now = _clock.load(std::memory_order_relaxed);
-    if (it->second->tick.load(std::memory_order_relaxed) != now) {
-        it->second->tick.store(now, std::memory_order_relaxed);
+    std::shared_ptr<Entry> entry;
+    {
+        Shard& shard = _shards[hash % kShards];
+        std::shared_lock<std::shared_mutex> lock(shard.mutex);
+        const auto it = shard.entries.find(key);
+        if (it == shard.entries.end()) {
+            return nullptr;
+        }
+        entry = it->second;
     }
-    _hits[shard].value.fetch_add(1, std::memory_order_relaxed);
-    return it->second->block;
+    recent.cache = this;
+    recent.key = key;
+    recent.entry = entry;
+    return _Hit(std::move(entry));
 }
 
 void
@@ -159,7 +186,7 @@ BlockCache::Insert(const Key& key, std::shared_ptr<const Block> block,
         }
     }
     _Evict(block->Bytes(), nullptr);
-    auto entry = std::make_unique<Entry>();
+    auto entry = std::make_shared<Entry>();
     entry->block = block;
     // The clock moves on inserts: blocks read since the last insert share
     // its tick, the newest one is after them.

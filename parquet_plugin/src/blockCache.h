@@ -2,10 +2,17 @@
 // layer: a byte budget with least-recently-used eviction, safe to use from
 // several threads.
 //
-// Read-mostly and sharded: a hit takes the shared lock of one of 16 shards
-// (chosen by the key) and writes nothing shared but the block's recency
-// tick (the clock moves on inserts only, so a hit on a block already
-// stamped writes nothing); readers on many threads do not queue. Inserting,
+// Read-mostly and sharded, and a hit writes nothing another thread reads
+// or writes unless both read the same block: each thread remembers the
+// blocks it found last (a weak reference per slot of a small thread-local
+// table, so an evicted block is freed all the same), and a hit there takes
+// no lock at all; it counts itself in a counter of its own thread and
+// writes the block's recency tick only when the clock moved (the clock
+// moves on inserts only). Otherwise a lookup takes the shared lock of one
+// of 16 shards (chosen by the key). Two threads reading different blocks
+// thus share no cache line on a hit: a shard lock both took on every read
+// (20 columns' blocks spread over every shard) made them queue on its
+// cache line. Inserting,
 // reserving and evicting take the accounting lock, then a shard's
 // exclusive lock for the change. The budget bounds everything the cache accounts:
 // the blocks it holds and the blocks being decoded (a decode reserves its
@@ -104,6 +111,18 @@ private:
         std::shared_ptr<const Block> block;
         std::atomic<uint64_t> tick{0};
     };
+    // A slot of a thread's table of the blocks it found last.
+    struct Recent {
+        const BlockCache* cache = nullptr;
+        Key key{};
+        std::weak_ptr<Entry> entry;
+    };
+    // Slots: few collisions among the blocks a thread reads at a time.
+    static constexpr size_t kRecent = 256;
+    static thread_local Recent _recent[kRecent];
+
+    // A found entry: marks it most recently used, counts the hit.
+    std::shared_ptr<const Block> _Hit(std::shared_ptr<Entry> entry);
 
     // With the exclusive lock: evicts the least recently used blocks (never
     // ``keep``) until ``incoming`` more bytes fit.
@@ -114,7 +133,7 @@ private:
     static constexpr size_t kShards = 16;
     struct alignas(64) Shard {
         mutable std::shared_mutex mutex;
-        std::unordered_map<Key, std::unique_ptr<Entry>, KeyHash> entries;
+        std::unordered_map<Key, std::shared_ptr<Entry>, KeyHash> entries;
     };
     struct alignas(64) Counter {
         std::atomic<uint64_t> value{0};
@@ -124,7 +143,7 @@ private:
     mutable std::mutex _mutex; // accounting, inserting, evicting
     Shard _shards[kShards];
     std::atomic<uint64_t> _clock{1};
-    Counter _hits[kShards]; // by shard: no line shared by every hit
+    Counter _hits[kShards]; // by thread (modulo): no line shared by every hit
     CacheStats _stats;      // all but hits, under _mutex
 };
 

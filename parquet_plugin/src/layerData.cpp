@@ -64,37 +64,6 @@ IsStringType(const arrow::DataType& type)
            id == arrow::Type::STRING_VIEW;
 }
 
-// Element ``i`` of a string column (plain or dictionary); false if null.
-bool
-StringAt(const arrow::Array& values, int64_t i, std::string_view* out)
-{
-    if (values.IsNull(i)) {
-        return false;
-    }
-    const arrow::Array* strings = &values;
-    if (values.type_id() == arrow::Type::DICTIONARY) {
-        const auto& dict = static_cast<const arrow::DictionaryArray&>(values);
-        strings = dict.dictionary().get();
-        i = dict.GetValueIndex(i);
-        if (strings->IsNull(i)) {
-            return false;
-        }
-    }
-    switch (strings->type_id()) {
-    case arrow::Type::STRING:
-        *out = static_cast<const arrow::StringArray&>(*strings).GetView(i);
-        return true;
-    case arrow::Type::LARGE_STRING:
-        *out = static_cast<const arrow::LargeStringArray&>(*strings).GetView(i);
-        return true;
-    case arrow::Type::STRING_VIEW:
-        *out = static_cast<const arrow::StringViewArray&>(*strings).GetView(i);
-        return true;
-    default:
-        return false;
-    }
-}
-
 // pandas stores a non-default index as extra columns: they are not properties.
 std::set<std::string>
 PandasIndexColumns(const arrow::Schema& schema)
@@ -311,7 +280,10 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         if (!column->reader) {
             throw ParquetError(_file, why, -1, name);
         }
-        column->name = TfToken(name);
+        // Immortal: copies of a counted token change its count, one cache
+        // line that every thread reading this column's values (and USD's
+        // property paths naming it) would write on every read.
+        column->name = TfToken(name, TfToken::Immortal);
         column->field = field;
         column->arrowType = type.ToString();
         const arrow::DataType& plain = Undictionary(type);
@@ -345,15 +317,16 @@ LayerData::_ChooseColumns(const LayerOptions& options)
         for (size_t k = 0; k < slots; ++k) {
             column->presence[k].store(nullptr, std::memory_order_relaxed);
         }
-        if (_timeField >= 0) {
-            column->seriesAll = true;
-            for (int group = 0; group < _table->NumRowGroups(); ++group) {
-                if (_table->FooterPresence(field, group) != Presence::State::All) {
-                    column->seriesAll = false;
-                    break;
-                }
+        // The footer alone may say every row has a value (a flat column
+        // without nulls): then existence needs no lookup at all.
+        column->everyRow = true;
+        for (int group = 0; group < _table->NumRowGroups(); ++group) {
+            if (_table->FooterPresence(field, group) != Presence::State::All) {
+                column->everyRow = false;
+                break;
             }
         }
+        column->seriesAll = _timeField >= 0 && column->everyRow;
         _byName.emplace(column->name, column.get());
         _columns.push_back(std::move(column));
     }
@@ -636,7 +609,15 @@ LayerData::_ReportBadElement(const Column& column, int64_t row) const
 bool
 LayerData::_Exists(const Column& column, int64_t row) const
 {
-    const Unit unit = _Locate(column, row);
+    return column.everyRow || _ExistsIn(column, _Locate(column, row), row);
+}
+
+bool
+LayerData::_ExistsIn(const Column& column, const Unit& unit, int64_t row) const
+{
+    if (column.everyRow) {
+        return true;
+    }
     const int64_t offset = unit.offset;
     const Presence* presence = _Presence(column, unit);
     if (!presence || offset >= presence->Rows() || !presence->Present(offset)) {
@@ -652,13 +633,13 @@ LayerData::_Exists(const Column& column, int64_t row) const
 bool
 LayerData::_Value(const Column& column, int64_t row, VtValue* value) const
 {
-    if (!_Exists(column, row)) {
+    const Unit unit = _Locate(column, row);
+    if (!_ExistsIn(column, unit, row)) {
         return false;
     }
     if (!value) {
         return true;
     }
-    const Unit unit = _Locate(column, row);
     const std::shared_ptr<const Block> block = _Block(column, unit);
     if (!block || unit.offset >= block->Length()) {
         return false;

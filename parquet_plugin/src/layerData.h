@@ -124,6 +124,7 @@ private:
         std::unique_ptr<ValueReader> reader;
         std::string arrowType;
         bool checksElements = false; // lists and vectors: a null element is an error
+        bool everyRow = false; // the footer says every row has a value (no nulls)
         int64_t unitRows = 0; // rows per block in a large row group; 0: the whole group
         // Each block's presence once known, read without a lock: block k of
         // row group g at unitBase[g] + k. Owned by the layer's _presenceOwned.
@@ -168,6 +169,8 @@ private:
     // list or vector, holds no null element). From the footer or the
     // block's presence bits: never decodes a value.
     bool _Exists(const Column& column, int64_t row) const;
+    // The same for a row already located in its block.
+    bool _ExistsIn(const Column& column, const Unit& unit, int64_t row) const;
     // The attribute's value (not null): fills ``value`` if given. False for a
     // null (no opinion) or a value that cannot be read (error reported).
     bool _Value(const Column& column, int64_t row, pxr::VtValue* value) const;

@@ -134,32 +134,30 @@ ParquetTable::Locate(int64_t row) const
     return {group, row - _starts[group]};
 }
 
+namespace {
+
 std::optional<std::string>
-ParquetTable::FileMetadata(const std::string& key) const
+ValueOf(const arrow::KeyValueMetadata* metadata, const std::string& key)
 {
-    const auto metadata = _reader->parquet_reader()->metadata()->key_value_metadata();
-    if (!metadata) {
-        return std::nullopt;
-    }
-    const int k = metadata->FindKey(key);
+    const int k = metadata ? metadata->FindKey(key) : -1;
     if (k < 0) {
         return std::nullopt;
     }
     return metadata->value(k);
 }
 
+} // namespace
+
+std::optional<std::string>
+ParquetTable::FileMetadata(const std::string& key) const
+{
+    return ValueOf(_reader->parquet_reader()->metadata()->key_value_metadata().get(), key);
+}
+
 std::optional<std::string>
 ParquetTable::FieldMetadata(int field, const std::string& key) const
 {
-    const auto& metadata = _schema->field(field)->metadata();
-    if (!metadata) {
-        return std::nullopt;
-    }
-    const int k = metadata->FindKey(key);
-    if (k < 0) {
-        return std::nullopt;
-    }
-    return metadata->value(k);
+    return ValueOf(_schema->field(field)->metadata().get(), key);
 }
 
 int
@@ -689,16 +687,7 @@ ParquetTable::_ReadBatches(int field, int rowGroup, int64_t first, int64_t rows)
         }
         std::unique_ptr<parquet::arrow::FileReader>& reader = _batchReaders[rows];
         if (!reader) {
-            parquet::arrow::FileReaderBuilder builder;
-            PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
-                                              _reader->parquet_reader()->metadata()));
-            parquet::ArrowReaderProperties properties;
-            properties.set_use_threads(false);
-            properties.set_pre_buffer(false);
-            properties.set_batch_size(rows);
-            builder.memory_pool(arrow::default_memory_pool());
-            builder.properties(properties);
-            PARQUET_THROW_NOT_OK(builder.Build(&reader));
+            reader = _NewReader(arrow::default_memory_pool(), rows);
         }
         batches = reader.get();
     }
@@ -759,21 +748,11 @@ ParquetTable::ReadIndexBlock(int field, int rowGroup) const
         std::lock_guard<std::mutex> lock(_batchMutex);
         std::unique_ptr<parquet::arrow::FileReader>& made = _dictionaryReaders[field];
         if (!made) {
-            parquet::arrow::FileReaderBuilder builder;
-            PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
-                                              _reader->parquet_reader()->metadata()));
-            parquet::ArrowReaderProperties properties;
-            properties.set_use_threads(false);
-            properties.set_pre_buffer(false);
-            if (_schema->field(field)->type()->id() == arrow::Type::STRING ||
-                _schema->field(field)->type()->id() == arrow::Type::LARGE_STRING) {
-                properties.set_read_dictionary(leaf, true);
-            }
+            const arrow::Type::type id = _schema->field(field)->type()->id();
+            const bool strings = id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING;
             // Read once at open and dropped: malloc gives the memory back,
             // Arrow's default pool (mimalloc) keeps ~30 MiB of it resident.
-            builder.memory_pool(arrow::system_memory_pool());
-            builder.properties(properties);
-            PARQUET_THROW_NOT_OK(builder.Build(&made));
+            made = _NewReader(arrow::system_memory_pool(), 0, strings ? leaf : -1);
         }
         reader = made.get();
     } catch (const std::exception& error) {
@@ -781,34 +760,7 @@ ParquetTable::ReadIndexBlock(int field, int rowGroup) const
                                       ")",
                            -1, _schema->field(field)->name());
     }
-    std::shared_ptr<arrow::ChunkedArray> values;
-    arrow::Status status;
-    try {
-        status = reader->RowGroup(rowGroup)->Column(field)->Read(&values);
-        if (status.ok() && values) {
-            for (const auto& chunk : values->chunks()) {
-                status = chunk->ValidateFull();
-                if (!status.ok()) {
-                    break;
-                }
-            }
-        }
-    } catch (const std::exception& error) {
-        status = arrow::Status::IOError(error.what());
-    }
-    if (!status.ok() || !values) {
-        throw ParquetError(_path, "cannot read the Parquet data of row group " +
-                                      std::to_string(rowGroup) + " (" + Describe(status) + ")",
-                           -1, _schema->field(field)->name());
-    }
-    if (values->length() != RowGroupRows(rowGroup)) {
-        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds " +
-                                      std::to_string(values->length()) +
-                                      " values, its metadata says " +
-                                      std::to_string(RowGroupRows(rowGroup)),
-                           -1, _schema->field(field)->name());
-    }
-    return std::make_shared<const Block>(*values);
+    return _ReadGroup(*reader, field, rowGroup);
 }
 
 std::shared_ptr<const Block>
@@ -830,10 +782,38 @@ ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) c
                                -1, _schema->field(field)->name());
         }
     }
+    return _ReadGroup(*_reader, field, rowGroup);
+}
+
+std::unique_ptr<parquet::arrow::FileReader>
+ParquetTable::_NewReader(arrow::MemoryPool* pool, int64_t batchRows, int dictionaryLeaf) const
+{
+    parquet::arrow::FileReaderBuilder builder;
+    PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
+                                      _reader->parquet_reader()->metadata()));
+    parquet::ArrowReaderProperties properties;
+    properties.set_use_threads(false);
+    properties.set_pre_buffer(false);
+    if (batchRows > 0) {
+        properties.set_batch_size(batchRows);
+    }
+    if (dictionaryLeaf >= 0) {
+        properties.set_read_dictionary(dictionaryLeaf, true);
+    }
+    builder.memory_pool(pool);
+    builder.properties(properties);
+    std::unique_ptr<parquet::arrow::FileReader> reader;
+    PARQUET_THROW_NOT_OK(builder.Build(&reader));
+    return reader;
+}
+
+std::shared_ptr<const Block>
+ParquetTable::_ReadGroup(parquet::arrow::FileReader& reader, int field, int rowGroup) const
+{
     std::shared_ptr<arrow::ChunkedArray> values;
     arrow::Status status;
     try {
-        status = _reader->RowGroup(rowGroup)->Column(field)->Read(&values);
+        status = reader.RowGroup(rowGroup)->Column(field)->Read(&values);
         if (status.ok() && values) {
             // Offsets, dictionary indices and lengths checked before any is
             // used: a damaged file gives an error, not a wild read.
@@ -849,13 +829,12 @@ ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) c
     }
     if (!status.ok() || !values) {
         throw ParquetError(_path, "cannot read the Parquet data of row group " +
-                                      std::to_string(rowGroup) + " (" +
-                                      Describe(status) + ")",
+                                      std::to_string(rowGroup) + " (" + Describe(status) + ")",
                            -1, _schema->field(field)->name());
     }
     if (values->length() != RowGroupRows(rowGroup)) {
-        throw ParquetError(_path, "row group " + std::to_string(rowGroup) +
-                                      " holds " + std::to_string(values->length()) +
+        throw ParquetError(_path, "row group " + std::to_string(rowGroup) + " holds " +
+                                      std::to_string(values->length()) +
                                       " values, its metadata says " +
                                       std::to_string(RowGroupRows(rowGroup)),
                            -1, _schema->field(field)->name());

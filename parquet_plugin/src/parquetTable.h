@@ -115,6 +115,16 @@ private:
     // past the rows before it a range at a time (memory: one range).
     std::shared_ptr<const Block> _ReadBatches(int field, int rowGroup, int64_t first,
                                               int64_t rows) const;
+    // Another Arrow reader of the file (its footer already parsed), reading
+    // on the calling thread into ``pool``; ``batchRows`` > 0 sets its batch
+    // size, ``dictionaryLeaf`` >= 0 reads that string leaf as a dictionary.
+    std::unique_ptr<parquet::arrow::FileReader> _NewReader(arrow::MemoryPool* pool,
+                                                           int64_t batchRows = 0,
+                                                           int dictionaryLeaf = -1) const;
+    // ``field`` of a whole row group read by ``reader``, validated (offsets,
+    // dictionary indices, lengths) against the row group's metadata.
+    std::shared_ptr<const Block> _ReadGroup(parquet::arrow::FileReader& reader, int field,
+                                            int rowGroup) const;
     struct Cursor {
         std::shared_ptr<arrow::RecordBatchReader> reader;
         int64_t next = 0; // the first row the reader gives next

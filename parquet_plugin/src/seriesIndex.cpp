@@ -3,6 +3,7 @@
 #include "parquetError.h"
 #include "parquetTable.h"
 #include "primIndex.h"
+#include "valueReader.h"
 
 #include <pxr/tf/hash.h>
 #include <pxr/tf/mallocTag.h>
@@ -26,37 +27,6 @@ namespace usdparquet {
 namespace {
 
 constexpr uint32_t kNotKept = std::numeric_limits<uint32_t>::max();
-
-// Element ``i`` of a string column (plain or dictionary); false if null.
-bool
-PathAt(const arrow::Array& values, int64_t i, std::string_view* out)
-{
-    if (values.IsNull(i)) {
-        return false;
-    }
-    const arrow::Array* strings = &values;
-    if (values.type_id() == arrow::Type::DICTIONARY) {
-        const auto& dict = static_cast<const arrow::DictionaryArray&>(values);
-        strings = dict.dictionary().get();
-        i = dict.GetValueIndex(i);
-        if (strings->IsNull(i)) {
-            return false;
-        }
-    }
-    switch (strings->type_id()) {
-    case arrow::Type::STRING:
-        *out = static_cast<const arrow::StringArray&>(*strings).GetView(i);
-        return true;
-    case arrow::Type::LARGE_STRING:
-        *out = static_cast<const arrow::LargeStringArray&>(*strings).GetView(i);
-        return true;
-    case arrow::Type::STRING_VIEW:
-        *out = static_cast<const arrow::StringViewArray&>(*strings).GetView(i);
-        return true;
-    default:
-        return false;
-    }
-}
 
 // Element ``i`` of a numeric column as a double; false if null.
 bool
@@ -132,7 +102,7 @@ public:
             uint32_t& slot = _dictSlots[static_cast<size_t>(k)];
             if (slot == kUnknown) {
                 std::string_view path;
-                if (!PathAt(*dict.dictionary(), k, &path)) {
+                if (!StringAt(*dict.dictionary(), k, &path)) {
                     PrimIndex::NullPath(_file, row);
                 }
                 slot = _Lookup(path, added);
@@ -140,7 +110,7 @@ public:
             return slot;
         }
         std::string_view path;
-        if (!PathAt(array, j, &path)) {
+        if (!StringAt(array, j, &path)) {
             PrimIndex::NullPath(_file, row);
         }
         // The previous row's prim, or the next one (frame-major tables list
@@ -251,28 +221,13 @@ SeriesIndex::SeriesIndex(const ParquetTable& table, int pathField, int timeField
     _interned = {};
 }
 
+template <class Visit>
 bool
-SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
-                            const std::string& file,
-                            const std::function<bool(std::string_view)>& keeps)
+SeriesIndex::_ForEachRow(const ParquetTable& table, int pathField, int timeField,
+                         const std::string& file,
+                         const std::function<bool(std::string_view)>& keeps, Visit&& visit)
 {
-    TRACE_FUNCTION();
-    // Rows by path, each prim's rows together with rising times (how a table
-    // sorted by path and time lists them): each prim's samples are known
-    // when its run ends, with no per-row memory. False at the first row that
-    // breaks the pattern.
     Paths paths(*this, file, keeps);
-    uint32_t current = kNotKept;
-    int64_t runStart = 0;
-    std::vector<double> times;
-    const auto finish = [&]() {
-        if (current != kNotKept) {
-            Samples& samples = _samples[current];
-            samples.times = _Intern(times);
-            samples.first = runStart;
-            samples.stride = 1;
-        }
-    };
     for (int group = 0; group < table.NumRowGroups(); ++group) {
         const std::shared_ptr<const Block> pathBlock = table.ReadIndexBlock(pathField, group);
         const std::shared_ptr<const Block> timeBlock = table.ReadIndexBlock(timeField, group);
@@ -288,13 +243,45 @@ SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeFi
                 continue;
             }
             const auto [timeArray, k] = timeBlock->Locate(i);
-            const double time = CheckedTime(*timeArray, k, row, file);
+            if (!visit(row, slot, added, CheckedTime(*timeArray, k, row, file))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool
+SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+                            const std::string& file,
+                            const std::function<bool(std::string_view)>& keeps)
+{
+    TRACE_FUNCTION();
+    // Rows by path, each prim's rows together with rising times (how a table
+    // sorted by path and time lists them): each prim's samples are known
+    // when its run ends, with no per-row memory. False at the first row that
+    // breaks the pattern.
+    uint32_t current = kNotKept;
+    int64_t runStart = 0;
+    std::vector<double> times;
+    const auto finish = [&]() {
+        if (current != kNotKept) {
+            Samples& samples = _samples[current];
+            samples.times = _Intern(times);
+            samples.first = runStart;
+            samples.stride = 1;
+        }
+    };
+    const bool grouped = _ForEachRow(
+        table, pathField, timeField, file, keeps,
+        [&](int64_t row, uint32_t slot, bool added, double time) {
             if (slot == current) {
-                if (!(time > times.back()) || row != runStart + static_cast<int64_t>(times.size())) {
+                if (!(time > times.back()) ||
+                    row != runStart + static_cast<int64_t>(times.size())) {
                     return false;
                 }
                 times.push_back(time);
-                continue;
+                return true;
             }
             if (!added) {
                 return false; // a prim seen before: not grouped by path
@@ -304,7 +291,10 @@ SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeFi
             _samples.emplace_back();
             runStart = row;
             times.assign(1, time);
-        }
+            return true;
+        });
+    if (!grouped) {
+        return false;
     }
     finish();
     return true;
@@ -320,29 +310,12 @@ SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeFie
     // Per row: its prim's slot and its time.
     std::vector<uint32_t> slotOf(static_cast<size_t>(rows), kNotKept);
     std::vector<double> timeOf(static_cast<size_t>(rows), 0.0);
-    {
-        Paths paths(*this, file, keeps);
-        for (int group = 0; group < table.NumRowGroups(); ++group) {
-            const std::shared_ptr<const Block> pathBlock =
-                table.ReadIndexBlock(pathField, group);
-            const std::shared_ptr<const Block> timeBlock = table.ReadIndexBlock(timeField, group);
-            _blocksRead += 2;
-            paths.NewBlock();
-            const int64_t start = table.RowGroupStart(group);
-            for (int64_t i = 0; i < pathBlock->Length(); ++i) {
-                const int64_t row = start + i;
-                const auto [pathArray, j] = pathBlock->Locate(i);
-                bool added = false;
-                const uint32_t slot = paths.Slot(*pathArray, j, row, &added);
-                if (slot == kNotKept) {
-                    continue;
-                }
-                const auto [timeArray, k] = timeBlock->Locate(i);
-                timeOf[row] = CheckedTime(*timeArray, k, row, file);
-                slotOf[row] = slot;
-            }
-        }
-    }
+    _ForEachRow(table, pathField, timeField, file, keeps,
+                [&](int64_t row, uint32_t slot, bool, double time) {
+                    timeOf[row] = time;
+                    slotOf[row] = slot;
+                    return true;
+                });
     // The rows of each prim, in row order (a counting sort by slot).
     const size_t prims = _paths.size();
     std::vector<uint32_t> begin(prims + 1, 0);

@@ -65,6 +65,13 @@ public:
 
 private:
     class Paths;
+    // Calls ``visit(row, slot, added, time)`` for each row the prefix keeps,
+    // in file order (``added``: the row's prim is new); false as soon as a
+    // call returns false.
+    template <class Visit>
+    bool _ForEachRow(const ParquetTable& table, int pathField, int timeField,
+                     const std::string& file,
+                     const std::function<bool(std::string_view)>& keeps, Visit&& visit);
     bool _ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
                         const std::string& file,
                         const std::function<bool(std::string_view)>& keeps);

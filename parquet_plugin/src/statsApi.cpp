@@ -6,6 +6,8 @@
 #include "layerData.h"
 #include "layerRegistry.h"
 
+#include <pxr/tf/weakPtr.h>
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -29,6 +31,20 @@ CacheJson()
         << ", \"zero_copy_arrays_live\": " << ArrowArraySource::Live()
         << ", \"zero_copy_arrays_made\": " << ArrowArraySource::Made() << "}";
     return out.str();
+}
+
+// The live data of a layer, held (null if none): the registry's lock is
+// released before it is used.
+LayerDataRefPtr
+Hold(const char* identifier)
+{
+    LayerDataRefPtr held;
+    LayerRegistry::Instance().With(identifier, [&held](const LayerData& data) {
+        // Null if its last reference is going away meanwhile.
+        held = pxr::TfCreateRefPtrFromProtectedWeakPtr(
+            pxr::TfWeakPtr<LayerData>(const_cast<LayerData*>(&data)));
+    });
+    return held;
 }
 
 } // namespace
@@ -60,6 +76,21 @@ void
 usdparquet_set_cache_budget(uint64_t bytes)
 {
     BlockCache::Instance().SetBudget(static_cast<size_t>(bytes));
+}
+
+int
+usdparquet_layers_equal(const char* identifierA, const char* identifierB)
+{
+    try {
+        const LayerDataRefPtr a = Hold(identifierA);
+        const LayerDataRefPtr b = Hold(identifierB);
+        if (!a || !b) {
+            return -1;
+        }
+        return a->Equals(b) ? 1 : 0;
+    } catch (...) {
+        return -1; // nothing escapes into a C caller
+    }
 }
 
 void

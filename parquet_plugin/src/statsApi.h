@@ -19,6 +19,12 @@ usdparquet_stats_json(const char* layerIdentifier, char* buffer, size_t size);
 __attribute__((visibility("default"))) void
 usdparquet_set_cache_budget(uint64_t bytes);
 
+// Whether the data of two open Parquet layers are equal as USD compares
+// layer data (SdfAbstractData::Equals: every spec, field and value, which
+// reads every value of both): 1 equal, 0 not, -1 if either is not open.
+__attribute__((visibility("default"))) int
+usdparquet_layers_equal(const char* identifierA, const char* identifierB);
+
 // Zeroes the cache's counters (blocks decoded, hits, evictions, peak held).
 __attribute__((visibility("default"))) void usdparquet_reset_cache_counters(void);
 }

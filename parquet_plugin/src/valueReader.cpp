@@ -51,6 +51,36 @@ Undictionary(const arrow::DataType& type)
                : type;
 }
 
+bool
+StringAt(const arrow::Array& values, int64_t i, std::string_view* out)
+{
+    if (values.IsNull(i)) {
+        return false;
+    }
+    const arrow::Array* strings = &values;
+    if (values.type_id() == arrow::Type::DICTIONARY) {
+        const auto& dict = static_cast<const arrow::DictionaryArray&>(values);
+        strings = dict.dictionary().get();
+        i = dict.GetValueIndex(i);
+        if (strings->IsNull(i)) {
+            return false;
+        }
+    }
+    switch (strings->type_id()) {
+    case arrow::Type::STRING:
+        *out = static_cast<const arrow::StringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::LARGE_STRING:
+        *out = static_cast<const arrow::LargeStringArray&>(*strings).GetView(i);
+        return true;
+    case arrow::Type::STRING_VIEW:
+        *out = static_cast<const arrow::StringViewArray&>(*strings).GetView(i);
+        return true;
+    default:
+        return false;
+    }
+}
+
 namespace {
 
 bool
@@ -317,10 +347,13 @@ WrapChildren(const arrow::Array& children, int64_t start, int64_t count)
     }
 }
 
-template <class T, class ListArray>
-class ArrayReader final : public ValueReader {
+// What the readers of list columns share: a row's elements (a slice of
+// the list's child array), null rows, and copying the elements one by one
+// where they cannot be wrapped in place.
+template <class E, class ListArray>
+class ListReader : public ValueReader {
 public:
-    ArrayReader(const SdfValueTypeName& name, ElementPtr<T> element)
+    ListReader(const SdfValueTypeName& name, ElementPtr<E> element)
         : ValueReader(name), _element(std::move(element))
     {
     }
@@ -328,75 +361,75 @@ public:
     {
         return values.IsNull(i);
     }
-    VtValue Get(const arrow::Array& values, int64_t i) const override
+
+protected:
+    struct Slice {
+        const arrow::Array& children;
+        int64_t start;
+        int64_t length;
+    };
+    static Slice Elements(const arrow::Array& values, int64_t i)
     {
         const auto& list = static_cast<const ListArray&>(values);
-        const arrow::Array& children = *list.values();
-        const int64_t start = list.value_offset(i);
-        const int64_t length = list.value_length(i);
-        if (auto wrapped = WrapChildren<T>(children, start, length)) {
-            return VtValue::Take(*wrapped);
-        }
-        VtArray<T> array(static_cast<size_t>(length));
-        T* out = array.data();
-        for (int64_t k = 0; k < length; ++k) {
-            if (_element->IsNull(children, start + k)) {
+        return Slice{*list.values(), list.value_offset(i), list.value_length(i)};
+    }
+    // Copies the slice's elements to ``out``; throws NullElement at a null.
+    void Copy(const Slice& slice, E* out) const
+    {
+        for (int64_t k = 0; k < slice.length; ++k) {
+            if (_element->IsNull(slice.children, slice.start + k)) {
                 throw NullElement();
             }
-            out[k] = _element->Get(children, start + k);
+            out[k] = _element->Get(slice.children, slice.start + k);
         }
-        return VtValue::Take(array);
     }
 
 private:
-    ElementPtr<T> _element;
+    ElementPtr<E> _element;
+};
+
+template <class T, class ListArray>
+class ArrayReader final : public ListReader<T, ListArray> {
+public:
+    using ListReader<T, ListArray>::ListReader;
+    VtValue Get(const arrow::Array& values, int64_t i) const override
+    {
+        const auto slice = this->Elements(values, i);
+        if (auto wrapped = WrapChildren<T>(slice.children, slice.start, slice.length)) {
+            return VtValue::Take(*wrapped);
+        }
+        VtArray<T> array(static_cast<size_t>(slice.length));
+        this->Copy(slice, array.data());
+        return VtValue::Take(array);
+    }
 };
 
 // A vector array (point3f[], float3[] ...) from a flat list of its scalars,
 // ``dimension`` per vector (list<float> with 3n values for float3[]).
 template <class Vec, class ListArray>
-class FlatVectorArrayReader final : public ValueReader {
+class FlatVectorArrayReader final : public ListReader<typename Vec::ScalarType, ListArray> {
 public:
     using S = typename Vec::ScalarType;
-    FlatVectorArrayReader(const SdfValueTypeName& name, ElementPtr<S> element)
-        : ValueReader(name), _element(std::move(element))
-    {
-    }
-    bool IsNull(const arrow::Array& values, int64_t i) const override
-    {
-        return values.IsNull(i);
-    }
+    using ListReader<S, ListArray>::ListReader;
     VtValue Get(const arrow::Array& values, int64_t i) const override
     {
-        const auto& list = static_cast<const ListArray&>(values);
-        const arrow::Array& children = *list.values();
-        const int64_t start = list.value_offset(i);
-        const int64_t length = list.value_length(i);
+        const auto slice = this->Elements(values, i);
         constexpr int64_t n = Vec::dimension;
-        if (length % n != 0) {
-            throw BadElementCount{length, static_cast<int>(n)};
+        if (slice.length % n != 0) {
+            throw BadElementCount{slice.length, static_cast<int>(n)};
         }
-        if (ZeroCopy() && length > 0) {
-            if (const S* data = InPlace<S>(children, start, length)) {
+        if (ZeroCopy() && slice.length > 0) {
+            if (const S* data = InPlace<S>(slice.children, slice.start, slice.length)) {
                 VtArray<Vec> wrapped = ArrowArraySource::Wrap(
-                    children.data()->buffers[1], reinterpret_cast<const Vec*>(data),
-                    static_cast<size_t>(length / n));
+                    slice.children.data()->buffers[1], reinterpret_cast<const Vec*>(data),
+                    static_cast<size_t>(slice.length / n));
                 return VtValue::Take(wrapped);
             }
         }
-        VtArray<Vec> array(static_cast<size_t>(length / n));
-        S* out = reinterpret_cast<S*>(array.data());
-        for (int64_t k = 0; k < length; ++k) {
-            if (_element->IsNull(children, start + k)) {
-                throw NullElement();
-            }
-            out[k] = _element->Get(children, start + k);
-        }
+        VtArray<Vec> array(static_cast<size_t>(slice.length / n));
+        this->Copy(slice, reinterpret_cast<S*>(array.data()));
         return VtValue::Take(array);
     }
-
-private:
-    ElementPtr<S> _element;
 };
 
 // The scalar type name of a Gf vector type's elements (float for GfVec3f),

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace usdparquet {
 
@@ -61,6 +62,9 @@ private:
 // A dictionary type's value type (a dictionary maps as its values); any
 // other type itself.
 const arrow::DataType& Undictionary(const arrow::DataType& type);
+
+// Element ``i`` of a string column (plain or dictionary); false if null.
+bool StringAt(const arrow::Array& values, int64_t i, std::string_view* out);
 
 // The USD type name (double, float3, int[] ...) an Arrow type maps to, or
 // empty with ``*why`` set: the same rules as the Python loader's usd_type_name.

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <thread>
@@ -32,6 +33,14 @@ Answer(const std::string& json, char* out, size_t size)
         out[n] = '\0';
     }
     return json.size();
+}
+
+double
+ThreadCpuSeconds()
+{
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 void
@@ -89,6 +98,9 @@ usdparquet_test_read_all(const char* identifier, int threads, const char* column
     std::vector<SdfPath> prims;
     CollectPrims(layer, SdfPath::AbsoluteRootPath(), &prims);
     std::vector<std::map<TfToken, Sums>> perThread(static_cast<size_t>(threads));
+    // CPU time of each reading thread: what the reads cost whatever else the
+    // machine runs (wall time on a busy machine says little about scaling).
+    std::vector<double> cpu(static_cast<size_t>(threads), 0.0);
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
@@ -96,6 +108,7 @@ usdparquet_test_read_all(const char* identifier, int threads, const char* column
             const size_t begin = prims.size() * static_cast<size_t>(t) / threads;
             const size_t end = prims.size() * static_cast<size_t>(t + 1) / threads;
             std::map<TfToken, Sums>& sums = perThread[static_cast<size_t>(t)];
+            const double cpuStart = ThreadCpuSeconds();
             for (size_t i = begin; i < end; ++i) {
                 if (!only.IsEmpty()) {
                     VtValue value;
@@ -118,6 +131,7 @@ usdparquet_test_read_all(const char* identifier, int threads, const char* column
                     }
                 }
             }
+            cpu[static_cast<size_t>(t)] = ThreadCpuSeconds() - cpuStart;
         });
     }
     for (std::thread& thread : pool) {
@@ -136,8 +150,12 @@ usdparquet_test_read_all(const char* identifier, int threads, const char* column
     }
     std::ostringstream json;
     json.precision(17);
+    double cpuSeconds = 0;
+    for (const double c : cpu) {
+        cpuSeconds += c;
+    }
     json << "{\"prims\": " << prims.size() << ", \"seconds\": " << seconds
-         << ", \"columns\": {";
+         << ", \"cpu_seconds\": " << cpuSeconds << ", \"columns\": {";
     const char* sep = "";
     for (const auto& [name, s] : total) {
         json << sep << "\"" << name.GetString() << "\": [" << s.count << ", " << s.sum << ", "
