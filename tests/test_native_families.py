@@ -410,6 +410,42 @@ def test_arrays_are_served_over_the_arrow_buffers_with_every_value_right(tmp_pat
         native.set_cache_budget(256 << 20)
 
 
+def test_list_columns_without_a_null_read_no_levels_and_a_null_or_empty_list_still_counts(
+    tmp_path,
+):
+    """Arrow's footer counts null and empty lists and null elements as nulls:
+    a list column with none in a row group is present on every row without
+    reading its levels (each value is then decompressed once, not twice)."""
+    table, (points, _, doubles) = _arrays_table(40, 100)
+    full = tmp_path / "full.parquet"
+    pq.write_table(table, full, row_group_size=16, use_dictionary=False)
+    layer = Sdf.Layer.FindOrOpen(str(full))
+    for i in range(40):
+        got = np.asarray(layer.GetAttributeAtPath(f"/World/Prim_{i}.weights").default)
+        assert np.array_equal(got, doubles[i])
+    columns = {c["name"]: c for c in native.layer_stats(str(full))["columns"]}
+    assert columns["weights"]["presence_read"] == 0
+    assert columns["weights"]["blocks_decoded"] == 3  # one per row group, each once
+    # A null list, an empty list and a null element each leave the footer unsure.
+    weights = table["weights"].to_pylist()
+    weights[5], weights[21], weights[37] = None, [], [1.0, None]
+    holes = tmp_path / "holes.parquet"
+    pq.write_table(
+        table.set_column(3, "weights", pa.array(weights, pa.list_(pa.float64()))),
+        holes,
+        row_group_size=16,
+        use_dictionary=False,
+    )
+    layer = Sdf.Layer.FindOrOpen(str(holes))
+    assert layer.GetAttributeAtPath("/World/Prim_5.weights") is None
+    assert len(layer.GetAttributeAtPath("/World/Prim_21.weights").default) == 0
+    assert np.array_equal(
+        np.asarray(layer.GetAttributeAtPath("/World/Prim_6.weights").default), doubles[6]
+    )
+    columns = {c["name"]: c for c in native.layer_stats(str(holes))["columns"]}
+    assert columns["weights"]["presence_read"] >= 2  # the first two groups' levels
+
+
 def test_a_flat_list_not_a_multiple_of_three_is_a_read_error(tmp_path):
     values = pa.array([[1.0, 2.0, 3.0], [1.0, 2.0]], pa.list_(pa.float32()))
     schema = pa.schema(
