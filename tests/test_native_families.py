@@ -268,19 +268,25 @@ def test_opening_a_series_decodes_no_value_and_one_time_code_only_what_it_needs(
     assert [c["blocks_decoded"] for c in columns] == [1] * 5, columns
 
 
+def _pandas_and_duckdb(duckdb, frame, folder: Path, columns: str) -> None:
+    """``frame`` as pandas writes it (pandas.parquet) and as DuckDB writes
+    ``columns`` of it in a random row order (duck.parquet)."""
+    frame.to_parquet(folder / "pandas.parquet", index=False)
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute(
+        f"COPY (SELECT {columns} FROM frame ORDER BY random()) "
+        f"TO '{folder / 'duck.parquet'}' (FORMAT PARQUET)"
+    )
+
+
 def test_series_tables_from_pandas_and_duckdb_compose(tmp_path):
     duckdb = pytest.importorskip("duckdb")
     rows = _series_rows(prims=12, samples=6, seed=9)
     frame = pd.DataFrame(rows)
     frame["count"] = frame["count"].astype("Int32")
     frame["on"] = frame["on"].astype("boolean")
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(
-        "COPY (SELECT * FROM frame ORDER BY random()) "
-        f"TO '{tmp_path / 'duck.parquet'}' (FORMAT PARQUET)"
-    )
+    _pandas_and_duckdb(duckdb, frame, tmp_path, "*")
     _series_usdc(rows, tmp_path / "s.usdc")
     expected = _answers(Usd.Stage.Open(str(_root(tmp_path, "crate", "s.usdc"))))
     for name in ("pandas.parquet", "duck.parquet"):
@@ -471,12 +477,8 @@ def test_arrays_from_pandas_and_duckdb_compose_with_nulls_in_any_order(tmp_path)
             "weights": [[0.5] * 300, [1.5], None, [2.5, 3.5]],
         }
     )
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(
-        "COPY (SELECT path, CAST(indices AS INTEGER[]) AS indices, weights FROM frame "
-        f"ORDER BY random()) TO '{tmp_path / 'duck.parquet'}' (FORMAT PARQUET)"
+    _pandas_and_duckdb(
+        duckdb, frame, tmp_path, "path, CAST(indices AS INTEGER[]) AS indices, weights"
     )
     for name in ("pandas.parquet", "duck.parquet"):
         stage = Usd.Stage.Open(str(_root(tmp_path, name.split(".")[0], name)))

@@ -12,8 +12,8 @@ its anon / file / shmem split and the virtual size, sampled from outside at
 1 ms, and the exact peak from the kernel's high-water mark.
 
 Each scenario family beside props gets one full read in the same three
-phases (schema.FAMILY_PHASES): the load, the first value (the middle prim's
-values), then the family's full read (schema.FAMILY_OPERATIONS: every sample
+phases (FAMILY_PHASES): the load, the first value (the middle prim's
+values), then the family's full read (FAMILY_OPERATIONS: every sample
 of every prim, every prim's arrays summed, every column of every prim).
 """
 
@@ -25,17 +25,7 @@ import sys
 
 from usdbench import fresh_process, profiles
 
-from .schema import (
-    FAILED,
-    FAMILY_OPERATIONS,
-    FAMILY_PHASES,
-    INTERVAL_S,
-    OK,
-    OPERATION,
-    PHASES,
-    SKIPPED,
-    VERSION,
-)
+from . import schema
 
 CHILD_TIMEOUT_S = 3600
 
@@ -69,11 +59,12 @@ def record_here(
     try:
         files = workloads.prepare_benchmark(format_name, scale, hierarchy, family)
     except NotImplementedError as skipped:  # the memory guard
-        return {"status": SKIPPED, "reason": str(skipped)}
+        return {"status": schema.SKIPPED, "reason": str(skipped)}
     middle = workloads.middle_prim(files.scenario)
     read_first, read_all = _reads(family)
-    phase_open, phase_first, _ = PHASES
-    with PerformanceTracker(retained=True, timeline=timeline, timeline_interval_s=INTERVAL_S) as t:
+    phase_open, phase_first, _ = schema.PHASES
+    interval = schema.INTERVAL_S
+    with PerformanceTracker(retained=True, timeline=timeline, timeline_interval_s=interval) as t:
         stage = workloads.load(files)
         t.probe(phase_open)
         read_first(stage, middle)
@@ -82,7 +73,7 @@ def record_here(
     result = t.result
     del stage
     return {
-        "status": OK,
+        "status": schema.OK,
         "values_read": values,
         "elapsed_s": result.elapsed_s,
         "peak_bytes": result.peak_bytes,
@@ -107,7 +98,7 @@ def record_fresh(
     try:
         return fresh_process.run_module(__name__, *args, timeout=CHILD_TIMEOUT_S)
     except fresh_process.ChildFailed as failed:
-        return {"status": FAILED, "reason": str(failed)}
+        return {"status": schema.FAILED, "reason": str(failed)}
 
 
 def record_profile(
@@ -129,20 +120,20 @@ def record_profile(
         names = [f for f in profile.family_formats if not formats or f in formats]
         family_scale = max(grid.heavy_scales)
         families[grid.family] = {
-            "operation": FAMILY_OPERATIONS[grid.family],
-            "phases": list(FAMILY_PHASES),
+            "operation": schema.FAMILY_OPERATIONS[grid.family],
+            "phases": list(schema.FAMILY_PHASES),
             "scale": family_scale,
             "hierarchy": "flat",
             "formats": _record_formats(names, family_scale, "flat", grid.family, progress),
         }
     return {
-        "version": VERSION,
-        "operation": OPERATION,
-        "phases": list(PHASES),
+        "version": schema.VERSION,
+        "operation": schema.OPERATION,
+        "phases": list(schema.PHASES),
         "profile": profile.name,
         "scale": scale,
         "hierarchy": hierarchy,
-        "interval_s": INTERVAL_S,
+        "interval_s": schema.INTERVAL_S,
         "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "formats": entries,
         "families": families,
@@ -155,7 +146,7 @@ def _record_formats(names, scale: int, hierarchy: str, family: str, progress) ->
         entry = record_fresh(name, scale, hierarchy, family=family)
         entries[name] = entry
         what = name if family == "props" else f"{family} {name}"
-        if entry["status"] == OK:
+        if entry["status"] == schema.OK:
             progress(
                 f"{what}: {entry['elapsed_s']:.2f} s, peak {entry['peak_bytes'] / 2**20:.1f} MiB, "
                 f"{len((entry['timeline'] or {}).get('t_us', []))} samples"
