@@ -1,17 +1,25 @@
-"""The native Parquet reader on the scenario families against usdc, with the
-Parquet variants the writer could choose between (row order of a series
-table, compression and list layout of an arrays table), each operation in
-fresh processes (median of --repeat): wall time and peak RSS above the start
-(memtrack, anonymous + file-backed), the load included.
+"""The scenario families' operations side by side, each in fresh processes
+(median of --repeat): wall time and peak RSS above the start (memtrack,
+anonymous + file-backed), the load included, as in benchmarks/<family>.py.
+
+Two kinds of readers are compared, in one table against usdc:
+
+- the suite's formats (--formats), files from the usdbench cache
+  ($USDBENCH_CACHE), generated first if missing;
+- Parquet layouts the writer could choose between (--variants, read by the
+  native reader): a row order (``path``: by path then time; ``frame``: by
+  time then path, frame-major as usdc packs samples; ``scene``: the base
+  scene's prim order), a compression, and for arrays the points' list layout.
+  They are written next to the cached files from the scenario's table by the
+  suite's own Parquet writer, outside any measurement.
 
     python scripts/families_perf.py series --scale 10000 --repeat 5
+    python scripts/families_perf.py series --scale 10000 --formats usdc \\
+        --variants path-zstd,frame-zstd --ops load,frame,full
     python scripts/families_perf.py arrays --scale 10000 --ops every
     python scripts/families_perf.py sparse --scale 100000 --ops load,authored
 
-The usdc file and the scenario's table come from the usdbench cache
-(generated first if missing); the Parquet variants are written next to them
-from that table (outside any measurement). A measurement script, not part of
-the installed packages.
+A measurement script, not part of the installed packages.
 """
 
 from __future__ import annotations
@@ -22,117 +30,167 @@ import sys
 import time
 from pathlib import Path
 
-from usdbench.fresh_process import print_result, run_script  # noqa: E402
+from usdbench.fresh_process import ChildFailed, print_result, run_script
 
 MiB = 2**20
+FORMATS = ("usdc", "parquet-native-zstd-rg1000", "parquet-python-zstd-rg1000")
 OPS = {
-    "series": ("load", "frame", "full"),
-    "arrays": ("load", "every"),
-    "sparse": ("load", "authored"),
+    "series": ("load", "frame", "history", "between", "full", "flatten"),
+    "arrays": ("load", "one", "every", "flatten"),
+    "sparse": ("load", "rare", "authored", "flatten"),
 }
-# variant -> pyarrow.parquet.write_table options, and a row order for series.
+VARIANT_PREFIX = "variant:"
+# variant -> (row order, compression, points layout for arrays).
 VARIANTS = {
     "series": {
-        "by-path-zstd": ({"compression": "zstd"}, "path"),
-        "frame-major-zstd": ({"compression": "zstd"}, "frame"),
-        "frame-major-snappy": ({"compression": "snappy"}, "frame"),
+        "path-zstd": ("path", "zstd", None),
+        "frame-zstd": ("frame", "zstd", None),
+        "scene-zstd": ("scene", "zstd", None),
+        "frame-snappy": ("frame", "snappy", None),
     },
     "arrays": {
-        "flat-nodict-snappy": ({"compression": "snappy", "use_dictionary": ["path"]}, "flat"),
-        "flat-nodict-none": ({"compression": "none", "use_dictionary": ["path"]}, "flat"),
-        "fsl-nodict-snappy": ({"compression": "snappy", "use_dictionary": ["path"]}, "fsl"),
-        "flat-zstd": ({"compression": "zstd"}, "flat"),
+        "path-zstd": ("path", "zstd", "flat"),
+        "scene-zstd": ("scene", "zstd", "flat"),
+        "scene-snappy": ("scene", "snappy", "flat"),
+        "scene-none": ("scene", "none", "flat"),
+        "scene-zstd-fsl": ("scene", "zstd", "fsl"),
     },
     "sparse": {
-        "zstd": ({"compression": "zstd"}, None),
-        "snappy": ({"compression": "snappy"}, None),
+        "path-zstd": ("path", "zstd", None),
+        "scene-zstd": ("scene", "zstd", None),
+        "path-snappy": ("path", "snappy", None),
     },
 }
 
 
-def _variant_root(family: str, scale: int, variant: str) -> Path:
-    """Writes the variant's Parquet file and root (once); returns the root."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _VariantFiles:
+    """What workloads.load and the operations need of a variant's files (a
+    native Parquet format's, with the variant's file names)."""
 
-    from usdbench import cache
-    from usdbench.scenario import Scenario
+    def __init__(self, family: str, scale: int, variant: str):
+        import dataclasses
 
-    scenario = Scenario(scale, "flat", family=family)
-    folder = cache.scenario_dir(scenario)
-    cache.materialize(scenario, ["usdc"], folder)
-    name = f"perf-{variant}.parquet"
-    root = folder / f"root-perf-{variant}.usda"
-    if root.exists():
-        return root
-    options, shape = VARIANTS[family][variant]
-    table = scenario.property_table()
-    rows = table.num_rows
-    if family == "series" and shape == "frame":
-        order = pa.compute.sort_indices(table, [("time", "ascending"), ("path", "ascending")])
-        table = table.take(order)
-    if family == "arrays":
-        index = table.schema.get_field_index("points")
-        field = table.schema.field(index)
-        points = table.column(index).combine_chunks()
-        flat_values = pa.compute.list_flatten(points)
-        if shape == "flat" and pa.types.is_fixed_size_list(flat_values.type):
-            flat_values = pa.compute.list_flatten(flat_values)
-            offsets = pa.compute.multiply(points.offsets, 3)
-            points = pa.ListArray.from_arrays(offsets, flat_values)
-        table = table.set_column(
-            index, pa.field("points", points.type, metadata=field.metadata), points
-        )
-    row_bytes = max(1, table.nbytes // max(1, rows))
-    group = scenario.row_group_rows(rows) if family != "arrays" else None
-    if family == "arrays":
-        group = max(1, (8 << 20) // row_bytes)  # ~8 MiB of values per row group
-    pq.write_table(table, folder / name, row_group_size=group, **options)
-    base = "base.usda"
-    root.write_text(f"#usda 1.0\n(\n    subLayers = [@./{name}@, @./{base}@]\n)\n")
-    del np
-    return root
+        from usdbench import cache
+        from usdbench.formats import get_format
+        from usdbench.scenario import Scenario
+
+        compression = VARIANTS[family][variant][1]
+        self.scenario = Scenario(scale, "flat", family=family)
+        self.directory = cache.scenario_dir(self.scenario)
+        self.suite_format = get_format(f"parquet-native-{compression}-rg1000")
+        self.format = dataclasses.replace(self.suite_format, name=VARIANT_PREFIX + variant)
+        self.props = self.directory / f"variant-{variant}.parquet"
+        self.root = self.directory / f"root-variant-{variant}.usda"
+        self.base = self.directory / cache.BASE_FILENAME
+        self.variant = VARIANTS[family][variant]
+
+    def write(self) -> _VariantFiles:
+        """The variant's Parquet file and root, unless written already."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from usdbench import cache, writers
+
+        if self.root.exists():
+            return self
+        cache.materialize(self.scenario, ["usdc"], self.directory)
+        order, _, layout = self.variant
+        table = self.scenario.parquet_table(self.scenario.property_table(), order)
+        if layout == "fsl":
+            index = table.schema.get_field_index("points")
+            field = table.schema.field(index)
+            points = table.column(index).combine_chunks()
+            triples = pa.FixedSizeListArray.from_arrays(pc.list_flatten(points), 3)
+            offsets = pc.divide(points.offsets, 3)
+            points = pa.ListArray.from_arrays(offsets, triples)
+            table = table.set_column(index, field.with_type(points.type), points)
+        rows = self.scenario.row_group_rows(self.suite_format.row_group_size)
+        writers.write_parquet(table, self.suite_format, self.props, row_group_size=rows)
+        writers.write_text(self.root, writers.root_layer_text(self.props.name, self.base.name))
+        return self
 
 
-def _read(family: str, op: str):
+def _files(family: str, reader: str, scale: int):
+    from usdbench import workloads
+
+    if reader.startswith(VARIANT_PREFIX):
+        files = _VariantFiles(family, scale, reader[len(VARIANT_PREFIX) :]).write()
+        workloads.warm_up()
+        workloads.drop_page_cache([files.root, files.props, files.base])
+        return files
+    return workloads.prepare_benchmark(reader, scale, "flat", family)
+
+
+def _operation(family: str, op: str, files):
+    """(columns the Python loader is projected to, the read after the load)."""
     from usdbench import workloads as w
 
     if op == "load":
-        return lambda s: None
+        return None, lambda s: None
+    if op == "flatten":
+        return None, w.flatten
+    middle = w.middle_prim(files.scenario)
+    one = [w.ONE_PROPERTY]
     return {
-        ("series", "frame"): w.series_frame,
-        ("series", "full"): w.series_full,
-        ("arrays", "every"): w.arrays_every_prim,
-        ("sparse", "authored"): w.sparse_authored,
+        ("series", "frame"): (None, w.series_frame),
+        ("series", "history"): (one, lambda s: w.series_history(s, middle)),
+        ("series", "between"): (one, w.series_between),
+        ("series", "full"): (None, w.series_full),
+        ("arrays", "one"): (None, lambda s: w.arrays_one_prim(s, middle)),
+        ("arrays", "every"): (None, w.arrays_every_prim),
+        ("sparse", "rare"): ([w.SPARSE_RARE], lambda s: w.read_traversal(s, [w.SPARSE_RARE])),
+        ("sparse", "authored"): (None, w.sparse_authored),
     }[(family, op)]
 
 
-def measure(family: str, variant: str, op: str, scale: int) -> dict:
+def measure(family: str, reader: str, op: str, scale: int) -> dict:
+    """One operation on one reader, in this (fresh) process."""
     from memtrack import PerformanceTracker
-    from usdbench import cache, workloads
-    from usdbench.scenario import Scenario
-    from usdbench.stage import open_stage
+    from usdbench import workloads
 
-    read = _read(family, op)
-    if variant == "usdc":
-        files = workloads.prepare_benchmark("usdc", scale, "flat", family)
-        root, reader = files.root, None
-    else:
-        folder = cache.scenario_dir(Scenario(scale, "flat", family=family))
-        root, reader = folder / f"root-perf-{variant}.usda", "native"
-    workloads.warm_up() if hasattr(workloads, "warm_up") else None
+    files = _files(family, reader, scale)
+    columns, read = _operation(family, op, files)
     with PerformanceTracker() as tracker:
         start = time.perf_counter()
-        stage = (
-            open_stage(str(root))
-            if reader is None
-            else open_stage(str(root), parquet_reader=reader)
-        )
+        stage = workloads.load(files, columns=columns)
         result = read(stage)
         seconds = time.perf_counter() - start
     del result, stage
     return {"seconds": seconds, "peak_mib": tracker.result.peak_bytes / MiB}
+
+
+def _median_runs(family: str, op: str, readers: list[str], scale: int, repeat: int) -> dict:
+    """reader -> (median seconds, median peak MiB), or the failure's last line.
+    The readers take turns within each repetition, so a busy machine's
+    load falls on all of them alike."""
+    runs: dict[str, list | str] = {reader: [] for reader in readers}
+    for _ in range(repeat):
+        for reader in readers:
+            if isinstance(runs[reader], str):
+                continue
+            child = f"{reader}|{op}"
+            try:
+                result = run_script(__file__, family, "--scale", str(scale), "--child", child)
+            except ChildFailed as error:
+                runs[reader] = str(error).strip().splitlines()[-1][:70]
+                continue
+            runs[reader].append(result)
+    return {
+        reader: r
+        if isinstance(r, str)
+        else (
+            statistics.median(x["seconds"] for x in r),
+            statistics.median(x["peak_mib"] for x in r),
+        )
+        for reader, r in runs.items()
+    }
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "unknown"
 
 
 def main(argv=None) -> int:
@@ -140,51 +198,49 @@ def main(argv=None) -> int:
     parser.add_argument("family", choices=tuple(OPS))
     parser.add_argument("--scale", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--variants", default=None)
+    parser.add_argument("--formats", default=",".join(FORMATS), help="suite formats ('' for none)")
+    parser.add_argument("--variants", default="", help="Parquet layouts read natively")
     parser.add_argument("--ops", default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        variant, op = args.child.split(":")
-        print_result(measure(args.family, variant, op, args.scale))
+        reader, op = args.child.split("|")
+        print_result(measure(args.family, reader, op, args.scale))
         return 0
-    variants = args.variants.split(",") if args.variants else list(VARIANTS[args.family])
+    from usdbench import cache
+    from usdbench.scenario import Scenario
+
+    formats = [f for f in args.formats.split(",") if f]
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - set(VARIANTS[args.family])
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}: known {sorted(VARIANTS[args.family])}")
     ops = args.ops.split(",") if args.ops else OPS[args.family]
-    sizes = {}
+    scenario = Scenario(args.scale, "flat", family=args.family)
+    cached = cache.materialize(scenario, formats, cache.scenario_dir(scenario))
+    sizes = {f: cached[f].props.stat().st_size for f in formats}
     for variant in variants:
-        root = _variant_root(args.family, args.scale, variant)
-        sizes[variant] = (root.parent / f"perf-{variant}.parquet").stat().st_size
-    usdc = next(_variant_root(args.family, args.scale, variants[0]).parent.glob("*.usdc"))
-    sizes["usdc"] = usdc.stat().st_size
+        files = _VariantFiles(args.family, args.scale, variant).write()
+        sizes[VARIANT_PREFIX + variant] = files.props.stat().st_size
+    readers = formats + [VARIANT_PREFIX + v for v in variants]
     print(f"{args.family} at {args.scale} prims, median of {args.repeat} fresh processes")
+    print(f"load average before: {_loadavg()}")
     print("file MiB: " + ", ".join(f"{k} {v / MiB:.1f}" for k, v in sizes.items()))
-    print(f"{'operation':10s} {'reader':24s} {'seconds':>9s} {'peak MiB':>9s} {'x usdc':>14s}")
+    print(f"{'operation':10s} {'reader':28s} {'seconds':>9s} {'peak MiB':>9s} {'x usdc':>14s}")
     for op in ops:
         base = None
-        for variant in ["usdc", *variants]:
-            try:
-                runs = [
-                    run_script(
-                        __file__,
-                        args.family,
-                        "--scale",
-                        str(args.scale),
-                        "--child",
-                        f"{variant}:{op}",
-                    )
-                    for _ in range(args.repeat)
-                ]
-            except RuntimeError as error:
-                print(f"{op:10s} {variant:24s} failed: {str(error).strip().splitlines()[-1]}")
+        medians = _median_runs(args.family, op, readers, args.scale, args.repeat)
+        for reader in readers:
+            figures = medians[reader]
+            if isinstance(figures, str):
+                print(f"{op:10s} {reader:28s} failed: {figures}")
                 continue
-            secs = statistics.median(r["seconds"] for r in runs)
-            peak = statistics.median(r["peak_mib"] for r in runs)
-            if variant == "usdc":
-                base = (secs, peak)
-                ratio = ""
-            else:
-                ratio = f"{secs / base[0]:.2f}t {peak / base[1]:.2f}m" if base else ""
-            print(f"{op:10s} {variant:24s} {secs:9.3f} {peak:9.1f} {ratio:>14s}", flush=True)
+            secs, peak = figures
+            if reader == "usdc":
+                base = figures
+            ratio = f"{secs / base[0]:.2f}t {peak / base[1]:.2f}m" if base else ""
+            print(f"{op:10s} {reader:28s} {secs:9.3f} {peak:9.1f} {ratio:>14s}", flush=True)
+    print(f"load average after: {_loadavg()}")
     return 0
 
 

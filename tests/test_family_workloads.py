@@ -66,3 +66,40 @@ def test_sparse_workloads(tmp_path_factory, fmt):
     rare = table[workloads.SPARSE_RARE]
     assert workloads.read_traversal(stage, [workloads.SPARSE_RARE]) == len(rare) - rare.null_count
     assert workloads.flatten(stage).GetPrimAtPath(table["path"][0].as_py())
+
+
+@pytest.mark.parametrize("family", ["series", "arrays", "sparse"])
+def test_the_parquet_writer_puts_a_family_rows_in_its_row_order(tmp_path, family):
+    import pyarrow.parquet as pq
+
+    from usdbench.scenario import PARQUET_ROW_ORDER
+
+    scenario = Scenario(30, "flat", family=family)
+    files = cache.materialize(scenario, ["parquet-native-zstd-rg1000"], tmp_path)
+    table = pq.read_table(files["parquet-native-zstd-rg1000"].props)
+    paths = table["path"].to_pylist()
+    times = table["time"].to_pylist() if "time" in table.column_names else [0.0] * len(paths)
+    scene = {path: i for i, path in enumerate(scenario.prim_paths().to_pylist())}
+    key = {
+        "path": lambda p, t: (p, t),
+        "frame": lambda p, t: (t, p),
+        "scene": lambda p, t: (scene[p], t),
+    }[PARQUET_ROW_ORDER[family]]
+    keys = [key(p, t) for p, t in zip(paths, times, strict=True)]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    # The same rows as the scenario's table (by path, then time), values included.
+    source = scenario.property_table()
+    by_path = [("path", "ascending")] + (
+        [("time", "ascending")] if "time" in table.column_names else []
+    )
+    assert table.sort_by(by_path).equals(source.cast(table.schema))
+
+
+def test_a_row_order_the_family_cannot_take_is_an_error():
+    from usdbench.errors import UsdBenchError
+
+    arrays = Scenario(3, "flat", family="arrays")
+    with pytest.raises(UsdBenchError, match="'frame' needs a time column"):
+        arrays.parquet_table(arrays.property_table(), "frame")
+    with pytest.raises(UsdBenchError, match="unknown row order 'random'"):
+        arrays.parquet_table(arrays.property_table(), "random")

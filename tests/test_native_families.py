@@ -266,19 +266,25 @@ def test_opening_a_series_decodes_no_value_and_one_time_code_only_what_it_needs(
     assert [c["blocks_decoded"] for c in columns] == [1] * 5, columns
 
 
+def _pandas_and_duckdb(duckdb, frame, folder: Path, columns: str) -> None:
+    """``frame`` as pandas writes it (pandas.parquet) and as DuckDB writes
+    ``columns`` of it in a random row order (duck.parquet)."""
+    frame.to_parquet(folder / "pandas.parquet", index=False)
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute(
+        f"COPY (SELECT {columns} FROM frame ORDER BY random()) "
+        f"TO '{folder / 'duck.parquet'}' (FORMAT PARQUET)"
+    )
+
+
 def test_series_tables_from_pandas_and_duckdb_compose(tmp_path):
     duckdb = pytest.importorskip("duckdb")
     rows = _series_rows(prims=12, samples=6, seed=9)
     frame = pd.DataFrame(rows)
     frame["count"] = frame["count"].astype("Int32")
     frame["on"] = frame["on"].astype("boolean")
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(
-        "COPY (SELECT * FROM frame ORDER BY random()) "
-        f"TO '{tmp_path / 'duck.parquet'}' (FORMAT PARQUET)"
-    )
+    _pandas_and_duckdb(duckdb, frame, tmp_path, "*")
     _series_usdc(rows, tmp_path / "s.usdc")
     expected = _answers(Usd.Stage.Open(str(_root(tmp_path, "crate", "s.usdc"))))
     for name in ("pandas.parquet", "duck.parquet"):
@@ -408,6 +414,42 @@ def test_arrays_are_served_over_the_arrow_buffers_with_every_value_right(tmp_pat
         native.set_cache_budget(256 << 20)
 
 
+def test_list_columns_without_a_null_read_no_levels_and_a_null_or_empty_list_still_counts(
+    tmp_path,
+):
+    """Arrow's footer counts null and empty lists and null elements as nulls:
+    a list column with none in a row group is present on every row without
+    reading its levels (each value is then decompressed once, not twice)."""
+    table, (points, _, doubles) = _arrays_table(40, 100)
+    full = tmp_path / "full.parquet"
+    pq.write_table(table, full, row_group_size=16, use_dictionary=False)
+    layer = Sdf.Layer.FindOrOpen(str(full))
+    for i in range(40):
+        got = np.asarray(layer.GetAttributeAtPath(f"/World/Prim_{i}.weights").default)
+        assert np.array_equal(got, doubles[i])
+    columns = {c["name"]: c for c in native.layer_stats(str(full))["columns"]}
+    assert columns["weights"]["presence_read"] == 0
+    assert columns["weights"]["blocks_decoded"] == 3  # one per row group, each once
+    # A null list, an empty list and a null element each leave the footer unsure.
+    weights = table["weights"].to_pylist()
+    weights[5], weights[21], weights[37] = None, [], [1.0, None]
+    holes = tmp_path / "holes.parquet"
+    pq.write_table(
+        table.set_column(3, "weights", pa.array(weights, pa.list_(pa.float64()))),
+        holes,
+        row_group_size=16,
+        use_dictionary=False,
+    )
+    layer = Sdf.Layer.FindOrOpen(str(holes))
+    assert layer.GetAttributeAtPath("/World/Prim_5.weights") is None
+    assert len(layer.GetAttributeAtPath("/World/Prim_21.weights").default) == 0
+    assert np.array_equal(
+        np.asarray(layer.GetAttributeAtPath("/World/Prim_6.weights").default), doubles[6]
+    )
+    columns = {c["name"]: c for c in native.layer_stats(str(holes))["columns"]}
+    assert columns["weights"]["presence_read"] >= 2  # the first two groups' levels
+
+
 def test_a_flat_list_not_a_multiple_of_three_is_a_read_error(tmp_path):
     values = pa.array([[1.0, 2.0, 3.0], [1.0, 2.0]], pa.list_(pa.float32()))
     schema = pa.schema(
@@ -433,12 +475,8 @@ def test_arrays_from_pandas_and_duckdb_compose_with_nulls_in_any_order(tmp_path)
             "weights": [[0.5] * 300, [1.5], None, [2.5, 3.5]],
         }
     )
-    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
-    con = duckdb.connect()
-    con.register("frame", frame)
-    con.execute(
-        "COPY (SELECT path, CAST(indices AS INTEGER[]) AS indices, weights FROM frame "
-        f"ORDER BY random()) TO '{tmp_path / 'duck.parquet'}' (FORMAT PARQUET)"
+    _pandas_and_duckdb(
+        duckdb, frame, tmp_path, "path, CAST(indices AS INTEGER[]) AS indices, weights"
     )
     for name in ("pandas.parquet", "duck.parquet"):
         stage = Usd.Stage.Open(str(_root(tmp_path, name.split(".")[0], name)))

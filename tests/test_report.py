@@ -705,6 +705,50 @@ def test_value_at_takes_the_last_sample_at_or_before():
     assert [value_at(ts, vs, t) for t in (-1.0, 0.0, 0.15, 0.2, 9.0)] == [5, 5, 6, 7, 8]
 
 
+def test_each_family_timeline_gets_a_section_of_its_own(toy_asv_project, tmp_path):
+    entry = {"status": "ok", "elapsed_s": 0.1, "phase_ends_s": [0.04, 0.06, 0.1]}
+    phases = ["open + compose", "first value", "full read"]
+    family = {
+        "operation": "load + every sample of every prim",
+        "phases": phases,
+        "scale": 100,
+        "hierarchy": "flat",
+        "formats": {
+            "usdc": entry | {"peak_bytes": 7 * MiB, "timeline": _timeline(3, 4, 9)},
+            "usda": {"status": "failed", "reason": "a crash"},
+        },
+    }
+    document = {
+        "version": 1,
+        "operation": "load + full traversal",
+        "phases": ["open + compose", "first value", "traversal"],
+        "scale": 1000,
+        "hierarchy": "flat",
+        "interval_s": 0.001,
+        "formats": {"usdc": entry | {"peak_bytes": 31 * MiB, "timeline": _timeline(10, 20, 3)}},
+        "families": {"series": family},
+    }
+    config = _with_timelines(toy_asv_project, tmp_path, document)
+    html = render_page(load_report_data(config))
+    found = charts(html)
+    assert {
+        "chart-timeline-rss",
+        "chart-series-timeline-rss",
+        "chart-series-timeline-split",
+    } <= set(found)
+    lines = [
+        t for t in found["chart-series-timeline-rss"]["figure"]["data"] if t["type"] == "scatter"
+    ]
+    assert [t["name"] for t in lines] == ["usdc"]
+    assert [phase for phase, _ in lines[0]["customdata"]] == phases + ["exact peak"]
+    assert lines[0]["customdata"][-1][1] == 7 * MiB
+    # The family's section (its table too) comes before the props timelines.
+    assert html.index('id="series-timelines"') < html.index('id="timelines"')
+    assert "load + every sample of every prim per format at 100 prims" in html
+    table = re.search(r'<table id="series-timeline-table">.*?</table>', html, re.S).group(0)
+    assert "a crash" in table and "7.00 MiB" in table
+
+
 def test_an_unreadable_timelines_file_leaves_the_rest_of_the_report(toy_asv_project, tmp_path):
     config = _with_timelines(toy_asv_project, tmp_path, "{broken")
     html = render_page(load_report_data(config))

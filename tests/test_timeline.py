@@ -15,7 +15,16 @@ from tests.asv_project import REPO
 from usdbench import profiles
 from usdbench.errors import UsdBenchError
 from usdbench.timeline.record import record_fresh, record_here
-from usdbench.timeline.schema import OK, PHASES, SKIPPED, read_timelines, timeline_path
+from usdbench.timeline.schema import (
+    FAMILY_PHASES,
+    OK,
+    PHASES,
+    SKIPPED,
+    is_complete,
+    read_timelines,
+    timeline_path,
+    write_timelines,
+)
 
 SCALE = 200
 
@@ -45,6 +54,53 @@ def test_a_combination_over_the_memory_guard_is_skipped_before_generating(cache)
     entry = record_here("usda", 10**12, "flat")
     assert entry["status"] == SKIPPED and "GiB" in entry["reason"]
     assert not list(cache.glob(f"**/*{10**12}*"))  # nothing generated for it
+
+
+@pytest.mark.slow
+def test_each_family_full_read_in_a_fresh_process_reads_every_value(cache):
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from usdbench.scenario import ARRAY_PROPERTIES, Scenario
+
+    scale = 20
+    for family in ("series", "arrays", "sparse"):
+        table = Scenario(scale, "flat", family=family).property_table()
+        entry = record_fresh("parquet-native-zstd-rg1000", scale, "flat", family=family)
+        assert entry["status"] == OK, (family, entry)
+        if family == "arrays":  # the sum of every element
+            expected = sum(
+                float(np.asarray(pc.list_flatten(table[n]).to_numpy()).sum(dtype=np.float64))
+                for n in ARRAY_PROPERTIES
+            )
+            assert entry["values_read"] == pytest.approx(expected, rel=1e-9)
+        else:  # every sample, every carried value
+            names = [n for n in table.column_names if n not in ("path", "time")]
+            assert entry["values_read"] == sum(
+                table[n].length() - table[n].null_count for n in names
+            )
+        tl = Timeline.from_dict(entry["timeline"])
+        assert [label for label, _ in tl.marks] == ["start", *FAMILY_PHASES[:-1], "end"]
+
+
+def test_a_file_is_complete_only_with_every_family_format(tmp_path):
+    path = tmp_path / "t.json.gz"
+    ok, failed = {"status": OK}, {"status": "failed", "reason": "x"}
+    family = {"operation": "o", "phases": [], "scale": 1, "hierarchy": "flat"}
+    document = {"version": 1, "scale": 1, "formats": {"usdc": ok}}
+    write_timelines(path, document | {"families": {"series": family | {"formats": {"usdc": ok}}}})
+    assert is_complete(path, ["usdc"], {"series": ["usdc"]})
+    assert not is_complete(path, ["usdc"], {"series": ["usdc", "usda"], "arrays": []})
+    assert not is_complete(path, ["usdc"], {"arrays": ["usdc"]})
+    write_timelines(
+        path, document | {"families": {"series": family | {"formats": {"usdc": failed}}}}
+    )
+    assert not is_complete(path, ["usdc"], {"series": ["usdc"]})
+    write_timelines(path, document)  # a file from before the families
+    assert is_complete(path, ["usdc"]) and not is_complete(path, ["usdc"], {"series": ["usdc"]})
+    write_timelines(path, document | {"families": {"series": {"scale": 1}}})
+    with pytest.raises(UsdBenchError, match="t.json.gz"):
+        read_timelines(path)
 
 
 def test_bad_timelines_files_are_errors_naming_them(tmp_path):

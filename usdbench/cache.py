@@ -137,7 +137,7 @@ class _Generator:
             return self._file(
                 fmt.props_filename,
                 lambda p: writers.write_parquet(
-                    self.table,
+                    self.scenario.parquet_table(self.table),
                     fmt,
                     p,
                     row_group_size=self.scenario.row_group_rows(fmt.row_group_size),

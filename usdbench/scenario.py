@@ -4,15 +4,18 @@ table that every format stores identically, in one of four families:
 - ``props`` (the original): one row per prim, 20 scalar properties as defaults.
 - ``series``: P prims x SERIES_SAMPLES time codes x 5 properties (doubles, an
   int, a bool) varying with time; a time-series table (``path``, ``time``, one
-  column per property, one row per (prim, time)), rows sorted by path then
-  time: the order a reader of one prim's history wants, and the order the
-  Python loader renders (it sorts anyway); a null is no sample.
+  column per property, one row per (prim, time)); a null is no sample.
 - ``arrays``: P prims with ``points`` (point3f[], ARRAY_POINTS points),
   ``indices`` (int[], 3 x ARRAY_POINTS) and ``weights`` (double[],
   ARRAY_POINTS): each >= 2,048 bytes, so usdc keeps them zero-copy.
 - ``sparse``: P prims x SPARSE_COLUMNS columns of mixed types, each prim
   carrying ~5% of them (column i with probability 0.1 (i + 0.5) / C); nulls
   for the rest (no opinion).
+
+property_table gives every family's rows by path (then time); the Parquet
+writer puts them in the family's PARQUET_ROW_ORDER first (parquet_table):
+series frame-major, arrays in the scene's prim order, props and sparse by
+path (measured: docs/measurements.md).
 
 Everything here is vectorised (numpy / pyarrow compute): the 1M-prim scenario
 must generate in seconds, and the same seed gives the same bytes everywhere.
@@ -59,6 +62,16 @@ SPARSE_TYPES: dict[str, pa.DataType] = {
 SPARSE_PROPERTIES = tuple(SPARSE_TYPES)
 # A rare column (carried by ~1% of the prims), read on every prim by a workload.
 SPARSE_RARE = SPARSE_PROPERTIES[SPARSE_COLUMNS // 10]
+
+# Row orders a family's Parquet table can be written in: by path (then time),
+# frame-major (by time, then path: usdc packs samples so), or the base scene's
+# prim order (then time), the order a traversal visits the prims in.
+PARQUET_ROW_ORDERS = ("path", "frame", "scene")
+# The order the suite's Parquet writer uses per family (chosen by measurement:
+# docs/measurements.md, "Scenario families: the Parquet row order"): series
+# frame-major (a frame decodes its own rows only), arrays in scene order (a
+# traversal then decodes each block once; by path it cycled through the cache).
+PARQUET_ROW_ORDER = {"props": "path", "series": "frame", "arrays": "scene", "sparse": "path"}
 
 SCALES = (1_000, 10_000, 100_000, 1_000_000)
 HIERARCHIES = ("flat", "deep")
@@ -148,9 +161,14 @@ class Scenario:
     @property
     def key(self) -> str:
         """Stable name of this scenario in caches and file names (the props
-        family keeps its original key, so its cached files stay valid)."""
+        family keeps its original key, so its cached files stay valid; a
+        family whose Parquet rows are not by path names its row order, so
+        files of another order are never taken for its)."""
         key = f"{self.hierarchy}-{self.scale}-seed{self.seed}"
-        return key if self.family == "props" else f"{self.family}-{key}"
+        if self.family == "props":
+            return key
+        order = PARQUET_ROW_ORDER[self.family]
+        return f"{self.family}-{key}" + ("" if order == "path" else f"-rows-{order}")
 
     @property
     def properties(self) -> tuple[str, ...]:
@@ -206,6 +224,28 @@ class Scenario:
         if self.family == "sparse":
             return self._sparse_table()
         return self._props_table()
+
+    def parquet_table(self, table: pa.Table, order: str | None = None) -> pa.Table:
+        """``table`` (property_table's, by path) in the Parquet writer's row
+        order: ``order``, by default the family's PARQUET_ROW_ORDER."""
+        order = order or PARQUET_ROW_ORDER[self.family]
+        if order not in PARQUET_ROW_ORDERS:
+            raise UsdBenchError(
+                f"unknown row order {order!r}: expected one of {', '.join(PARQUET_ROW_ORDERS)}"
+            )
+        series = TIME_COLUMN in table.column_names
+        if order == "path":
+            return table
+        if order == "frame":
+            if not series:
+                raise UsdBenchError(f"row order 'frame' needs a time column ({self.family} family)")
+            keys = [(TIME_COLUMN, "ascending"), ("path", "ascending")]
+            return table.take(pc.sort_indices(table, keys))
+        # The prim's index in the scene (prim_paths' order) as the sort key.
+        scene = pc.index_in(table["path"], value_set=self.prim_paths())
+        keyed = pa.table({"scene": scene, **({TIME_COLUMN: table[TIME_COLUMN]} if series else {})})
+        keys = [("scene", "ascending")] + ([(TIME_COLUMN, "ascending")] if series else [])
+        return table.take(pc.sort_indices(keyed, keys))
 
     def _rng(self) -> np.random.Generator:
         salt = FAMILIES.index(self.family)

@@ -207,26 +207,32 @@ Presence::State
 ParquetTable::FooterPresence(int field, int rowGroup) const
 {
     try {
-        const auto& fields = _reader->manifest().schema_fields;
-        if (field < 0 || field >= static_cast<int>(fields.size()) ||
-            !fields[field].is_leaf()) {
-            return Presence::State::Mixed; // nested: the levels say
+        const int leaf = _Leaf(field);
+        if (leaf < 0) {
+            return Presence::State::Mixed; // several leaves: the levels say
         }
         const auto metadata = _reader->parquet_reader()->metadata();
-        const int leaf = fields[field].column_index;
         const parquet::ColumnDescriptor* descr = metadata->schema()->Column(leaf);
-        if (descr->max_repetition_level() != 0) {
-            return Presence::State::Mixed;
-        }
         if (descr->max_definition_level() == 0) {
             return Presence::State::All; // a required column
         }
         const auto chunk = metadata->RowGroup(rowGroup)->ColumnChunk(leaf);
-        if (!chunk->is_stats_set() || chunk->num_values() != RowGroupRows(rowGroup)) {
+        const auto stats = chunk->is_stats_set() ? chunk->statistics() : nullptr;
+        if (!stats || !stats->HasNullCount()) {
             return Presence::State::Mixed;
         }
-        const auto stats = chunk->statistics();
-        if (!stats || !stats->HasNullCount()) {
+        if (descr->max_repetition_level() != 0) {
+            // A list column (one leaf). Arrow's writer counts as null every
+            // level below the leaf's full definition (a null or empty list,
+            // a null element), so none means every row holds a list without
+            // a null: no level need be read (for arrays, that read
+            // decompressed every page a second time). Other writers' counts
+            // are not relied on.
+            const bool arrow = metadata->created_by().rfind("parquet-cpp-arrow", 0) == 0;
+            return arrow && stats->null_count() == 0 ? Presence::State::All
+                                                     : Presence::State::Mixed;
+        }
+        if (chunk->num_values() != RowGroupRows(rowGroup)) {
             return Presence::State::Mixed;
         }
         if (stats->null_count() == 0) {

@@ -58,8 +58,9 @@ public:
     StringRange(int rowGroup, int field) const;
 
     // What the footer says of a top-level field's presence in a row group:
-    // every row present (no nulls), none (all null), or unknown (nulls among
-    // values, nested data, or no statistics).
+    // every row present (no nulls; for a list column written by Arrow, no
+    // null or empty list and no null element), none (all null), or unknown
+    // (nulls among values, other nested data, or no statistics).
     Presence::State FooterPresence(int field, int rowGroup) const;
     // The bytes a decoded block of ``field`` in ``rowGroup`` is expected to
     // take (the chunk's uncompressed size), to reserve before decoding.

@@ -9,11 +9,13 @@ from .commits import resolve
 from .options import add_config, add_profile, at_least, chosen_profile
 
 NAME = "timeline"
-HELP = "record memory over time of one cold load + full traversal per format"
+HELP = "record memory over time of one cold load + full read per format and family"
 DESCRIPTION = (
     "Record, for every format of a profile, memory over time (RSS and its anon / file / "
     "shmem split, sampled at 1 ms; the exact peak from the kernel) of one cold operation: "
-    "open + compose, the first value, then every property of every prim. Each format runs "
+    "open + compose, the first value, then every property of every prim; then the same for "
+    "each scenario family of the profile (series, arrays, sparse: one full read each, at "
+    "the family's largest heavy scale, over the profile's family formats). Each format runs "
     "in a fresh process after the benchmarks' own set-up. The file goes next to asv's "
     "results: <results_dir>/<machine>/timelines/<commit8>.json.gz, which `usdbench report` "
     "shows. A file that already covers every format is kept (--force records again). "
@@ -38,7 +40,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--scale",
         type=at_least(1, "scale"),
-        help="prims (default: the profile's largest heavy scale)",
+        help="prims of the props scenario (default: the profile's largest heavy scale; "
+        "each family is recorded at its own)",
     )
     parser.add_argument(
         "--hierarchy", choices=HIERARCHIES, help="default: the profile's first hierarchy"
@@ -67,7 +70,8 @@ def run(args) -> int:
     results_dir, _ = read_config(config)
     commit = _commit(config.resolve().parent, args.commit)
     path = timeline_path(results_dir, args.machine, commit)
-    if not args.force and is_complete(path, list(profile.formats)):
+    families = {grid.family: list(profile.family_formats) for grid in profile.families}
+    if not args.force and is_complete(path, list(profile.formats), families):
         print(f"timelines: {path} already covers every format (--force records again)")
         return 0
     print(f"== timelines ({OPERATION}), profile {profile.name}: {path}", flush=True)
@@ -75,6 +79,12 @@ def run(args) -> int:
     document.update(commit_hash=commit, machine=args.machine)
     write_timelines(path, document)
     failed = [f for f, e in document["formats"].items() if e["status"] == FAILED]
+    failed += [
+        f"{family} {f}"
+        for family, part in document["families"].items()
+        for f, e in part["formats"].items()
+        if e["status"] == FAILED
+    ]
     note = f" ({len(failed)} failed: {', '.join(failed)})" if failed else ""
     print(f"timelines: {path}{note}")
     return 1 if failed else 0

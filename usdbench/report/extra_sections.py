@@ -33,13 +33,17 @@ def growth_section(rows: list[Row]) -> Section | None:
     )
 
 
-def timeline_section(timelines: TimelineSet | None) -> Section | None:
+def timeline_section(timelines: TimelineSet | None, family: str = "") -> Section | None:
+    """The timelines of the props scenario's operation, or with ``family``
+    those of that family's full read (its section's id and title carry the
+    family's name, as its other sections do)."""
     if timelines is None:
         return None
     interval = format_seconds(timelines.interval_s) if timelines.interval_s else "?"
+    prefix = f"{family}-" if family else ""
     return Section(
-        "timelines",
-        "Memory over time",
+        f"{prefix}timelines",
+        f"{family.capitalize()} family: memory over time" if family else "Memory over time",
         f"One cold {timelines.operation} per format at {timelines.scale:,} prims "
         f"({timelines.hierarchy}), each in a fresh process after the benchmarks' set-up "
         "(warm-up, files dropped from the page cache). Memory is sampled every "
@@ -48,12 +52,12 @@ def timeline_section(timelines: TimelineSet | None) -> Section | None:
         "(the kernel's high-water mark, which no sampling can miss). File-backed memory "
         "(mapped files: usdc, usdz) can be dropped and re-read by the kernel, anonymous "
         "memory (heap) cannot. Virtual size is the address space reserved, touched or not.",
-        charts=timeline_charts(timelines),
-        extra_html=_timeline_table(timelines),
+        charts=timeline_charts(timelines, prefix),
+        extra_html=_timeline_table(timelines, prefix),
     )
 
 
-def _timeline_table(timelines: TimelineSet) -> str:
+def _timeline_table(timelines: TimelineSet, id_prefix: str = "") -> str:
     head = (
         "format",
         "status",
@@ -92,7 +96,7 @@ def _timeline_table(timelines: TimelineSet) -> str:
             + "</tr>"
         )
     return (
-        '<div class="chart-scroll"><table id="timeline-table"><thead><tr>'
+        f'<div class="chart-scroll"><table id="{id_prefix}timeline-table"><thead><tr>'
         + "".join(f"<th>{h}</th>" for h in head)
         + f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         + f'<p class="note">From {escape(str(timelines.path))}.</p>'

@@ -303,12 +303,23 @@ def _timelines(data: ReportData) -> tuple[TimelineSet | None, str]:
         return None, f"Timelines not shown: {err}"
 
 
+def _with_family_timelines(sections: list, timelines: TimelineSet | None) -> list:
+    """Each family's timelines section after that family's last section (or
+    after all of them, for a family without asv figures)."""
+    for family, part in (timelines.families if timelines else {}).items():
+        section = timeline_section(part, family)
+        ours = [i for i, s in enumerate(sections) if s.id.startswith(f"{family}-")]
+        sections.insert(ours[-1] + 1 if ours else len(sections), section)
+    return sections
+
+
 def render_page(data: ReportData) -> str:
     timelines, timelines_note = _timelines(data)
-    sections = plan_sections(data.rows)
+    sections = _with_family_timelines(plan_sections(data.rows), timelines)
     sections += [s for s in (growth_section(data.rows), timeline_section(timelines)) if s]
     formats = [fmt_of(r) for r in data.rows]
-    formats += [e.format for e in timelines.entries] if timelines else []
+    for part in [timelines, *timelines.families.values()] if timelines else []:
+        formats += [e.format for e in part.entries]
     colours = format_colours(formats)
     toc = " · ".join(
         [f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections]

@@ -30,23 +30,34 @@ class SplitChart:
     kind: str = "split"
 
 
-def timeline_charts(timelines: TimelineSet) -> list[TimelineChart | SplitChart]:
+def timeline_charts(
+    timelines: TimelineSet, id_prefix: str = ""
+) -> list[TimelineChart | SplitChart]:
+    """The charts of one operation's timelines; ``id_prefix`` keeps a
+    family's chart ids apart from the props scenario's."""
     measured = timelines.measured
     if not measured:
         return []
     charts: list[TimelineChart | SplitChart] = [
         TimelineChart(
-            "timeline-rss", "Resident memory against time, above its start", "rss", measured
+            f"{id_prefix}timeline-rss",
+            "Resident memory against time, above its start",
+            "rss",
+            measured,
         )
     ]
     if all(e.split_at_peak() is not None for e in measured):
         charts.append(
-            SplitChart("timeline-split", "At the peak: anonymous and file-backed", measured)
+            SplitChart(
+                f"{id_prefix}timeline-split", "At the peak: anonymous and file-backed", measured
+            )
         )
     if all(e.timeline.vm_size is not None for e in measured):
         charts.append(
             TimelineChart(
-                "timeline-vm-size", "Virtual size against time, above its start", "vm_size",
+                f"{id_prefix}timeline-vm-size",
+                "Virtual size against time, above its start",
+                "vm_size",
                 measured,
             )
         )  # fmt: skip

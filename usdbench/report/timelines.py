@@ -6,7 +6,7 @@ A commit without one simply has no timeline section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from memtrack import Timeline
@@ -53,6 +53,8 @@ class TimelineSet:
     hierarchy: str
     interval_s: float
     entries: list[FormatTimeline]  # in the report's format order
+    # The full read of each scenario family beside props (the file's "families").
+    families: dict[str, TimelineSet] = field(default_factory=dict)
 
     @property
     def measured(self) -> list[FormatTimeline]:
@@ -66,20 +68,30 @@ def load_timeline_set(results_dir: Path, machine: str, commit_hash: str) -> Time
         return None
     try:
         doc = read_timelines(path)
-        phase_names = list(doc.get("phases") or [])
-        entries = []
-        for fmt in ordered_formats(doc["formats"]):
-            entries.append(_entry(fmt, doc["formats"][fmt], phase_names))
-        return TimelineSet(
-            path=path,
-            operation=str(doc.get("operation", "")),
-            scale=int(doc["scale"]),
-            hierarchy=str(doc.get("hierarchy", "")),
-            interval_s=float(doc.get("interval_s", 0.0)),
-            entries=entries,
-        )
+        interval_s = float(doc.get("interval_s", 0.0))
+        families = {
+            name: _set(path, part, interval_s) for name, part in doc.get("families", {}).items()
+        }
+        return _set(path, doc, interval_s, families)
     except (UsdBenchError, KeyError, TypeError, ValueError) as err:
         raise UsdBenchError(f"{path}: {err}") from err
+
+
+def _set(path: Path, part: dict, interval_s: float, families=None) -> TimelineSet:
+    """The timelines of one operation: the document's own, or a family's."""
+    phase_names = list(part.get("phases") or [])
+    return TimelineSet(
+        path=path,
+        operation=str(part.get("operation", "")),
+        scale=int(part["scale"]),
+        hierarchy=str(part.get("hierarchy", "")),
+        interval_s=interval_s,
+        entries=[
+            _entry(name, part["formats"][name], phase_names)
+            for name in ordered_formats(part["formats"])
+        ],
+        families=families or {},
+    )
 
 
 def _entry(fmt: str, raw: dict, phase_names: list[str]) -> FormatTimeline:

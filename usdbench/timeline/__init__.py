@@ -1,4 +1,5 @@
-"""Memory timelines of the suite's operation (load + full traversal), one per format.
+"""Memory timelines of the suite's operation (load + full traversal), one per
+format, and of one full read per scenario family beside props.
 
 ``usdbench timeline --machine NAME`` (usdbench.cli.timeline) records them;
 record.py does the recording, each format in a fresh process; schema.py is
@@ -8,6 +9,8 @@ the schema only: the report needs no recording code.
 
 from .schema import (
     FAILED,
+    FAMILY_OPERATIONS,
+    FAMILY_PHASES,
     INTERVAL_S,
     OK,
     OPERATION,
@@ -23,6 +26,8 @@ from .schema import (
 
 __all__ = [
     "FAILED",
+    "FAMILY_OPERATIONS",
+    "FAMILY_PHASES",
     "INTERVAL_S",
     "OK",
     "OPERATION",
