@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +109,11 @@ def _open_layer(identifier: str) -> Sdf.Layer:
     if not os.access(outer, os.R_OK):
         raise UsdBenchError("the layer file is not readable (permissions)", file=outer)
     try:
-        layer = Sdf.Layer.FindOrOpen(identifier)
+        layer = Sdf.Layer.Find(identifier)
+        if layer is not None:
+            layer.Reload()  # open in this process: the file may have changed since
+        else:
+            layer = Sdf.Layer.FindOrOpen(identifier)
     except Tf.ErrorException as error:
         raise UsdBenchError(
             f"USD cannot read the layer: {_usd_reason(error)}", file=identifier
@@ -119,8 +124,10 @@ def _open_layer(identifier: str) -> Sdf.Layer:
 
 
 def _usd_reason(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return " ".join(lines)[-400:] or type(error).__name__
+    """USD's own words ("Error in 'F' at line N in file G : 'why'" -> why)."""
+    text = " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
+    match = re.search(r" : '(.*)'$", text)
+    return (match.group(1).strip() if match else text)[-400:] or type(error).__name__
 
 
 def _layer_asset_paths(layer: Sdf.Layer) -> list[str]:
