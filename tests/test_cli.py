@@ -131,6 +131,8 @@ BAD_ARGUMENTS = [
         "usdbench generate",
         "argument --formats: invalid choice: 'usdq'",
     ),
+    (["measure"], "usdbench measure", "the following arguments are required: STAGE"),
+    (["measure", MISSING], "usdbench measure", f"{MISSING}: no such stage file"),
     (["report", "--config", MISSING], "usdbench report", f"asv config {MISSING} not found"),
     (["report", "--commit"], "usdbench report", "argument --commit: expected one argument"),
     (["timeline"], "usdbench timeline", "the following arguments are required: --machine"),
