@@ -75,6 +75,23 @@ def test_every_format_composes_the_source_stage(scene, cache_dir):
     assert manifest["prims"] > 0 and manifest["unresolved"] == []
 
 
+def test_a_usdz_stage_converts_layer_by_layer(scene, cache_dir, tmp_path):
+    from pxr import Sdf, UsdUtils
+
+    package = tmp_path / "shot.usdz"
+    assert UsdUtils.CreateNewUsdzPackage(Sdf.AssetPath(str(scene)), str(package))
+    source, manifest = ensure_user_files(package)
+    assert source.files == [package] and len(source.layers) == 4
+    for fmt in _formats_checked():
+        assert manifest["check"][fmt] == [], (fmt, manifest["check"][fmt])
+    # The packaged layers, under the package's stem.
+    assert manifest["formats"]["usda"]["files"][1:] == [
+        "usda/shot/sub.usda",
+        "usda/shot/asset.usda",
+        "usda/shot/payload.usda",
+    ]
+
+
 @pytest.mark.skipif(_parquet_converter(), reason="the Parquet converter is here: checked above")
 def test_without_the_parquet_converter_its_formats_say_why(scene, cache_dir):
     _, manifest = ensure_user_files(scene)
