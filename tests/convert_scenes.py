@@ -347,4 +347,8 @@ def write_scene(folder: Path) -> Path:
         ("types.usda", types_text()),
     ):
         (folder / name).write_text(text, encoding="utf-8")
+    # The files asset values name (a package takes them in; nothing reads them).
+    (folder / "textures").mkdir(exist_ok=True)
+    for name in ("textures/red.png", "file_0.png", "file_1.png", "file_2.png", "file_5.png"):
+        (folder / name).write_bytes(b"\x89PNG\r\n\x1a\n")
     return folder / "root.usda"

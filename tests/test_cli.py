@@ -131,6 +131,13 @@ BAD_ARGUMENTS = [
         "usdbench generate",
         "argument --formats: invalid choice: 'usdq'",
     ),
+    (["convert"], "usdbench convert", "the following arguments are required: IN, OUTDIR"),
+    (["convert", MISSING, "out"], "usdbench convert", f"file {MISSING}: no such file"),
+    (
+        ["convert", MISSING, "out", "--residual-format", "usdz"],
+        "usdbench convert",
+        "argument --residual-format: invalid choice: 'usdz'",
+    ),
     (["measure"], "usdbench measure", "the following arguments are required: STAGE"),
     (["measure", MISSING], "usdbench measure", f"{MISSING}: no such stage file"),
     (["report", "--config", MISSING], "usdbench report", f"asv config {MISSING} not found"),
