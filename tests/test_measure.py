@@ -251,3 +251,67 @@ def test_measure_tables_and_reports_every_format(capsys, tmp_path, cache_dir, sc
     assert f"Stage {scene}: Sizes" in page and f"Stage {scene}: Memory by operation" in page
     assert "user_data.UserFlatten.time_operation" in page
     assert (out / "table.txt").read_text().strip() in table
+
+
+def test_report_gives_each_stage_its_own_sections():
+    from usdbench.measure.run import Figure, Measurement, report_rows, text_table
+    from usdbench.report.charts import plan_sections
+    from usdbench.report.data import Row
+
+    def measured(stage):
+        figures = [
+            Figure("UserFileSize", "track_file_bytes", f, [1000.0 + i])
+            for i, f in enumerate(("usdc", "parquet-native"))
+        ]
+        figures += [
+            Figure("UserLoad", m, f, [0.5, 0.7, 0.6])
+            for m in ("time_operation", "track_peak_bytes")
+            for f in ("usdc", "parquet-native")
+        ]
+        figures += [
+            Figure("UserFlatten", "track_peak_bytes", f, [2048.0])
+            for f in ("usdc", "parquet-native")
+        ]
+        return Measurement(
+            stage,
+            "k-0123",
+            3,
+            ["usdc", "parquet-native"],
+            {
+                "usdc": ["/c/root.usdc"],
+                "parquet-native": ["/c/root.usda", "/c/root.defaults.parquet"],
+            },
+            {"usdc": [], "parquet-native": []},
+            [],
+            figures,
+            10,
+        )
+
+    suite_row = Row(
+        "load.InitialLoad.track_peak_bytes",
+        "InitialLoad",
+        "track_peak_bytes",
+        "track",
+        "bytes",
+        (("format", "usdc"), ("scale", "1000")),
+        5.0,
+        "ok",
+    )
+    rows = [suite_row, *report_rows(measured("/a/shot.usda")), *report_rows(measured("/b/x.usdz"))]
+    titles = [s.title for s in plan_sections(rows)]
+    assert "Stage /a/shot.usda: Sizes" in titles and "Stage /b/x.usdz: Sizes" in titles
+    assert "Stage /a/shot.usda: Memory by operation" in titles
+    sections = {s.title: s for s in plan_sections(rows)}
+    for title, section in sections.items():
+        stages = {r.param("stage") for chart in section.charts for r in chart.rows}
+        assert len(stages) == 1, (title, stages)  # never two stages, nor the suite's, in one chart
+    load = next(
+        r
+        for r in report_rows(measured("/a/shot.usda"))
+        if r.metric == "time_operation" and r.param("format") == "usdc"
+    )
+    assert load.benchmark == "user_data.UserLoad.time_operation" and load.value == 0.6
+    assert (load.q25, load.q75) == pytest.approx((0.55, 0.65))
+    table = text_table(measured("/a/shot.usda"))
+    assert re.search(r"^usdc\s+root\.usdc\s+1000 B\s+600 ms / ", table, re.M), table
+    assert re.search(r"^parquet-native\s+root\.usda, root\.defaults\.parquet", table, re.M), table
