@@ -80,8 +80,10 @@ def split_layer(layer: Sdf.Layer) -> Split:
     split = Split()
     split.assets.extend(layer.subLayerPaths)
     walker = _Walker(layer, split)
-    for prim in layer.rootPrims:
-        walker.prim(prim)
+    # One change block: edits without a notice each (the layer is private).
+    with Sdf.ChangeBlock():
+        for prim in layer.rootPrims:
+            walker.prim(prim)
     return split
 
 
@@ -105,8 +107,9 @@ class _Walker:
             for variant in variant_set.variants.values():
                 self.prim(variant.primSpec, in_variant=True)
         moved = []
+        path = prim.path.pathString
         for attr in prim.attributes:
-            if self.attribute(prim, attr, in_variant):
+            if self.attribute(path, attr, in_variant):
                 moved.append(attr)
         for attr in moved:
             prim.RemoveProperty(attr)
@@ -115,7 +118,7 @@ class _Walker:
         for child in prim.nameChildren:
             self.prim(child, in_variant)
 
-    def attribute(self, prim, attr: Sdf.AttributeSpec, in_variant: bool) -> bool:
+    def attribute(self, path: str, attr: Sdf.AttributeSpec, in_variant: bool) -> bool:
         """Move what can move; True if the spec is left with nothing worth keeping."""
         keys = attr.ListInfoKeys()
         has_default = "default" in keys
@@ -152,32 +155,33 @@ class _Walker:
             self.split.counts["attribute specs kept with their values"] += 1
             return False
         key = (attr.name, type_name)
-        path = prim.path
         if move_default:
-            row = self.default_rows.get(path.pathString)
+            row = self.default_rows.get(path)
             if row is None:
-                row = self.default_rows[path.pathString] = len(self.split.default_paths)
-                self.split.default_paths.append(path.pathString)
+                row = self.default_rows[path] = len(self.split.default_paths)
+                self.split.default_paths.append(path)
             column = self.split.defaults.get(key) or self.split.defaults.setdefault(
                 key, Column(*key)
             )
             column.rows.append(row)
             column.values.append(default)
-            attr.ClearDefaultValue()
         if move_samples:
-            self._move_samples(path.pathString, key, samples)
-            attr.ClearInfo("timeSamples")
-        rest = set(keys) - _PLAIN_FIELDS
+            self._move_samples(path, key, samples)
         plain = (
-            not rest
+            (move_default or not has_default)
+            and (move_samples or not has_samples)
+            and not (set(keys) - _PLAIN_FIELDS)
             and not attr.custom
             and attr.variability == Sdf.VariabilityVarying
-            and (move_default or not has_default)
-            and (move_samples or not has_samples)
         )
-        if not plain:
-            self.split.counts["attribute specs kept for their metadata"] += 1
-        return plain
+        if plain:
+            return True  # removed whole by the caller: no need to clear it first
+        self.split.counts["attribute specs kept for their metadata"] += 1
+        if move_default:
+            attr.ClearDefaultValue()
+        if move_samples:
+            attr.ClearInfo("timeSamples")
+        return False
 
     def _move_samples(self, path: str, key, samples: dict) -> None:
         prims = self.split.sample_prims
