@@ -34,7 +34,7 @@ from pxr import Sdf, Usd, UsdUtils
 from usdbench import cache
 from usdbench.errors import UsdBenchError
 
-from .source import Source, read_source
+from .source import Source, layer_asset_paths, read_source
 
 # Bump when the converted files or the manifest change meaning.
 USER_VERSION = "1"
@@ -208,6 +208,13 @@ def _save_layers(source: Source, mapping: dict[str, str], out: Path, fmt: str) -
         layer = Sdf.Layer.FindOrOpen(identifier)
         target = out / fmt / f"{mapping[_key(identifier)]}.{fmt}"
         target.parent.mkdir(parents=True, exist_ok=True)
+        files.append(target)
+        if not layer_asset_paths(layer):
+            # Nothing to rewrite (a leaf: often the largest, a mesh or a
+            # cache): exported straight, without a copy in memory.
+            if not layer.Export(str(target)):
+                raise UsdBenchError(f"USD could not save the {fmt} copy", file=target)
+            continue
         copy = Sdf.Layer.CreateNew(str(target))
         copy.TransferContent(layer)
 
@@ -223,7 +230,6 @@ def _save_layers(source: Source, mapping: dict[str, str], out: Path, fmt: str) -
         UsdUtils.ModifyAssetPaths(copy, rewrite)
         if not copy.Save():
             raise UsdBenchError(f"USD could not save the {fmt} copy", file=target)
-        files.append(target)
     return {"root": _rel(files[0], out), "files": [_rel(f, out) for f in files]}
 
 

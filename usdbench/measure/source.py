@@ -82,7 +82,7 @@ def read_source(stage_path: str | os.PathLike) -> Source:
         file = Path(_outer_file(layer.realPath or identifier))
         if file not in files:
             files.append(file)
-        for asset in _layer_asset_paths(layer):
+        for asset in layer_asset_paths(layer):
             resolved = Sdf.ComputeAssetPathRelativeToLayer(layer, asset)
             if not _exists(resolved):
                 unresolved.append(Unresolved(asset, _display(layer)))
@@ -130,7 +130,7 @@ def _usd_reason(error: Exception) -> str:
     return (match.group(1).strip() if match else text)[-400:] or type(error).__name__
 
 
-def _layer_asset_paths(layer: Sdf.Layer) -> list[str]:
+def layer_asset_paths(layer: Sdf.Layer) -> list[str]:
     """The layer's composition asset paths (sublayers, references, payloads)
     as authored, in the order they appear."""
     sublayers, references, payloads = UsdUtils.ExtractExternalReferences(layer.identifier)
