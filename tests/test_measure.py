@@ -315,3 +315,11 @@ def test_report_gives_each_stage_its_own_sections():
     table = text_table(measured("/a/shot.usda"))
     assert re.search(r"^usdc\s+root\.usdc\s+1000 B\s+600 ms / ", table, re.M), table
     assert re.search(r"^parquet-native\s+root\.usda, root\.defaults\.parquet", table, re.M), table
+
+
+def test_a_killed_conversions_leftovers_are_removed(scene, cache_dir):
+    entry = user_dir(read_source(scene))
+    leftover = entry.parent / f".{entry.name}.partial-killed"
+    (leftover / "usda").mkdir(parents=True)
+    ensure_user_files(scene)
+    assert (entry / "manifest.json").is_file() and not leftover.exists()

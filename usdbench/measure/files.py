@@ -95,6 +95,10 @@ def ensure_user_files(
     with cache._locked(directory.parent / f".{directory.name}.lock"):
         manifest = _read_manifest(directory)
         if manifest is None:
+            # Under the lock no other converter of this key is active: a
+            # partial folder is a killed conversion's leftover.
+            for stale in directory.parent.glob(f".{directory.name}.partial-*"):
+                shutil.rmtree(stale, ignore_errors=True)
             manifest = _convert_all(source, directory, say)
     return source, manifest
 
