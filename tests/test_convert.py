@@ -304,3 +304,27 @@ def test_outdir_that_is_not_empty_is_refused(scene, tmp_path):
     with pytest.raises(UsdBenchError, match="not empty"):
         convert(scene, tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+# -- layers with nothing to move, and the suite's own props layer --------------------------
+
+
+def test_a_layer_with_no_values_converts_to_a_residual_only(tmp_path):
+    src = tmp_path / "empty.usda"
+    src.write_text('#usda 1.0\n(\n    defaultPrim = "A"\n)\ndef Xform "A"\n{\n}\n')
+    report = convert(src, tmp_path / "out")
+    assert report.layers[0].tables == [] and report.layers[0].moved_values == 0
+    _same_stage(src, report.root)
+
+
+def test_the_suites_props_layer_moves_every_value(tmp_path):
+    from usdbench.cache import materialize
+    from usdbench.scenario import Scenario
+
+    scenario = Scenario(300, "flat")
+    materialize(scenario, ["usda"], tmp_path / "scene")
+    report = convert(tmp_path / "scene" / "props.usda", tmp_path / "out")
+    layer = report.layers[0]
+    assert layer.moved("defaults") == 300 * 20 and layer.stayed_values == {}
+    assert layer.residual_counts == {"prims": 301}
+    _same_stage(tmp_path / "scene" / "props.usda", report.root)

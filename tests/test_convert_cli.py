@@ -119,6 +119,14 @@ def test_unreadable_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_outdir_that_cannot_be_made_is_a_clear_error(tmp_path):
+    root = write_scene(tmp_path / "src")
+    (tmp_path / "a_file").write_text("not a folder")
+    line = _error_line(_convert(root, tmp_path / "a_file" / "out"))
+    assert "a_file" in line and "cannot write" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "src"]
+
+
 def test_outdir_not_empty_is_kept_as_it_was(tmp_path):
     root = write_scene(tmp_path / "src")
     (tmp_path / "out").mkdir()

@@ -83,7 +83,10 @@ def convert_layer(
     folder.mkdir(parents=True, exist_ok=True)
     stem = root_rel.stem
     split = split_layer(layer)
-    tables = write_series(split, folder, stem) + write_defaults(split, folder, stem)
+    try:
+        tables = write_series(split, folder, stem) + write_defaults(split, folder, stem)
+    except UsdBenchError as error:
+        raise UsdBenchError(error.reason, file=identifier, column=error.column) from None
 
     mapping, reached = {}, []
     for asset in dict.fromkeys(split.assets):

@@ -66,20 +66,23 @@ def convert(
     if residual_format not in RESIDUAL_FORMATS:
         raise UsdBenchError(f"residual_format must be one of {RESIDUAL_FORMATS}")
     made = _missing_parents(outdir)
-    outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = outdir.parent / f".{outdir.name}.{os.getpid()}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
         report = _convert_all(source, outdir, tmp, residual_format, progress)
         if outdir.exists():
             outdir.rmdir()  # empty (checked): replaced by the finished folder
         os.replace(tmp, outdir)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(tmp, ignore_errors=True)
         for folder in reversed(made):
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(error, OSError):  # a folder or file convert could not write
+            where = error.filename or outdir
+            raise UsdBenchError(f"cannot write: {error.strerror}", file=str(where)) from None
         raise
     report.seconds = time.perf_counter() - start
     return report

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from usdbench.convert.columns import _NUMBER_BYTES, ColumnType, column_type, to_arrow
 from usdbench.convert.split import Column, Split
+from usdbench.errors import UsdBenchError
 from usdbench.formats import Format
 from usdbench.parquet.schema import PATH_COLUMN, TIME_COLUMN
 from usdbench.writers import write_parquet
@@ -101,7 +102,14 @@ def _columns_table(keys: dict, group: list[Column], row_of) -> tuple[pa.Table, i
     values = nbytes = 0
     for column in group:
         ctype, _ = column_type(column.type_name)
-        dense = to_arrow(ctype, column.values)
+        try:
+            dense = to_arrow(ctype, column.values)
+        except (TypeError, ValueError, pa.ArrowException) as error:
+            # A value Sdf holds under this type name but not of its type.
+            raise UsdBenchError(
+                f"a {column.type_name} value does not convert to Arrow: {error}",
+                column=column.name,
+            ) from None
         values += len(dense)
         nbytes += _data_bytes(ctype, dense)
         arrays.append(_scatter(dense, row_of(column), rows))
