@@ -54,7 +54,8 @@ def _formats_checked():
 
 
 def test_every_format_composes_the_source_stage(scene, cache_dir):
-    source, manifest = ensure_user_files(scene)
+    manifest = ensure_user_files(scene)
+    source = read_source(scene)
     assert [Path(f).name for f in source.files] == [
         "root.usda",
         "sub.usda",
@@ -63,7 +64,7 @@ def test_every_format_composes_the_source_stage(scene, cache_dir):
     ]
     for fmt in _formats_checked():
         assert manifest["check"][fmt] == [], (fmt, manifest["check"][fmt])
-        files = user_files(str(scene), source, manifest, fmt)
+        files = user_files(str(scene), manifest, fmt)
         assert files.root.is_file() and files.size() > 0, fmt
         stage = workloads.load_user(files)
         # Every layer of the converted stage is a converted file, none the source's.
@@ -80,7 +81,8 @@ def test_a_usdz_stage_converts_layer_by_layer(scene, cache_dir, tmp_path):
 
     package = tmp_path / "shot.usdz"
     assert UsdUtils.CreateNewUsdzPackage(Sdf.AssetPath(str(scene)), str(package))
-    source, manifest = ensure_user_files(package)
+    manifest = ensure_user_files(package)
+    source = read_source(package)
     assert source.files == [package] and len(source.layers) == 4
     for fmt in _formats_checked():
         assert manifest["check"][fmt] == [], (fmt, manifest["check"][fmt])
@@ -94,37 +96,51 @@ def test_a_usdz_stage_converts_layer_by_layer(scene, cache_dir, tmp_path):
 
 @pytest.mark.skipif(_parquet_converter(), reason="the Parquet converter is here: checked above")
 def test_without_the_parquet_converter_its_formats_say_why(scene, cache_dir):
-    _, manifest = ensure_user_files(scene)
+    manifest = ensure_user_files(scene)
     for fmt in PARQUET_FORMATS:
         assert "converter is not available" in manifest["check"][fmt][0]
 
 
 def test_a_format_that_composes_differently_is_named(scene, cache_dir):
-    source, manifest = ensure_user_files(scene)
+    manifest = ensure_user_files(scene)
     from pxr import Usd
 
     from usdbench.stage_dump import compare_dumps, dump_stage
 
-    files = user_files(str(scene), source, manifest, "usdc")
+    files = user_files(str(scene), manifest, "usdc")
     stage = workloads.load_user(files)
     stage.GetPrimAtPath("/World/Thing").GetAttribute("weight").Set(2.0)
     diffs = compare_dumps(dump_stage(Usd.Stage.Open(str(scene))), dump_stage(stage))
     assert diffs == ["/World/Thing.weight default: 1.5 in a, 2.0 in b"]
 
 
-def test_converted_files_are_cached_by_content(scene, cache_dir):
-    source, manifest = ensure_user_files(scene)
+def test_converted_files_are_cached_by_content(scene, cache_dir, monkeypatch):
+    manifest = ensure_user_files(scene)
+    source = read_source(scene)
     entry, key = user_dir(source), source.content_key()
+    assert manifest["key"] == key
     stamp = (entry / "manifest.json").stat().st_mtime_ns
-    again_source, again = ensure_user_files(scene)
-    assert again == manifest and (entry / "manifest.json").stat().st_mtime_ns == stamp
+    # Unchanged files: found without parsing or hashing the scene.
+    from usdbench.measure import files
+
+    monkeypatch.setattr(files, "read_source", None)
+    assert ensure_user_files(scene) == manifest
+    assert (entry / "manifest.json").stat().st_mtime_ns == stamp
+    monkeypatch.undo()
+    monkeypatch.setenv("USDBENCH_CACHE", str(cache_dir))
     # A byte changed in a referenced layer: a new entry.
     asset = scene.parent / "asset.usda"
     asset.write_text(asset.read_text().replace("0.25", "0.5"))
     changed = read_source(scene)
     assert changed.content_key() != key
-    ensure_user_files(scene)
+    assert ensure_user_files(scene)["key"] == changed.content_key()
     assert user_dir(changed).is_dir() and entry.is_dir()
+    # The same content in another place: the same entry, not converted again.
+    copy = cache_dir.parent / "copy"
+    copy.mkdir()
+    for layer in changed.files:
+        (copy / layer.name).write_bytes(layer.read_bytes())
+    assert ensure_user_files(copy / "root.usda")["key"] == changed.content_key()
     # Nothing partial left beside the entries.
     assert not [p for p in entry.parent.iterdir() if ".partial" in p.name]
 

@@ -337,7 +337,7 @@ def prepare_user_benchmark(format_name: str, stage: str):
             f"{format_name}: the native Parquet plugin is not available here "
             f"({native.status().reason}); the Python loader's formats still run"
         )
-    source, manifest = ensure_user_files(stage)
+    manifest = ensure_user_files(stage)
     ok, why = budget.fits_bytes(
         budget.expected_user_peak_bytes(format_name, manifest["prims"], manifest["source_bytes"]),
         f"{format_name} of {stage} ({manifest['prims']:,} prims)",
@@ -349,7 +349,7 @@ def prepare_user_benchmark(format_name: str, stage: str):
         raise NotImplementedError(
             f"{format_name} of {stage} does not compose the source's stage: {differences[0]}"
         )
-    files = user_files(stage, source, manifest, format_name)
+    files = user_files(stage, manifest, format_name)
     warm_up()
     drop_page_cache(files.data_files())
     return files

@@ -105,13 +105,13 @@ def measure_stage(
             f"usdbench measure runs the suite's benchmarks ({MODULE}.py), which are not "
             f"beside this usdbench package ({_CODE_ROOT}): run it from a checkout of the project"
         )
-    source, manifest = ensure_user_files(stage, progress=say)
+    manifest = ensure_user_files(stage, progress=say)
     for line in manifest["unresolved"]:
         say(f"unresolved asset path (measured without it): {line}")
     check = {f: manifest["check"].get(f, []) for f in formats}
     files = {}
     for fmt in formats:
-        uf = user_files(stage, source, manifest, fmt)
+        uf = user_files(stage, manifest, fmt)
         files[fmt] = [str(p) for p in uf.files] if uf else []
     measured = [f for f in formats if not check[f]]
     for fmt in formats:
@@ -147,7 +147,7 @@ def measure_stage(
     say(f"measured in {time.perf_counter() - start:.0f} s")
     return Measurement(
         stage=os.fspath(stage),
-        source_key=source.content_key(),
+        source_key=manifest["key"],
         runs=runs,
         formats=list(formats),
         files=files,
