@@ -235,6 +235,9 @@ def test_a_usdz_package_converts_the_same(scene, tmp_path):
     _same_stage(package, report.root)
     restored = restore_layer(report.root)
     assert restored.GetPrimAtPath("/World/Stays") is not None
+    assert (tmp_path / "out" / "file_0.png").read_bytes() == (
+        scene.parent / "file_0.png"
+    ).read_bytes()
 
 
 def test_residual_as_usdc(scene, tmp_path):
@@ -282,6 +285,15 @@ def test_a_native_table_has_no_spec_inside_a_variant(converted):
     layer = Sdf.Layer.FindOrOpen(str(table.path))
     assert layer.GetAttributeAtPath("/World/Switch.shared") is not None
     assert layer.GetAttributeAtPath("/World/Switch{look=blue}.shared") is None
+
+
+def test_files_asset_values_name_are_copied_so_the_converted_stage_finds_them(converted):
+    assert (converted.outdir / "textures" / "red.png").is_file()
+    assert (converted.outdir / "file_5.png").is_file()
+    stage = Usd.Stage.Open(str(converted.root))
+    texture = stage.GetAttributeAtPath("/World/Instance1/Looks/Red/Tex.inputs:file").Get()
+    assert texture.path == "textures/red.png"
+    assert Path(texture.resolvedPath) == converted.outdir / "textures" / "red.png"
 
 
 # -- the report -----------------------------------------------------------------------------

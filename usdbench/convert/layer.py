@@ -24,6 +24,7 @@ from pathlib import Path
 from pxr import Sdf, Tf
 
 from usdbench.convert.assets import OutputNames, anchor, relative_asset, rewrite_arcs
+from usdbench.convert.files import copy_asset_files
 from usdbench.convert.report import LayerReport
 from usdbench.convert.split import split_layer
 from usdbench.convert.tables import write_defaults, write_series
@@ -87,6 +88,12 @@ def convert_layer(
         tables = write_series(split, folder, stem) + write_defaults(split, folder, stem)
     except UsdBenchError as error:
         raise UsdBenchError(error.reason, file=identifier, column=error.column) from None
+
+    copied, missing = copy_asset_files(
+        split.asset_values, identifier, root_rel.parent, tmp, names.taken
+    )
+    split.counts["files asset values name, copied beside it"] = copied
+    split.counts["files asset values name that do not resolve (as in the source)"] = len(missing)
 
     mapping, reached = {}, []
     for asset in dict.fromkeys(split.assets):

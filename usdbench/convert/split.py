@@ -62,6 +62,7 @@ class Split:
     samples: dict = field(default_factory=dict)  # (name, type) -> Column (rows: (prim, time))
     stayed: Stayed = field(default_factory=Stayed)
     assets: list = field(default_factory=list)  # asset paths of sublayers and arcs
+    asset_values: set = field(default_factory=set)  # paths asset-valued attributes name
     arc_prims: list = field(default_factory=list)  # prim specs (variants too) with asset arcs
     counts: Counter = field(default_factory=Counter)  # what the residual holds
 
@@ -129,6 +130,8 @@ class _Walker:
         type_name = str(attr.typeName)
         default = attr.default if has_default else None
         samples = attr.GetInfo("timeSamples") if has_samples else {}
+        if type_name in ("asset", "asset[]"):
+            self._asset_values([default, *samples.values()])
         if in_variant:
             reason = "inside a variant (a table has no variant)"
         elif "spline" in keys:
@@ -182,6 +185,14 @@ class _Walker:
         if move_samples:
             attr.ClearInfo("timeSamples")
         return False
+
+    def _asset_values(self, values: list) -> None:
+        for value in values:
+            if isinstance(value, Sdf.AssetPath):
+                value = [value]
+            elif not isinstance(value, Sdf.AssetPathArray):
+                continue  # None or a block
+            self.split.asset_values.update(a.path for a in value if a.path)
 
     def _move_samples(self, path: str, key, samples: dict) -> None:
         prims = self.split.sample_prims
