@@ -40,6 +40,45 @@ def converted(scene, tmp_path_factory):
     return convert(scene, tmp_path_factory.mktemp("converted") / "out")
 
 
+def _usdc_copy(scene: Path, folder: Path) -> Path:
+    """The scene with every layer as usdc, arcs naming the usdc files."""
+    shutil.copytree(scene.parent, folder)
+    for usda in folder.glob("*.usda"):
+        layer = Sdf.Layer.FindOrOpen(str(usda))
+        UsdUtils.ModifyAssetPaths(layer, lambda p: p.replace(".usda", ".usdc"))
+        assert layer.Export(str(usda.with_suffix(".usdc")))
+        layer.Reload(force=True)
+        usda.unlink()
+    return folder / "root.usdc"
+
+
+@pytest.fixture(scope="module")
+def conversions(scene, converted, tmp_path_factory) -> dict:
+    """kind -> (the source root, its conversion): the scene as usda, as usdc
+    layers and as a usdz package."""
+    base = tmp_path_factory.mktemp("kinds")
+    usdc = _usdc_copy(scene, base / "usdc")
+    package = base / "scene.usdz"
+    assert UsdUtils.CreateNewUsdzPackage(Sdf.AssetPath(str(scene)), str(package))
+    return {
+        "usda": (scene, converted),
+        "usdc": (usdc, convert(usdc, base / "usdc-out")),
+        "usdz": (package, convert(package, base / "usdz-out")),
+    }
+
+
+def _layer_of(report, stem: str):
+    """The report of the layer whose file (or package member) has this stem."""
+    for layer in report.layers[1:]:
+        if Path(layer.source.rstrip("]").split("[")[-1]).stem == stem:
+            return layer
+    assert stem == "root", [x.source for x in report.layers]
+    return report.layers[0]
+
+
+KINDS = ["usda", "usdc", "usdz"]
+
+
 def _dump(path) -> dict:
     stage = Usd.Stage.Open(str(path))
     stage.Load()
@@ -137,9 +176,10 @@ def _without(layer: Sdf.Layer, moved: dict) -> None:
             attr.owner.RemoveProperty(attr)
 
 
-@pytest.mark.parametrize("name", ["root.usda", "asset.usda", "types.usda"])
-def test_tables_hold_the_reported_values_and_muting_removes_exactly_those(scene, converted, name):
-    layer_report = next(x for x in converted.layers if x.source.endswith(name))
+@pytest.mark.parametrize("stem", ["root", "asset", "types"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_tables_hold_the_reported_values_and_muting_removes_exactly_those(conversions, kind, stem):
+    layer_report = _layer_of(conversions[kind][1], stem)
     counts = {"defaults": 0, "series": 0}
     moved = {"defaults": set(), "series": set()}
     for table in layer_report.tables:
@@ -155,7 +195,7 @@ def test_tables_hold_the_reported_values_and_muting_removes_exactly_those(scene,
         stage.MuteLayer(str(table.path))
     muted = dump_stage(stage)
 
-    source = Sdf.Layer.FindOrOpen(str(scene.parent / name))
+    source = Sdf.Layer.FindOrOpen(layer_report.source)
     try:
         _without(source, moved)
         expected = dump_stage(Usd.Stage.Open(source))
@@ -197,11 +237,12 @@ def _layer_content(layer: Sdf.Layer) -> dict:
     return content
 
 
-@pytest.mark.parametrize("name", ["root.usda", "sub.usda", "asset.usda", "types.usda"])
-def test_restore_gives_the_source_layer_back(scene, converted, name, tmp_path):
-    layer_report = next(x for x in converted.layers if x.source.endswith(name))
+@pytest.mark.parametrize("stem", ["root", "sub", "asset", "types"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_restore_gives_the_source_layer_back(conversions, kind, stem, tmp_path):
+    layer_report = _layer_of(conversions[kind][1], stem)
     restored = restore_layer(layer_report.root)
-    source = Sdf.Layer.OpenAsAnonymous(str(scene.parent / name))
+    source = Sdf.Layer.OpenAsAnonymous(layer_report.source)
     assert _layer_content(restored) == _layer_content(source)
     for fmt in ("usda", "usdc"):  # a single layer in any format
         saved = tmp_path / f"restored.{fmt}"
@@ -212,32 +253,20 @@ def test_restore_gives_the_source_layer_back(scene, converted, name, tmp_path):
 # -- usdc and usdz sources ------------------------------------------------------------------
 
 
-def test_a_usdc_stage_converts_the_same(scene, tmp_path):
-    src = tmp_path / "usdc"
-    shutil.copytree(scene.parent, src)
-    for usda in src.glob("*.usda"):
-        layer = Sdf.Layer.FindOrOpen(str(usda))
-        UsdUtils.ModifyAssetPaths(layer, lambda p: p.replace(".usda", ".usdc"))
-        assert layer.Export(str(usda.with_suffix(".usdc")))
-        Sdf.Layer.FindOrOpen(str(usda)).Reload(force=True)
-    report = convert(src / "root.usdc", tmp_path / "out")
+def test_a_usdc_stage_converts_the_same(conversions):
+    source, report = conversions["usdc"]
     assert {Path(x.source).suffix for x in report.layers} == {".usdc"}
-    _same_stage(src / "root.usdc", report.root)
+    _same_stage(source, report.root)
 
 
-def test_a_usdz_package_converts_the_same(scene, tmp_path):
-    package = tmp_path / "scene.usdz"
-    assert UsdUtils.CreateNewUsdzPackage(Sdf.AssetPath(str(scene)), str(package))
-    report = convert(package, tmp_path / "out")
-    assert report.root == tmp_path / "out" / "scene.usda"
+def test_a_usdz_package_converts_the_same(scene, conversions):
+    package, report = conversions["usdz"]
+    assert report.root == report.outdir / "scene.usda"
     assert len(report.layers) == 5
     assert all("scene.usdz[" in x.source for x in report.layers[1:])
     _same_stage(package, report.root)
-    restored = restore_layer(report.root)
-    assert restored.GetPrimAtPath("/World/Stays") is not None
-    assert (tmp_path / "out" / "file_0.png").read_bytes() == (
-        scene.parent / "file_0.png"
-    ).read_bytes()
+    copied = report.outdir / "file_0.png"
+    assert copied.read_bytes() == (scene.parent / "file_0.png").read_bytes()
 
 
 def test_residual_as_usdc(scene, tmp_path):
