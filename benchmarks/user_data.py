@@ -10,13 +10,13 @@ from usdbench.measure.environment import data_stages
 from usdbench.measure.files import USER_FORMATS
 
 from . import protocol
-from .common import _Operation
+from .common import _Operation, _ScenarioBenchmark
 from .protocol import memory_figures
 
 STAGES = data_stages()
 
 
-class _UserStage(_Operation):
+class _UserStage(_ScenarioBenchmark):
     """Base of the user stage benchmarks: the converted files, prepared as a
     scenario's are (workloads.prepare_user_benchmark)."""
 
@@ -28,7 +28,11 @@ class _UserStage(_Operation):
         self.files = workloads.prepare_user_benchmark(fmt, stage)
 
 
-class _UserLoaded(_UserStage):
+class _UserOperation(_UserStage, _Operation):
+    """An operation on a user stage, timed cold as the suite's (_Operation)."""
+
+
+class _UserLoaded(_UserOperation):
     """Reads on the stage loaded in setup."""
 
     def setup(self, fmt, stage):
@@ -47,7 +51,7 @@ if STAGES:
         track_file_bytes.unit = "bytes"
 
     @memory_figures(retained=True)
-    class UserLoad(_UserStage):
+    class UserLoad(_UserOperation):
         """Open + compose the stage (every layer); no value read."""
 
         def measure(self, fmt, stage):
