@@ -35,8 +35,8 @@ _VEC_ELEMENT = {"d": "double", "f": "float", "h": "half", "i": "int"}
 _MATRIX_SIZE = {"GfMatrix2d": 2, "GfMatrix3d": 3, "GfMatrix4d": 4}
 _QUAT_ELEMENT = {"GfQuath": "half", "GfQuatf": "float", "GfQuatd": "double"}
 # Bytes of one number of each kind, for the report's byte counts.
-_NUMBER_BYTES = {"double": 8, "float": 4, "half": 2, "int": 4, "int64": 8, "uchar": 1}
-_NUMBER_BYTES |= {"uint": 4, "uint64": 8, "bool": 1, "timecode": 8}
+NUMBER_BYTES = {"double": 8, "float": 4, "half": 2, "int": 4, "int64": 8, "uchar": 1}
+NUMBER_BYTES |= {"uint": 4, "uint64": 8, "bool": 1, "timecode": 8}
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def value_bytes(type_name: str, value) -> int:
         items = value if value_type.isArray else (value,)
         return sum(len(_text(kind, v).encode()) for v in items)
     count = len(value) if value_type.isArray else 1
-    return count * width * _NUMBER_BYTES[element]
+    return count * width * NUMBER_BYTES[element]
 
 
 def _text(kind: str, value) -> str:

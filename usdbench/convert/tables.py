@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from usdbench.convert.columns import _NUMBER_BYTES, ColumnType, column_type, to_arrow
+from usdbench.convert.columns import NUMBER_BYTES, ColumnType, column_type, to_arrow
 from usdbench.convert.split import Column, Split
 from usdbench.errors import UsdBenchError
 from usdbench.formats import Format
@@ -67,7 +67,7 @@ def _data_bytes(ctype: ColumnType, array: pa.Array) -> int:
         leaves = leaves.flatten()
     if ctype.kind in ("string", "asset"):
         return int(pc.sum(pc.binary_length(leaves)).as_py() or 0)
-    return len(leaves) * _NUMBER_BYTES[ctype.element]
+    return len(leaves) * NUMBER_BYTES[ctype.element]
 
 
 def _scatter(dense: pa.Array, positions: np.ndarray, rows: int) -> pa.Array:
