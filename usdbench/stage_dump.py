@@ -26,6 +26,7 @@ conversion keeps -0.0 and every last bit).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterator
@@ -83,8 +84,9 @@ def _dump_prim(prim: Usd.Prim) -> dict:
 
 
 def _dump_property(prop: Usd.Property) -> dict:
-    metadata = _sorted({k: _value(v) for k, v in prop.GetAllAuthoredMetadata().items()})
-    if isinstance(prop, Usd.Relationship):
+    authored = prop.GetAllAuthoredMetadata()
+    metadata = _sorted({k: _value(v) for k, v in authored.items()})
+    if type(prop) is Usd.Relationship:
         return {
             "kind": "relationship",
             "metadata": metadata,
@@ -94,9 +96,11 @@ def _dump_property(prop: Usd.Property) -> dict:
     times = attr.GetTimeSamples()
     return {
         "kind": "attribute",
-        "typeName": str(attr.GetTypeName()),
+        # The authored type name where there is one (asking the attribute
+        # again costs as much as all its metadata).
+        "typeName": authored.get("typeName") or str(attr.GetTypeName()),
         "metadata": metadata,
-        "default": _value(attr.Get(Usd.TimeCode.Default())),
+        "default": _value(attr.Get(_DEFAULT_TIME)),
         # Keyed by the time's repr: a difference is named by its time code.
         "timeSamples": {repr(float(t)): _value(attr.Get(t)) for t in times},
         "connections": [str(p) for p in attr.GetConnections()],
@@ -137,12 +141,25 @@ def _sorted(d: dict) -> dict:
     return {k: d[k] for k in sorted(d)}
 
 
+_DEFAULT_TIME = Usd.TimeCode.Default()
+# Values that are plain Python already (checked by exact type: the common case
+# at millions of values per scene).
+_PLAIN = frozenset({bool, int, float, str, type(None)})
+_ENUMS = frozenset({Sdf.Specifier, Sdf.Variability, Sdf.Permission})
+_enum_text: dict = {}
+
+
 def _value(v):
     """A USD value as plain Python, keeping what tells values apart: ints stay
     ints, floats floats, vectors and matrices nested lists, arrays lists."""
-    if v is None or isinstance(v, bool | int | str):
+    if type(v) in _PLAIN:
         return v
-    if isinstance(v, float):
+    if type(v) in _ENUMS:  # exact types: isinstance on USD's types is slow
+        text = _enum_text.get(v)
+        if text is None:
+            text = _enum_text[v] = str(v).rsplit(".", 1)[-1]
+        return text
+    if isinstance(v, bool | int | str | float):  # subclasses
         return v
     if isinstance(v, Sdf.AssetPath):
         # The authored path: the resolved one depends on where the file is.
@@ -155,8 +172,6 @@ def _value(v):
         return {"timeCode": float(v)}
     if isinstance(v, (Gf.Quath, Gf.Quatf, Gf.Quatd)):
         return [float(v.GetReal()), *(float(x) for x in v.GetImaginary())]
-    if isinstance(v, Sdf.Specifier | Sdf.Variability | Sdf.Permission):
-        return str(v).rsplit(".", 1)[-1]
     if _is_list_op(v):
         return {
             "explicit": v.isExplicit,
@@ -239,6 +254,8 @@ def _dump_differences(a: dict, b: dict, names) -> Iterator[tuple[str, str]]:
             yield path, f"prim only in {names[1]}"
             continue
         pa, pb = prims_a[path], prims_b[path]
+        if _text(pa) == _text(pb):
+            continue  # the common case, decided in C
         for field in _keys(pa, pb):
             if field != "properties":
                 yield from _differences(pa.get(field), pb.get(field), f"{path} {field}", names)
@@ -273,6 +290,13 @@ def _differences(a, b, where: str, names) -> Iterator[tuple[str, str]]:
         return
     if not _same(a, b):
         yield where, f"{_short(a)} in {names[0]}, {_short(b)} in {names[1]}"
+
+
+def _text(v) -> str:
+    """The same text for the same dump, bit for bit: JSON writes floats by
+    repr (-0.0 stays, NaN is NaN), ints as ints. Dicts in another key order
+    give other text: then the detailed walk decides."""
+    return json.dumps(v, separators=(",", ":"))
 
 
 def _keys(a: dict, b: dict) -> list:
