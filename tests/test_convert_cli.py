@@ -119,6 +119,16 @@ def test_unreadable_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path):
+    """Also as root (who reads any file): /proc/self/mem is a file whose
+    first byte cannot be read (EIO)."""
+    source = tmp_path / "memory.usda"
+    source.symlink_to("/proc/self/mem")
+    line = _error_line(_convert(source, tmp_path / "out"))
+    assert "memory.usda" in line and "cannot read it" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memory.usda"]
+
+
 def test_outdir_that_cannot_be_made_is_a_clear_error(tmp_path):
     root = write_scene(tmp_path / "src")
     (tmp_path / "a_file").write_text("not a folder")
