@@ -4,11 +4,12 @@ an arc) is found and named by its path."""
 
 import json
 import math
+import shutil
 
 import pytest
 from pxr import Sdf, Usd, UsdGeom, UsdShade, Vt
 
-from usdbench.stage_dump import compare_dumps, dump_stage
+from usdbench.stage_dump import compare_dumps, compare_stages, dump_stage
 
 
 def _write_scene(directory, ext="usda"):
@@ -104,6 +105,9 @@ def test_same_scene_in_another_format_dumps_the_same(tmp_path):
     usda = dump_stage(Usd.Stage.Open(str(_write_scene(tmp_path / "a", "usda"))))
     usdc = dump_stage(Usd.Stage.Open(str(_write_scene(tmp_path / "c", "usdc"))))
     assert compare_dumps(usda, usdc) == []
+    a = Usd.Stage.Open(str(tmp_path / "a" / "root.usda"))
+    c = Usd.Stage.Open(str(tmp_path / "c" / "root.usdc"))
+    assert compare_stages(a, c) == []
     assert compare_dumps(usda, json.loads(json.dumps(usda))) == []
 
 
@@ -164,18 +168,22 @@ def _asset_layer(stage):
         (_edit_layer_metadata, "<stage> metadata customLayerData version:"),
     ],
 )
-def test_each_change_is_found_and_named(scene, edit, named):
+def test_each_change_is_found_and_named(scene, edit, named, tmp_path):
     before = dump_stage(Usd.Stage.Open(str(scene)))
+    copy = shutil.copytree(scene.parent, tmp_path / "copy")
     stage = Usd.Stage.Open(str(scene))
     edit(stage)
     after = dump_stage(stage)
     diffs = compare_dumps(before, after, names=("original", "edited"))
     assert diffs, edit.__name__
+    # The same, prim by prim without the dumps in memory.
+    original = Usd.Stage.Open(str(copy / scene.name))
+    assert compare_stages(original, stage, names=("original", "edited")) == diffs
     assert any(d.startswith(named) for d in diffs), diffs
     assert all("original" in d or "edited" in d for d in diffs)
 
 
-def test_a_missing_prim_and_property_are_named(scene):
+def test_a_missing_prim_and_property_are_named(scene, tmp_path):
     before = dump_stage(Usd.Stage.Open(str(scene)))
     stage = Usd.Stage.Open(str(scene))
     stage.GetPrimAtPath("/World/Thing").CreateAttribute("extra", Sdf.ValueTypeNames.Int).Set(1)
@@ -183,6 +191,11 @@ def test_a_missing_prim_and_property_are_named(scene):
     diffs = compare_dumps(before, dump_stage(stage))
     assert "/World/Thing.extra: property only in b" in diffs
     assert "/World/New: prim only in b" in diffs
+    copy = shutil.copytree(scene.parent, tmp_path / "copy")
+    assert set(compare_stages(stage, Usd.Stage.Open(str(copy / scene.name)))) == {
+        "/World/New: prim only in a",
+        "/World/Thing.extra: property only in a",
+    }
 
 
 def test_limit_caps_the_differences(scene):

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import numpy as np
 from pxr import Gf, Sdf, Usd, Vt
 
-__all__ = ["compare_dumps", "dump_stage"]
+__all__ = ["compare_dumps", "compare_stages", "dump_stage"]
 
 # Layer-level fields that name layers: the layer stack is an encoding detail
 # (a converted root stacks the tables' layers), what it composes is compared.
@@ -44,19 +44,45 @@ _STAGE_FIELDS_SKIPPED = {"subLayers", "subLayerOffsets"}
 def dump_stage(stage: Usd.Stage) -> dict:
     """The composed stage as a JSON-able dict: ``{"stage": metadata,
     "prims": {path: prim}}``, prims in traversal (namespace) order."""
-    root = stage.GetPseudoRoot()
-    prims = {}
-    predicate = Usd.TraverseInstanceProxies(Usd.PrimAllPrimsPredicate)
-    for prim in Usd.PrimRange(root, predicate):
-        if prim.IsPseudoRoot():
+    prims = {str(prim.GetPath()): _dump_prim(prim) for prim in _every_prim(stage)}
+    return {"stage": _stage_metadata(stage), "prims": prims}
+
+
+def compare_stages(a: Usd.Stage, b: Usd.Stage, limit: int = 20, names=("a", "b")) -> list[str]:
+    """compare_dumps(dump_stage(a), dump_stage(b)) prim by prim, without either
+    dump in memory (a large scene's dump takes ~1 KiB per attribute)."""
+    out: list[str] = []
+    for where, message in _stage_differences(a, b, names):
+        out.append(f"{where}: {message}")
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _stage_differences(a: Usd.Stage, b: Usd.Stage, names) -> Iterator[tuple[str, str]]:
+    yield from _differences(_stage_metadata(a), _stage_metadata(b), "<stage> metadata", names)
+    for prim in _every_prim(a):
+        path = prim.GetPath()
+        other = b.GetPrimAtPath(path)
+        if not other:
+            yield str(path), f"prim only in {names[0]}"
             continue
-        prims[str(prim.GetPath())] = _dump_prim(prim)
-    metadata = {
-        k: _value(v)
-        for k, v in root.GetAllAuthoredMetadata().items()
-        if k not in _STAGE_FIELDS_SKIPPED
-    }
-    return {"stage": _sorted(metadata), "prims": prims}
+        yield from _prim_differences(str(path), _dump_prim(prim), _dump_prim(other), names)
+    for prim in _every_prim(b):
+        if not a.GetPrimAtPath(prim.GetPath()):
+            yield str(prim.GetPath()), f"prim only in {names[1]}"
+
+
+def _every_prim(stage: Usd.Stage) -> Iterator[Usd.Prim]:
+    predicate = Usd.TraverseInstanceProxies(Usd.PrimAllPrimsPredicate)
+    for prim in Usd.PrimRange(stage.GetPseudoRoot(), predicate):
+        if not prim.IsPseudoRoot():
+            yield prim
+
+
+def _stage_metadata(stage: Usd.Stage) -> dict:
+    metadata = stage.GetPseudoRoot().GetAllAuthoredMetadata()
+    return _sorted({k: _value(v) for k, v in metadata.items() if k not in _STAGE_FIELDS_SKIPPED})
 
 
 def _dump_prim(prim: Usd.Prim) -> dict:
@@ -253,21 +279,24 @@ def _dump_differences(a: dict, b: dict, names) -> Iterator[tuple[str, str]]:
         if path not in prims_a:
             yield path, f"prim only in {names[1]}"
             continue
-        pa, pb = prims_a[path], prims_b[path]
-        if _text(pa) == _text(pb):
-            continue  # the common case, decided in C
-        for field in _keys(pa, pb):
-            if field != "properties":
-                yield from _differences(pa.get(field), pb.get(field), f"{path} {field}", names)
-        props_a, props_b = pa.get("properties", {}), pb.get("properties", {})
-        for name in _keys(props_a, props_b):
-            where = f"{path}.{name}"
-            if name not in props_b:
-                yield where, f"property only in {names[0]}"
-            elif name not in props_a:
-                yield where, f"property only in {names[1]}"
-            else:
-                yield from _differences(props_a[name], props_b[name], where, names)
+        yield from _prim_differences(path, prims_a[path], prims_b[path], names)
+
+
+def _prim_differences(path: str, pa: dict, pb: dict, names) -> Iterator[tuple[str, str]]:
+    if _text(pa) == _text(pb):
+        return  # the common case, decided in C
+    for field in _keys(pa, pb):
+        if field != "properties":
+            yield from _differences(pa.get(field), pb.get(field), f"{path} {field}", names)
+    props_a, props_b = pa.get("properties", {}), pb.get("properties", {})
+    for name in _keys(props_a, props_b):
+        where = f"{path}.{name}"
+        if name not in props_b:
+            yield where, f"property only in {names[0]}"
+        elif name not in props_a:
+            yield where, f"property only in {names[1]}"
+        else:
+            yield from _differences(props_a[name], props_b[name], where, names)
 
 
 def _differences(a, b, where: str, names) -> Iterator[tuple[str, str]]:

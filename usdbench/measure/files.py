@@ -336,9 +336,9 @@ def _compose_check(source: Source, out: Path, formats: dict) -> dict:
     """Each format's composed stage against the source's: the first
     differences of their canonical dumps ([] when the same)."""
     from usdbench.stage import open_stage
-    from usdbench.stage_dump import compare_dumps, dump_stage
+    from usdbench.stage_dump import compare_stages
 
-    want = dump_stage(Usd.Stage.Open(str(source.root)))
+    want = Usd.Stage.Open(str(source.root))
     check = {}
     for fmt in USER_FORMATS:
         entry = formats[_stored_as(fmt)]
@@ -351,5 +351,6 @@ def _compose_check(source: Source, out: Path, formats: dict) -> dict:
         except UsdBenchError as err:
             check[fmt] = [f"does not open: {err}"]
             continue
-        check[fmt] = compare_dumps(want, dump_stage(stage), CHECK_LIMIT, ("source", fmt))
+        check[fmt] = compare_stages(want, stage, CHECK_LIMIT, ("source", fmt))
+        del stage  # one converted stage open at a time
     return check
