@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import numpy as np
 from pxr import Gf, Sdf, Usd, Vt
 
-__all__ = ["compare_dumps", "compare_stages", "dump_stage"]
+__all__ = ["compare_dumps", "compare_stages", "dump_stage", "dump_texts"]
 
 # Layer-level fields that name layers: the layer stack is an encoding detail
 # (a converted root stacks the tables' layers), what it composes is compared.
@@ -48,28 +48,45 @@ def dump_stage(stage: Usd.Stage) -> dict:
     return {"stage": _stage_metadata(stage), "prims": prims}
 
 
-def compare_stages(a: Usd.Stage, b: Usd.Stage, limit: int = 20, names=("a", "b")) -> list[str]:
+def dump_texts(stage: Usd.Stage) -> dict:
+    """The dump as compact text, one JSON string per prim (``{"stage":
+    metadata, "prims": {path: text}}``): a tenth of the dump's memory, for
+    comparing one stage with several others (compare_stages)."""
+    prims = {str(prim.GetPath()): _text(_dump_prim(prim)) for prim in _every_prim(stage)}
+    return {"stage": _stage_metadata(stage), "prims": prims}
+
+
+def compare_stages(a, b: Usd.Stage, limit: int = 20, names=("a", "b")) -> list[str]:
     """compare_dumps(dump_stage(a), dump_stage(b)) prim by prim, without either
-    dump in memory (a large scene's dump takes ~1 KiB per attribute)."""
+    dump in memory (a large scene's dump takes ~1 KiB per attribute). ``a``
+    is a stage or its dump_texts (computed once when it is compared with
+    several stages)."""
+    texts = a if isinstance(a, dict) else dump_texts(a)
     out: list[str] = []
-    for where, message in _stage_differences(a, b, names):
+    for where, message in _stage_differences(texts, b, names):
         out.append(f"{where}: {message}")
         if len(out) >= limit:
             break
     return out
 
 
-def _stage_differences(a: Usd.Stage, b: Usd.Stage, names) -> Iterator[tuple[str, str]]:
-    yield from _differences(_stage_metadata(a), _stage_metadata(b), "<stage> metadata", names)
-    for prim in _every_prim(a):
-        path = prim.GetPath()
-        other = b.GetPrimAtPath(path)
-        if not other:
-            yield str(path), f"prim only in {names[0]}"
-            continue
-        yield from _prim_differences(str(path), _dump_prim(prim), _dump_prim(other), names)
+def _stage_differences(texts: dict, b: Usd.Stage, names) -> Iterator[tuple[str, str]]:
+    yield from _differences(texts["stage"], _stage_metadata(b), "<stage> metadata", names)
+    seen = set()
     for prim in _every_prim(b):
-        if not a.GetPrimAtPath(prim.GetPath()):
+        path = str(prim.GetPath())
+        text = texts["prims"].get(path)
+        if text is None:
+            continue  # reported below, in b's order
+        seen.add(path)
+        dumped = _dump_prim(prim)
+        if _text(dumped) != text:
+            yield from _prim_differences(path, json.loads(text), dumped, names)
+    for path in texts["prims"]:
+        if path not in seen:
+            yield path, f"prim only in {names[0]}"
+    for prim in _every_prim(b):
+        if str(prim.GetPath()) not in texts["prims"]:
             yield str(prim.GetPath()), f"prim only in {names[1]}"
 
 

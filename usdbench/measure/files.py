@@ -336,9 +336,9 @@ def _compose_check(source: Source, out: Path, formats: dict) -> dict:
     """Each format's composed stage against the source's: the first
     differences of their canonical dumps ([] when the same)."""
     from usdbench.stage import open_stage
-    from usdbench.stage_dump import compare_stages
+    from usdbench.stage_dump import compare_stages, dump_texts
 
-    want = Usd.Stage.Open(str(source.root))
+    want = dump_texts(Usd.Stage.Open(str(source.root)))  # once, for every format
     check = {}
     for fmt in USER_FORMATS:
         entry = formats[_stored_as(fmt)]
