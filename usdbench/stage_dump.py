@@ -204,6 +204,8 @@ def _value(v):
         return text
     if isinstance(v, bool | int | str | float):  # subclasses
         return v
+    if isinstance(v, Sdf.AssetPathArray):  # module pxr.Sdf: not the Vt branch below
+        return [_value(x) for x in v]
     if isinstance(v, Sdf.AssetPath):
         # The authored path: the resolved one depends on where the file is.
         return {"asset": v.path}
