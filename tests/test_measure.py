@@ -339,3 +339,13 @@ def test_a_killed_conversions_leftovers_are_removed(scene, cache_dir):
     (leftover / "usda").mkdir(parents=True)
     ensure_user_files(scene)
     assert (entry / "manifest.json").is_file() and not leftover.exists()
+
+
+def test_prepare_converts_the_data_stages_into_the_cache(scene, cache_dir, monkeypatch, capsys):
+    from usdbench.prepare import prepare_user_stages
+
+    monkeypatch.setenv("USDBENCH_DATA", str(scene))
+    prepare_user_stages(cache_dir)
+    assert f"{scene}: ready" in capsys.readouterr().out
+    entry = user_dir(read_source(scene), cache_dir)
+    assert json.loads((entry / "manifest.json").read_text())["check"]["usdc"] == []
