@@ -65,12 +65,26 @@ def fits(
     format_name: str, scale: int, hierarchy: str = "flat", family: str = "props"
 ) -> tuple[bool, str]:
     """Whether the combination is expected to fit, and a reason to show if not."""
-    need = expected_peak_bytes(format_name, scale, hierarchy, family)
+    label = "" if family == "props" else f" ({family})"
+    return fits_bytes(
+        expected_peak_bytes(format_name, scale, hierarchy, family),
+        f"{format_name} at {scale} {hierarchy} prims{label}",
+    )
+
+
+def fits_bytes(need: int, what: str) -> tuple[bool, str]:
+    """Whether ``need`` bytes of peak fit now, and a reason naming ``what`` if not."""
     have = available_bytes()
     if have is None or need <= have * HEADROOM:
         return True, ""
-    label = "" if family == "props" else f" ({family})"
     return False, (
-        f"{format_name} at {scale} {hierarchy} prims{label} expects ~{need / 2**30:.1f} GiB peak, "
+        f"{what} expects ~{need / 2**30:.1f} GiB peak, "
         f"more than {HEADROOM:.0%} of the {have / 2**30:.1f} GiB available"
     )
+
+
+# A user's stage (USDBENCH_DATA, `usdbench measure`): its prims cost what the
+# suite's cost, and its values (arrays of meshes, time samples) what they
+# take as usda text, at most, once read.
+def expected_user_peak_bytes(family: str, prims: int, usda_bytes: int) -> int:
+    return int(PEAK_BYTES_PER_PRIM[family] * prims + usda_bytes)

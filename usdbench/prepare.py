@@ -47,6 +47,26 @@ def prepare(profile: Profile, root: Path | None = None) -> None:
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
             child.submit(materialize, scenario, wanted, directory, print_progress).result()
         print(f"{scenario.key}: ready ({time.perf_counter() - start:.1f} s)", flush=True)
+    prepare_user_stages(root)
+
+
+def prepare_user_stages(root: Path | None = None) -> None:
+    """Convert the stages of USDBENCH_DATA into the cache (every format,
+    checked against the source), each in a fresh child, as the scenarios."""
+    from usdbench.measure.environment import data_stages
+
+    spawn = multiprocessing.get_context("spawn")
+    for stage in data_stages():
+        start = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+            child.submit(_convert_user_stage, stage, root).result()
+        print(f"{stage}: ready ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def _convert_user_stage(stage: str, root: Path | None) -> None:
+    from usdbench.measure.files import ensure_user_files
+
+    ensure_user_files(stage, root, print_progress)
 
 
 def print_progress(message: str) -> None:

@@ -48,15 +48,21 @@ __all__ = [
     "drop_page_cache",
     "file_size",
     "load",
+    "load_user",
     "middle_prim",
     "path_order_sample",
     "prepare_benchmark",
+    "prepare_user_benchmark",
     "random_sample",
     "read_many",
     "read_one",
+    "read_every_sample",
+    "read_every_value",
     "read_traversal",
     "shuffled_paths",
+    "user_time_code",
     "warm_up",
+    "world_bounds",
 ]
 
 
@@ -278,3 +284,90 @@ def flatten(stage: Usd.Stage) -> Sdf.Layer:
     """The composed stage flattened to one layer: every value read and copied
     inside USD's C++, with no Python step per value."""
     return stage.Flatten()
+
+
+# -- a user's stage (USDBENCH_DATA, `usdbench measure`): every value, whatever the names --
+
+
+def read_every_value(stage: Usd.Stage, time: float | None = None) -> int:
+    """Every attribute of every prim read at ``time`` (the default time unless
+    given); returns how many values were found."""
+    time = Usd.TimeCode.Default() if time is None else time
+    found = 0
+    for prim in stage.Traverse():
+        for attr in prim.GetAttributes():
+            if attr.Get(time) is not None:
+                found += 1
+    return found
+
+
+def read_every_sample(stage: Usd.Stage) -> int:
+    """Every time sample of every attribute of every prim; returns the count."""
+    found = 0
+    for prim in stage.Traverse():
+        for attr in prim.GetAttributes():
+            for t in attr.GetTimeSamples():
+                attr.Get(t)
+                found += 1
+    return found
+
+
+def world_bounds(stage: Usd.Stage, time: float | None = None):
+    """World-space bounds of the whole scene (UsdGeom.BBoxCache over the
+    pseudo-root, the default purpose), as USD computes them for framing."""
+    from pxr import UsdGeom
+
+    time = Usd.TimeCode.Default() if time is None else time
+    cache = UsdGeom.BBoxCache(time, [UsdGeom.Tokens.default_])
+    return cache.ComputeWorldBound(stage.GetPseudoRoot())
+
+
+def prepare_user_benchmark(format_name: str, stage: str):
+    """A user stage benchmark's set-up (USDBENCH_DATA, `usdbench measure`):
+    the stage's converted files from the cache (converted and checked once),
+    the memory guard, the warm-up and the files dropped from the OS page
+    cache, as prepare_benchmark does for a scenario. Raises
+    NotImplementedError(why) where the combination cannot be measured here:
+    the guard expects it not to fit, the native plugin is missing, or the
+    format failed to convert or to compose the same stage as the source."""
+    from usdbench.measure.files import ensure_user_files, user_files
+
+    if format_name == "parquet-native" and not native.available():
+        raise NotImplementedError(
+            f"{format_name}: the native Parquet plugin is not available here "
+            f"({native.status().reason}); the Python loader's formats still run"
+        )
+    manifest = ensure_user_files(stage)
+    ok, why = budget.fits_bytes(
+        budget.expected_user_peak_bytes(format_name, manifest["prims"], manifest["source_bytes"]),
+        f"{format_name} of {stage} ({manifest['prims']:,} prims)",
+    )
+    if not ok:
+        raise NotImplementedError(why)
+    differences = manifest["check"].get(format_name)
+    if differences:
+        raise NotImplementedError(
+            f"{format_name} of {stage} does not compose the source's stage: {differences[0]}"
+        )
+    files = user_files(stage, manifest, format_name)
+    warm_up()
+    drop_page_cache(files.data_files())
+    return files
+
+
+def load_user(files) -> Usd.Stage:
+    """Open and compose a user stage's converted root with its format's reader."""
+    return open_stage(str(files.root), parquet_reader=files.reader)
+
+
+def user_time_code(stage: Usd.Stage) -> float:
+    """The one time code a user stage's values are read at: the middle of its
+    authored time range, else its first time sample found, else 0."""
+    if stage.HasAuthoredTimeCodeRange():
+        return (stage.GetStartTimeCode() + stage.GetEndTimeCode()) / 2
+    for prim in stage.Traverse():
+        for attr in prim.GetAttributes():
+            times = attr.GetTimeSamples()
+            if times:
+                return float(times[0])
+    return 0.0

@@ -449,7 +449,10 @@ LayerData::_Resolve(const SdfPath& path) const
             target.type = SdfSpecTypePrim;
         }
     } else if (path.IsPrimPropertyPath()) {
-        const PrimIndex::Prim* prim = _index->Find(path.GetPrimPath());
+        // The parent, not GetPrimPath(), which strips variant selections:
+        // /A{v=x}.p is a spec inside a variant, which a table never has.
+        const SdfPath primPath = path.GetParentPath();
+        const PrimIndex::Prim* prim = primPath.IsPrimPath() ? _index->Find(primPath) : nullptr;
         if (prim && prim->row >= 0) {
             const auto it = _byName.find(path.GetNameToken());
             if (it != _byName.end()) {

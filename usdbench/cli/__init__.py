@@ -19,10 +19,10 @@ import sys
 
 from usdbench.errors import UsdBenchError
 
-from . import gate, generate, plugin_path, prepare, report, status, timeline
+from . import convert, gate, generate, measure, plugin_path, prepare, report, status, timeline
 from .options import HelpFormatter
 
-COMMANDS = (prepare, generate, report, timeline, gate, plugin_path, status)
+COMMANDS = (prepare, generate, convert, measure, report, timeline, gate, plugin_path, status)
 
 EPILOG = """\
 typical use (what .ci/suite does, after `asv run`):

@@ -265,21 +265,26 @@ def _family(row: Row, families: tuple[str, ...]) -> str | None:
 
 def plan_sections(rows: list[Row]) -> list[Section]:
     """The props scenario's sections, then the same sections for each other
-    scenario family (series, arrays, sparse), so that families never share
-    a chart."""
+    scenario family (series, arrays, sparse), then for each user stage
+    (benchmarks/user_data.py), so that families and stages never share a chart."""
     from usdbench.scenario import FAMILIES
 
     families: dict[str, list[Row]] = {}
     props = []
+    stages: dict[str, list[Row]] = {}  # a user's stages (USDBENCH_DATA, `usdbench measure`)
     for r in rows:
         family = _family(r, FAMILIES)
-        if family is None:
+        if r.benchmark.startswith("user_data."):
+            stages.setdefault(r.param("stage", ""), []).append(r)
+        elif family is None:
             props.append(r)
         else:
             families.setdefault(family, []).append(r)
     sections = _plan(props)
     for family in sorted(families, key=FAMILIES.index):
         sections += _plan(families[family], f"{family}-", f"{family.capitalize()} family: ")
+    for i, stage in enumerate(stages, 1):
+        sections += _plan(stages[stage], f"stage{i}-", f"Stage {stage}: ")
     # Chart ids must be unique within the page.
     seen: set[str] = set()
     for section in sections:
