@@ -153,6 +153,12 @@ class ResultFile:
         return (self.date or 0, max((t for t in started if t), default=0))
 
 
+def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
+    """asv's own name of one parameter combination (its repr strings):
+    "load.InitialLoad.track_peak_bytes('usda', 1000)"."""
+    return f"{benchmark}({', '.join(combo)})" if combo else benchmark
+
+
 def commit_results(results: list[ResultFile], commit: str) -> list[ResultFile]:
     """The results of the one commit whose hash starts with ``commit`` ([]
     if none); UsdBenchError if the prefix names several commits."""

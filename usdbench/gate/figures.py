@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from memtrack.asv import MEMORY_METRICS
-from usdbench.asv_results import ResultFile, commit_results, result_files
+from usdbench.asv_results import ResultFile, commit_results, figure_key, result_files
 
 
 def bench_pattern(only: str | None = None) -> str:
@@ -17,11 +17,6 @@ def bench_pattern(only: str | None = None) -> str:
     narrow = f"(?=.*(?:{only}))" if only else ""
     # asv matches a parameterised benchmark as "name(param, ...)".
     return f"^{narrow}.*\\.(?:{metrics})(?:\\(|$)"
-
-
-def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
-    """asv's own name of one combination: "load.InitialLoad.track_peak_bytes('usda', 1000)"."""
-    return f"{benchmark}({', '.join(combo)})" if combo else benchmark
 
 
 def newest_result(results_dir: Path, machine: str, commit: str) -> ResultFile | None:
