@@ -425,3 +425,24 @@ def test_check_refuses_commits_measured_under_different_protocols(asv_runs, tmp_
     assert str(protocol_path(results, RUNS_MACHINE, second)) in last
     run = check("--any-protocol")
     assert run.returncode == 0 and "different memory protocols" in run.stderr
+
+
+def test_protocol_command_records_the_suites_protocol(asv_runs):
+    project = asv_runs
+    first = project.commits[0]
+    results = project.path / "results"
+    suite_protocol = project.path / "benchmarks" / "protocol.py"
+    try:
+        run = _gate(project, "protocol", first[:8], "--machine", RUNS_MACHINE)
+        assert run.returncode == 2 and "records no memory protocol" in run.stderr
+        shutil.copy(REPO / "benchmarks" / "protocol.py", suite_protocol)
+        run = _gate(project, "protocol", first[:8], "--machine", RUNS_MACHINE)
+        assert run.returncode == 0, run.stderr
+        record = read_protocol(results, RUNS_MACHINE, first)
+        assert record["protocol"] >= 1 and record["memory_figures_threads"] == 1
+        assert "memory figures on 1 thread(s)" in run.stdout
+        run = _gate(project, "protocol", "HEAD~5", "--machine", RUNS_MACHINE)
+        assert run.returncode == 2 and "'HEAD~5'" in run.stderr
+    finally:
+        suite_protocol.unlink(missing_ok=True)
+        protocol_path(results, RUNS_MACHINE, first).unlink(missing_ok=True)

@@ -27,6 +27,7 @@ examples:
   usdbench gate calibrate --from-runs run1 run2 run3   # from asv runs already made
   usdbench gate check BASE HEAD --machine box      # exit 1 on a regression
   usdbench gate check BASE HEAD --machine box --measure never --verbose
+  usdbench gate protocol HEAD --machine box        # record the memory protocol of a run
 """
 # Samples (fresh processes) per figure and commit, and asv runs of a
 # calibration: scripts/gate_noise.py measured what these need (docs).
@@ -118,6 +119,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=RUNS,
         help=f"asv runs of the commit (default {RUNS}, at least 2)",
     )
+    _add_protocol(commands)
+
+
+def _add_protocol(commands) -> None:
+    proto = commands.add_parser(
+        "protocol",
+        help="record (or show) the memory protocol of a commit's results",
+        description="Record the memory protocol the suite measures under (python -m "
+        "benchmarks.protocol, in this environment) beside the commit's results on the "
+        "machine: <results>/<machine>/protocol/<commit8>.json.gz. For runs the gate did not "
+        "make (e.g. .ci/suite's); `gate check` refuses commits recorded under different "
+        "protocols. --show prints the recorded one.",
+        epilog="example:\n  usdbench gate protocol HEAD --machine box\n",
+        formatter_class=HelpFormatter,
+    )
+    proto.set_defaults(run=_protocol, prog=proto.prog, parser=proto)
+    proto.add_argument("commit", nargs="?", default="HEAD", help="default HEAD")
+    proto.add_argument("--machine", required=True, help="asv machine name")
+    add_config(proto)
+    proto.add_argument("--show", action="store_true", help="print the record, write nothing")
+
+
+def _protocol(args) -> int:
+    from usdbench.asv_results import protocol_path, protocol_text, read_config, read_protocol
+    from usdbench.errors import UsdBenchError
+    from usdbench.gate import newest_result, record_protocol
+
+    config = Path(args.config)
+    results_dir, _ = read_config(config)
+    commit = resolve(config.resolve().parent, args.commit, "commit")
+    if newest_result(results_dir, args.machine, commit) is None:
+        raise UsdBenchError(
+            f"no asv results for commit {commit[:8]} on machine {args.machine!r} in {results_dir}"
+        )
+    if not args.show and record_protocol(config, args.machine, commit) is None:
+        raise UsdBenchError(f"the suite beside {config} records no memory protocol")
+    record = read_protocol(results_dir, args.machine, commit)
+    print(f"{protocol_path(results_dir, args.machine, commit)}: {protocol_text(record)}")
+    return 0
 
 
 def _common(parser: argparse.ArgumentParser, machine_required: bool = True) -> None:
