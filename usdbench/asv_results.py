@@ -194,7 +194,7 @@ def result_files(results_dir: Path, machine: str) -> list[ResultFile]:
 PROTOCOL_DIR = "protocol"
 PROTOCOL_FILE_VERSION = 1
 # Fields of a record that say when and how it was taken, not what was measured.
-_PROTOCOL_META = {"recorded_at", "assumed", "earlier"}
+_PROTOCOL_META = {"recorded_at", "assumed", "earlier", "note"}
 
 
 def protocol_path(results_dir: Path, machine: str, commit: str) -> Path:
@@ -267,7 +267,7 @@ def protocol_text(record: dict | None) -> str:
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
     if record.get("assumed"):
-        text += " (assumed: the runs carried no record)"
+        text += " (assumed: recorded after the runs)"
     if record.get("earlier"):
         text += f" (and {len(record['earlier'])} other protocol(s) in earlier runs)"
     return text
