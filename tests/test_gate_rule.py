@@ -446,3 +446,39 @@ def test_protocol_command_records_the_suites_protocol(asv_runs):
     finally:
         suite_protocol.unlink(missing_ok=True)
         protocol_path(results, RUNS_MACHINE, first).unlink(missing_ok=True)
+
+
+def test_repeatability_script_judges_asv_runs(asv_runs, tmp_path):
+    """scripts/memory_repeatability.py --asv-runs: the issue's targets,
+    asv compare and the gate on every two runs of one commit."""
+    project = asv_runs
+    script = [sys.executable, str(REPO / "scripts" / "memory_repeatability.py"), "--asv-runs"]
+    bench_json = ["--benchmarks-json", str(project.path / "results" / "benchmarks.json")]
+
+    def judge(*dirs):
+        return subprocess.run(
+            [*script, *map(str, dirs), *bench_json], cwd=REPO, capture_output=True, text=True
+        )
+
+    run = judge(*project.runs)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 asv runs of" in run.stdout and "4 memory figures" in run.stdout
+    assert "miss:" not in run.stdout
+    assert run.stdout.count(": 0\n") == 3  # asv compare: no figure flagged in 3 pairs
+    # A run whose usda figure at scale 10 is 5% higher: a miss, flagged by both.
+    moved = tmp_path / "moved"
+    shutil.copytree(project.runs[2], moved)
+    (result,) = [p for p in moved.glob("*.json") if p.name != "machine.json"]
+    data = json.loads(result.read_text())
+    columns = data["result_columns"]
+    row = data["results"]["bench.Load.track_peak_bytes"]
+    value = row[columns.index("result")][0] * 1.05  # ('usda', 10) comes first
+    row[columns.index("result")][0] = value
+    if len(row) > columns.index("samples") and row[columns.index("samples")]:
+        row[columns.index("samples")][0] = [value]  # a track_ value asv kept samples of
+    result.write_text(json.dumps(data))
+    run = judge(project.runs[0], moved)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "miss: bench.Load.track_peak_bytes('usda', 10)" in run.stdout
+    assert "+ bench.Load.track_peak_bytes('usda', 10)" in run.stdout
+    assert "regression bench.Load.track_peak_bytes('usda', 10)" in run.stdout
