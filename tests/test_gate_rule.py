@@ -103,6 +103,12 @@ def test_toy_results_compare_figure_by_figure(toy_asv_project):
     same = compare(results, MACHINE, new, new)
     assert same and {f.verdict for f in same} == {UNCHANGED}
     assert all(f.change == 0 for f in same)
+    # --bench narrowed to one parameter combination, as asv's --bench matches it.
+    one = compare(results, MACHINE, new, new, only="Load.*'usda', 10\\)")
+    assert {f.key for f in one} == {
+        "bench.Load.track_peak_bytes('usda', 10)",
+        "bench.Load.track_delta_bytes('usda', 10)",
+    }
 
 
 def test_noise_calibration_is_recorded_merged_and_read(toy_asv_project, tmp_path):

@@ -46,8 +46,9 @@ def memory_samples(result: ResultFile | None, only: str | None = None) -> dict[s
     pattern = re.compile(bench_pattern(only))
     out = {}
     for name in sorted(result.rows if result else {}):
-        if pattern.search(name):
-            for combo, values in samples(result, name).items():
-                if values:
-                    out[figure_key(name, combo)] = values
+        for combo, values in samples(result, name).items():
+            # Matched as asv matches --bench: with the combination's parameters.
+            key = figure_key(name, combo)
+            if values and pattern.search(key):
+                out[key] = values
     return out
