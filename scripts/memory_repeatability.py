@@ -85,6 +85,9 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "protocol": ({}, ()),
     "protocol-spawn": ({}, ("spawn",)),
     "protocol-2": ({"USDBENCH_MEMORY_THREADS": "2"}, ()),
+    # The protocol, and the Python loader parsing a large table in one part
+    # (its default: one part, on a thread each, per core).
+    "protocol-loader1": ({}, ("loader1",)),
 }
 
 
@@ -97,12 +100,17 @@ def _case(text: str) -> tuple[str, int, str | None]:
 
 
 # -- the benchmark process ---------------------------------------------------
-def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
+def _measure(op: str, fmt: str, scale: int, warm: bool, loader1: bool = False) -> dict:
     import importlib
 
     from memtrack.asv import _measure_once
     from usdbench import workloads
 
+    if loader1:
+        from usdbench.parquet import loader
+
+        parse_parts = loader.parse_parts
+        loader.parse_parts = lambda prep, parts, name: parse_parts(prep, parts or 1, name)
     if warm:
         workloads.drop_page_cache = lambda paths: True
     module, name = OPERATIONS[op]
@@ -122,6 +130,11 @@ def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
     return out
 
 
+def _measure_spec(spec: dict) -> dict:
+    op, fmt, scale = spec["op"], spec["fmt"], spec["scale"]
+    return _measure(op, fmt, scale, spec["warm"], spec.get("loader1", False))
+
+
 def _import_suite() -> None:
     """What asv's forkserver has done before it forks a benchmark process."""
     sys.path.insert(0, str(REPO))
@@ -131,7 +144,7 @@ def _import_suite() -> None:
 
 def _child_main(spec: dict) -> None:
     _import_suite()
-    print(json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"])))
+    print(json.dumps(_measure_spec(spec)))
 
 
 def _forked(spec: dict) -> dict:
@@ -140,7 +153,7 @@ def _forked(spec: dict) -> dict:
     if pid == 0:  # the benchmark process
         os.close(r)
         try:
-            data = json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"]))
+            data = json.dumps(_measure_spec(spec))
         except BaseException as exc:  # noqa: BLE001 - report, never return into the parent's loop
             data = json.dumps({"error": repr(exc)})
         with os.fdopen(w, "w") as f:
@@ -172,6 +185,7 @@ def _run_main(spec: dict) -> None:
     for _ in range(spec["procs"]):
         for op, scale, fmt in spec["cases"]:
             one = {"op": op, "scale": scale, "fmt": fmt, "warm": spec["warm"]}
+            one["loader1"] = spec["loader1"]
             results.setdefault(f"{op}:{scale}:{fmt}", []).append(start(one))
     print(json.dumps(results))
 
@@ -183,6 +197,7 @@ def run_config(name: str, cases: list, procs: int) -> dict:
     env.setdefault("USDBENCH_PROFILE", "default")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     spec = {"cases": cases, "procs": procs, "spawn": "spawn" in options, "warm": "warm" in options}
+    spec["loader1"] = "loader1" in options
     cmd = [sys.executable, __file__, "--run", json.dumps(spec)]
     if "norandom" in options:
         cmd = ["setarch", platform.machine(), "-R", *cmd]

@@ -34,6 +34,7 @@ from usdbench.gate import (
     read_noise,
     record_noise,
 )
+from usdbench.gate.noise import read_run
 
 MiB = 2**20
 KiB = 1024
@@ -300,6 +301,11 @@ def test_calibrate_from_runs_refuses_bad_input(asv_runs, tmp_path):
     (tmp_path / "empty").mkdir()
     refused(run1, str(tmp_path / "empty"), naming=str(tmp_path / "empty"))
     refused(run1, naming="two or more")
+    # A copy of the whole machine folder (its history too): the commit
+    # measured last, unless COMMIT names another.
+    history = project.path / "results" / RUNS_MACHINE
+    assert read_run(history).result.commit_hash == project.commits[1]
+    assert read_run(history, project.commits[0][:7]).result.commit_hash == project.commits[0]
     # A commit none of the runs has.
     run = _gate(project, "calibrate", "deadbeef", "--from-runs", run1, run2)
     assert run.returncode == 2 and "'deadbeef'" in run.stderr

@@ -109,9 +109,9 @@ class Run:
 
 
 def read_run(directory: Path, commit: str | None = None) -> Run:
-    """The result file of one run's folder (``commit``: the one of that
-    commit, where the folder holds several); UsdBenchError naming the
-    folder or the file that is wrong."""
+    """The result file of one run's folder: of ``commit``, else of the
+    commit measured last there; UsdBenchError naming the folder or the file
+    that is wrong."""
     directory = Path(directory)
     if not directory.is_dir():
         raise UsdBenchError(f"run folder {directory} does not exist")
@@ -119,6 +119,11 @@ def read_run(directory: Path, commit: str | None = None) -> Run:
     results = [ResultFile.read(p) for p in paths]  # a corrupt one: an error naming it
     if commit:
         results = [r for r in results if r.commit_hash.startswith(commit.strip().lower())]
+    elif results:
+        # A copy of a machine's folder holds its history too: the run is the
+        # commit measured last.
+        newest = max(results, key=_measured_at)
+        results = [r for r in results if r.commit_hash == newest.commit_hash]
     hashes = sorted({r.commit_hash[:8] for r in results})
     if not results:
         wanted = f" of commit {commit!r}" if commit else ""
@@ -132,6 +137,10 @@ def read_run(directory: Path, commit: str | None = None) -> Run:
         envs = ", ".join(r.path.name for r in results)
         raise UsdBenchError(f"run folder {directory} holds several environments: {envs}")
     return Run(directory, results[0])
+
+
+def _measured_at(result: ResultFile) -> int:
+    return max((result.column(n, "started_at") or 0 for n in result.rows), default=0)
 
 
 def read_runs(directories: list[Path], commit: str | None = None,
