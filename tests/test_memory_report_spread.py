@@ -55,7 +55,7 @@ def test_spread_column_beside_each_calibrated_figure(toy_copy):
     usda = table[(PEAK, (("format", "usda"), ("scale", "10")))]
     # max - min of the three runs' medians: 4 KiB, 10% of the figure.
     assert usda["value"] == "40.0 KiB"
-    assert usda["between runs"] == "4.00 KiB (10.0%) over 3 runs"
+    assert usda["between runs"] == "4.00 KiB (10.00%) over 3 runs"
     # Without the runs' medians: the whole range of the samples, said so.
     usdc = table[(PEAK, (("format", "usdc"), ("scale", "10")))]
     assert usdc["between runs"].startswith("2.00 KiB") and "runs' samples" in usdc["between runs"]

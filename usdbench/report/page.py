@@ -259,7 +259,7 @@ def spread_text(row: Row) -> str:
     s = row.spread
     if s is None:
         return ""
-    share = f" ({s.bytes / abs(row.value):.1%})" if row.value else ""
+    share = f" ({s.bytes / abs(row.value):.2%})" if row.value else ""
     what = "runs" if s.of_medians else "runs' samples"
     return f"{format_value(s.bytes, 'bytes')}{share} over {s.runs} {what}"
 
