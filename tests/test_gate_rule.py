@@ -371,6 +371,9 @@ def test_protocol_record_is_written_read_and_compared(tmp_path):
     write_protocol(tmp_path, "box", commit, other)
     mixed = read_protocol(tmp_path, "box", commit)
     assert mixed["earlier"] and protocol_differences(mixed, other)
+    # Every figure measured again under one: the earlier one is forgotten.
+    write_protocol(tmp_path, "box", commit, other, replace=True)
+    assert "earlier" not in read_protocol(tmp_path, "box", commit)
     path.write_bytes(gzip.compress(b"{}"))
     with pytest.raises(UsdBenchError, match="1697dc9f.json.gz"):
         read_protocol(tmp_path, "box", commit)

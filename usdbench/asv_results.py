@@ -216,10 +216,13 @@ def read_protocol(results_dir: Path, machine: str, commit: str) -> dict | None:
     return record
 
 
-def write_protocol(results_dir: Path, machine: str, commit: str, record: dict) -> Path:
+def write_protocol(
+    results_dir: Path, machine: str, commit: str, record: dict, replace: bool = False
+) -> Path:
     """Record the protocol of a run of ``commit``. A run under another
     protocol than an earlier one of the commit keeps the earlier record in
-    "earlier": its figures then mix protocols (asv merges runs' figures)."""
+    "earlier": its figures then mix protocols (asv merges runs' figures);
+    ``replace``: the run measured all of them again, forget the earlier."""
     import datetime
 
     path = protocol_path(results_dir, machine, commit)
@@ -227,7 +230,7 @@ def write_protocol(results_dir: Path, machine: str, commit: str, record: dict) -
     record["recorded_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"
     )
-    old = read_protocol(results_dir, machine, commit)
+    old = None if replace else read_protocol(results_dir, machine, commit)
     if old is not None:
         earlier = old.pop("earlier", [])
         if protocol_differences(old, record):

@@ -39,7 +39,8 @@ def measure(
     if run.returncode not in (0, 2):
         tail = (run.stdout + run.stderr)[-3000:]
         raise UsdBenchError(f"asv run on {commit[:8]} exited {run.returncode}:\n{tail}")
-    record_protocol(config, machine, commit)
+    # Every memory figure measured anew: the commit's earlier protocol is gone.
+    record_protocol(config, machine, commit, replace=not append and not only)
 
 
 def suite_protocol(config: Path) -> dict | None:
@@ -68,7 +69,7 @@ def suite_protocol(config: Path) -> dict | None:
     return record
 
 
-def record_protocol(config: Path, machine: str, commit: str) -> Path | None:
+def record_protocol(config: Path, machine: str, commit: str, replace: bool = False) -> Path | None:
     """Write the suite's protocol beside the commit's results on the machine."""
     from .figures import newest_result
 
@@ -77,4 +78,4 @@ def record_protocol(config: Path, machine: str, commit: str) -> Path | None:
     record = suite_protocol(config)
     if result is None or record is None:
         return None
-    return write_protocol(results_dir, machine, result.commit_hash, record)
+    return write_protocol(results_dir, machine, result.commit_hash, record, replace)
