@@ -31,6 +31,14 @@ ms, which must not land in a timed region.
 ``USDBENCH_MEMORY_THREADS`` overrides the limit (an integer; 0 or "default":
 USD's own), to measure what the threads change (scripts/
 memory_repeatability.py). ``settings()`` reports what is in force.
+
+``record()`` is what a memory figure was measured under, kept beside asv's
+results (``python -m benchmarks.protocol`` prints it; usdbench.asv_results
+stores it per machine and commit): ``PROTOCOL`` numbers the protocol
+(bump it when what the memory figures measure changes; 0 was USD's and
+Arrow's default threads, before this module), the thread limits, Arrow's
+memory pool and the allocator variables in force. Figures under different
+records do not compare: the gate refuses them, the report says so.
 """
 
 from __future__ import annotations
@@ -41,6 +49,18 @@ import sys
 import warnings
 
 ENV = "USDBENCH_MEMORY_THREADS"
+# The memory protocol's number: 1 = USD's work and Arrow's CPU pool on
+# MEMORY_THREADS thread(s) while a memory figure is measured.
+PROTOCOL = 1
+# Environment variables that change what an allocation costs in resident
+# memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
+ALLOCATOR_VARIABLES = (
+    "MALLOC_",
+    "MIMALLOC_",
+    "ARROW_DEFAULT_MEMORY_POOL",
+    "PXR_WORK",
+    "GLIBC_TUNABLES",
+)
 # USD worker threads while memory figures are measured.
 MEMORY_THREADS = 1
 
@@ -192,7 +212,33 @@ def settings() -> dict:
         pa = sys.modules["pyarrow"]
         out["arrow_threads_now"] = pa.cpu_count()
         out["arrow_pool"] = pa.default_memory_pool().backend_name
-    for name in sorted(os.environ):
-        if name.startswith(("MALLOC_", "MIMALLOC_", "ARROW_DEFAULT_MEMORY_POOL", "PXR_WORK")):
-            out[name] = os.environ[name]
+    out.update(allocator_environment())
     return out
+
+
+def allocator_environment(environ=None) -> dict[str, str]:
+    """The allocator and thread variables set in the environment."""
+    environ = os.environ if environ is None else environ
+    return {k: environ[k] for k in sorted(environ) if k.startswith(ALLOCATOR_VARIABLES)}
+
+
+def record(environ=None) -> dict:
+    """The memory protocol in force for a benchmark process started with
+    this environment: what makes its memory figures comparable to others."""
+    import pyarrow
+
+    threads = memory_threads(environ)
+    return {
+        "protocol": PROTOCOL,
+        "memory_figures_threads": threads or "default",
+        "arrow_threads_memory_figures": threads or "default",
+        "time_figures_threads": "default",
+        "arrow_pool": pyarrow.default_memory_pool().backend_name,
+        "environment": allocator_environment(environ),
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(record(), sort_keys=True))

@@ -19,6 +19,17 @@ Per figure it prints the median, the spread (max - min) / min within a run
     python scripts/memory_repeatability.py --runs 3 --procs 4 \\
         --cases load:100000 shuffled:10000 --configs base spawn arrow-system
     python scripts/memory_repeatability.py --list   # the configurations
+
+``--asv-runs DIR ...`` judges real asv runs of one commit instead (each DIR a
+copy of one run's results/<machine>/, e.g. of `.ci/suite`): issue 25's
+targets per format (every memory figure of 10 MiB or more within 2%, max -
+min of the runs' medians over the smallest; every figure of 1 MiB or more
+within 0.5 MiB), `asv compare --factor 1.05` between every two runs (in a
+temporary results folder, the second run's file given another commit hash),
+and the gate's verdicts on every two runs (usdbench/gate/rule.py; with
+four runs or more, calibrated on the runs outside the pair):
+
+    python scripts/memory_repeatability.py --asv-runs runs/run1 runs/run2 runs/run3
 """
 
 from __future__ import annotations
@@ -74,6 +85,14 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "protocol": ({}, ()),
     "protocol-spawn": ({}, ("spawn",)),
     "protocol-2": ({"USDBENCH_MEMORY_THREADS": "2"}, ()),
+    # The protocol, and the Python loader parsing a large table in one part
+    # (its default: one part, on a thread each, per core).
+    "protocol-loader1": ({}, ("loader1",)),
+    # The protocol with mimalloc (Arrow's pool) purging freed pages at once,
+    # or never: its default purges after a delay, so what stays resident
+    # depends on timing.
+    "protocol-mi-purge0": ({"MIMALLOC_PURGE_DELAY": "0"}, ()),
+    "protocol-mi-nopurge": ({"MIMALLOC_PURGE_DELAY": "-1"}, ()),
 }
 
 
@@ -86,12 +105,17 @@ def _case(text: str) -> tuple[str, int, str | None]:
 
 
 # -- the benchmark process ---------------------------------------------------
-def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
+def _measure(op: str, fmt: str, scale: int, warm: bool, loader1: bool = False) -> dict:
     import importlib
 
     from memtrack.asv import _measure_once
     from usdbench import workloads
 
+    if loader1:
+        from usdbench.parquet import loader
+
+        parse_parts = loader.parse_parts
+        loader.parse_parts = lambda prep, parts, name: parse_parts(prep, parts or 1, name)
     if warm:
         workloads.drop_page_cache = lambda paths: True
     module, name = OPERATIONS[op]
@@ -111,6 +135,11 @@ def _measure(op: str, fmt: str, scale: int, warm: bool) -> dict:
     return out
 
 
+def _measure_spec(spec: dict) -> dict:
+    op, fmt, scale = spec["op"], spec["fmt"], spec["scale"]
+    return _measure(op, fmt, scale, spec["warm"], spec.get("loader1", False))
+
+
 def _import_suite() -> None:
     """What asv's forkserver has done before it forks a benchmark process."""
     sys.path.insert(0, str(REPO))
@@ -120,7 +149,7 @@ def _import_suite() -> None:
 
 def _child_main(spec: dict) -> None:
     _import_suite()
-    print(json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"])))
+    print(json.dumps(_measure_spec(spec)))
 
 
 def _forked(spec: dict) -> dict:
@@ -129,7 +158,7 @@ def _forked(spec: dict) -> dict:
     if pid == 0:  # the benchmark process
         os.close(r)
         try:
-            data = json.dumps(_measure(spec["op"], spec["fmt"], spec["scale"], spec["warm"]))
+            data = json.dumps(_measure_spec(spec))
         except BaseException as exc:  # noqa: BLE001 - report, never return into the parent's loop
             data = json.dumps({"error": repr(exc)})
         with os.fdopen(w, "w") as f:
@@ -161,6 +190,7 @@ def _run_main(spec: dict) -> None:
     for _ in range(spec["procs"]):
         for op, scale, fmt in spec["cases"]:
             one = {"op": op, "scale": scale, "fmt": fmt, "warm": spec["warm"]}
+            one["loader1"] = spec["loader1"]
             results.setdefault(f"{op}:{scale}:{fmt}", []).append(start(one))
     print(json.dumps(results))
 
@@ -172,6 +202,7 @@ def run_config(name: str, cases: list, procs: int) -> dict:
     env.setdefault("USDBENCH_PROFILE", "default")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     spec = {"cases": cases, "procs": procs, "spawn": "spawn" in options, "warm": "warm" in options}
+    spec["loader1"] = "loader1" in options
     cmd = [sys.executable, __file__, "--run", json.dumps(spec)]
     if "norandom" in options:
         cmd = ["setarch", platform.machine(), "-R", *cmd]
@@ -248,6 +279,205 @@ def print_summary(samples: dict[str, list[dict]], min_mib: float, by_format: boo
             )
 
 
+# -- asv runs already made ------------------------------------------------------
+def _format_of(key: str) -> str:
+    """The format family of a figure key "mod.Class.track_x_bytes('usda', 1000, 'flat')"."""
+    params = key.partition("(")[2]
+    first = params.split(",")[0].strip(" )'\"")
+    return _family(f"x:0:{first}") if first else "(no format)"
+
+
+def asv_runs_summary(dirs: list[Path], min_mib: float = 10.0) -> dict:
+    """Per memory figure measured in two runs or more: the runs' medians, the
+    spread (max - min) / min between them and the range max - min."""
+    from usdbench.gate import memory_samples, read_runs
+
+    runs = read_runs(dirs)
+    per_run = [memory_samples(run.result) for run in runs]
+    figures = {}
+    for key in sorted(set().union(*per_run)):
+        medians = [statistics.median(r[key]) for r in per_run if key in r]
+        if len(medians) < 2:
+            continue
+        lo, hi = min(medians), max(medians)
+        figures[key] = {
+            "medians": medians,
+            "spread": (hi - lo) / lo if lo > 0 else (0.0 if hi == lo else float("inf")),
+            "range": hi - lo,
+            "format": _format_of(key),
+        }
+    return {"runs": runs, "per_run": per_run, "figures": figures, "min_mib": min_mib}
+
+
+def print_asv_targets(
+    summary: dict, large_share: float = 0.02, medium_range_mib: float = 0.5, medium_mib: float = 1.0
+) -> int:
+    """The issue's repeatability targets; returns how many figures miss them."""
+    figures, min_mib = summary["figures"], summary["min_mib"]
+    runs = summary["runs"]
+    first = runs[0].result
+    print(
+        f"{len(runs)} asv runs of {first.commit_hash[:8]} on {first.machine} "
+        f"({first.env_name}): {len(figures)} memory figures in two runs or more"
+    )
+    large = {k: f for k, f in figures.items() if min(f["medians"]) >= min_mib * MIB}
+    medium = {k: f for k, f in figures.items() if min(f["medians"]) >= medium_mib * MIB}
+    print(f"\nfigures of {min_mib:g} MiB or more, (max - min) / min of the runs' medians:")
+    print(
+        f"{'format':16} {'figures':>7} {'median':>7} {'largest':>7} "
+        f"{'over ' + format(large_share, '.0%'):>8}"
+    )
+    for fam in sorted({f["format"] for f in large.values()}):
+        mine = [f["spread"] for f in large.values() if f["format"] == fam]
+        over = sum(s > large_share for s in mine)
+        print(f"{fam:16} {len(mine):7} {statistics.median(mine):7.2%} {max(mine):7.2%} {over:8}")
+    misses = [(k, f) for k, f in large.items() if f["spread"] > large_share]
+    wide = [(k, f) for k, f in medium.items() if f["range"] > medium_range_mib * MIB]
+    print(
+        f"\nfigures of {medium_mib:g} MiB or more: {len(medium)}, largest range "
+        f"{max((f['range'] for f in medium.values()), default=0) / MIB:.3f} MiB, "
+        f"{len(wide)} over {medium_range_mib:g} MiB"
+    )
+    for key, f in sorted(dict(misses + wide).items(), key=lambda kf: -kf[1]["spread"]):
+        meds = ", ".join(f"{m / MIB:.2f}" for m in f["medians"])
+        print(f"  miss: {key}: {meds} MiB ({f['spread']:.2%}, {f['range'] / MIB:.3f} MiB)")
+    return len({k for k, _ in misses + wide})
+
+
+def _pairs(n: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def asv_compare_pairs(summary: dict, factor: float, benchmarks_json: Path) -> list[dict]:
+    """`asv compare --factor` between every two runs: the memory figures it flags."""
+    import re
+    import shutil
+    import tempfile
+
+    from usdbench.gate import bench_pattern
+
+    memory = re.compile(bench_pattern())
+    runs = summary["runs"]
+    out = []
+    for i, j in _pairs(len(runs)):
+        a, b = runs[i].result, runs[j].result
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            folder = root / "results" / a.machine
+            folder.mkdir(parents=True)
+            shutil.copy(benchmarks_json, root / "results" / "benchmarks.json")
+            machine_json = runs[i].directory / "machine.json"
+            if machine_json.exists():
+                shutil.copy(machine_json, folder / "machine.json")
+            else:
+                (folder / "machine.json").write_text(
+                    json.dumps({"machine": a.machine, "version": 1})
+                )
+            shutil.copy(a.path, folder / a.path.name)
+            # The second run under another commit hash: asv keeps one file per commit.
+            other = "f" * 40
+            data = json.loads(b.path.read_text())
+            data["commit_hash"] = other
+            (folder / f"{other[:8]}-{b.env_name}.json").write_text(json.dumps(data))
+            subprocess.run(["git", "init", "-q", str(root)], check=True)
+            (root / "asv.conf.json").write_text(
+                json.dumps(
+                    {
+                        "version": 1,
+                        "project": "runs",
+                        "repo": ".",
+                        "results_dir": "results",
+                        "html_dir": "html",
+                        "environment_type": "existing",
+                        "branches": ["main"],
+                    }
+                )
+            )
+            cmd = [
+                sys.executable,
+                "-m",
+                "asv",
+                "compare",
+                "--config",
+                str(root / "asv.conf.json"),
+                "--machine",
+                a.machine,
+                "--factor",
+                str(factor),
+                "--only-changed",
+                a.commit_hash,
+                other,
+            ]
+            run = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+        if run.returncode:
+            raise SystemExit(f"asv compare failed:\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+        flagged = []
+        for line in run.stdout.splitlines():
+            # | Change | Before [..] | After [..] | Ratio | Benchmark (Parameter) |
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 5 and cells[0] in ("+", "-") and memory.search(cells[-1]):
+                flagged.append(f"{cells[0]} {cells[-1]}: {cells[1]} -> {cells[2]} ({cells[3]})")
+        out.append({"pair": (i + 1, j + 1), "flagged": flagged})
+    return out
+
+
+def gate_pairs(summary: dict) -> list[dict]:
+    """The gate's rule on every two runs, each figure: without calibration,
+    and calibrated on the runs outside the pair (where two or more are left)."""
+    from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
+
+    per_run, rule = summary["per_run"], Rule()
+    out = []
+    for i, j in _pairs(len(per_run)):
+        rest = [r for k, r in enumerate(per_run) if k not in (i, j)]
+        plain, calibrated, compared, calibratable = [], [], 0, 0
+        for key in sorted(set(per_run[i]) & set(per_run[j])):
+            a, b = per_run[i][key], per_run[j][key]
+            compared += 1
+            verdict = rule.verdict(a, b)[0]
+            if verdict in (REGRESSION, IMPROVEMENT):
+                plain.append(f"{verdict} {key}")
+            others = [v for r in rest if key in r for v in r[key]]
+            if sum(key in r for r in rest) >= 2:
+                calibratable += 1
+                noise = max(others) - min(others)
+                if rule.verdict(a, b, noise)[0] in (REGRESSION, IMPROVEMENT):
+                    calibrated.append(key)
+        out.append(
+            {
+                "pair": (i + 1, j + 1),
+                "figures": compared,
+                "plain": plain,
+                "calibrated": calibrated,
+                "calibratable": calibratable,
+            }
+        )
+    return out
+
+
+def asv_runs_main(args) -> int:
+    summary = asv_runs_summary(args.asv_runs, args.min_mib)
+    misses = print_asv_targets(summary)
+    print(f"\nasv compare --factor {args.factor} between two runs (memory figures flagged):")
+    names = {i + 1: run.directory.name for i, run in enumerate(summary["runs"])}
+    for pair in asv_compare_pairs(summary, args.factor, args.benchmarks_json):
+        print(f"  {names[pair['pair'][0]]} and {names[pair['pair'][1]]}: {len(pair['flagged'])}")
+        for line in pair["flagged"]:
+            print(f"    {line}")
+    print("\nthe gate (usdbench/gate/rule.py) between two runs (figures called worse or better):")
+    for pair in gate_pairs(summary):
+        print(
+            f"  {names[pair['pair'][0]]} and {names[pair['pair'][1]]}: {len(pair['plain'])} of "
+            f"{pair['figures']} uncalibrated; calibrated on the other runs (figures they "
+            f"measured twice or more): {len(pair['calibrated'])} of {pair['calibratable']}"
+        )
+        for line in pair["plain"]:
+            print(f"    {line}")
+        for key in pair["calibrated"]:
+            print(f"    calibrated, still: {key}")
+    return 1 if misses else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", nargs="+", default=["base"])
@@ -264,6 +494,20 @@ def main(argv=None) -> int:
         "--by-format", action="store_true", help="one line per configuration and format"
     )
     ap.add_argument("--list", action="store_true")
+    ap.add_argument(
+        "--asv-runs",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="judge these asv runs of one commit (copies of results/<machine>/)",
+    )
+    ap.add_argument("--factor", type=float, default=1.05, help="asv compare's (with --asv-runs)")
+    ap.add_argument(
+        "--benchmarks-json",
+        type=Path,
+        default=REPO / "results" / "benchmarks.json",
+        help="asv's benchmarks.json for asv compare (with --asv-runs)",
+    )
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -273,6 +517,9 @@ def main(argv=None) -> int:
     if args.run:
         _run_main(json.loads(args.run))
         return 0
+    if args.asv_runs:
+        sys.path.insert(0, str(REPO))
+        return asv_runs_main(args)
     if args.list:
         for name, (env, opts) in CONFIGS.items():
             print(f"{name:16} {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(opts)}")

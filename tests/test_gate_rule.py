@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 import subprocess
@@ -11,6 +12,13 @@ import sys
 import pytest
 
 from tests.asv_project import REPO
+from usdbench.asv_results import (
+    protocol_differences,
+    protocol_path,
+    protocol_text,
+    read_protocol,
+    write_protocol,
+)
 from usdbench.errors import UsdBenchError
 from usdbench.gate import (
     FLOOR,
@@ -26,6 +34,7 @@ from usdbench.gate import (
     read_noise,
     record_noise,
 )
+from usdbench.gate.noise import read_run
 
 MiB = 2**20
 KiB = 1024
@@ -95,6 +104,12 @@ def test_toy_results_compare_figure_by_figure(toy_asv_project):
     same = compare(results, MACHINE, new, new)
     assert same and {f.verdict for f in same} == {UNCHANGED}
     assert all(f.change == 0 for f in same)
+    # --bench narrowed to one parameter combination, as asv's --bench matches it.
+    one = compare(results, MACHINE, new, new, only="Load.*'usda', 10\\)")
+    assert {f.key for f in one} == {
+        "bench.Load.track_peak_bytes('usda', 10)",
+        "bench.Load.track_delta_bytes('usda', 10)",
+    }
 
 
 def test_noise_calibration_is_recorded_merged_and_read(toy_asv_project, tmp_path):
@@ -140,3 +155,345 @@ def test_command_errors_name_the_problem(toy_asv_project):
     same = run("check", new, new, "--machine", MACHINE, "--measure", "never")
     assert same.returncode == 0 and "memory gate: 0 regressions" in same.stdout
     assert "no noise calibration" in same.stderr
+
+
+# -- calibration from asv runs already made, and the recorded protocol ----------
+# A suite whose memory figures move between asv runs by a known step: each
+# run's figure is BASE + STEP x $RUN_INDEX (asv hands its environment to
+# the benchmark processes), every process of one run alike.
+RUNS_SUITE = """
+import os
+
+BASE = 10 * 2**20
+STEP = 4096
+
+
+class Load:
+    params = (["usda", "usdc"], [10, 100])
+    param_names = ["format", "scale"]
+
+    def track_peak_bytes(self, fmt, scale):
+        return BASE * (1 + scale // 10) + STEP * int(os.environ.get("RUN_INDEX", "0"))
+
+    track_peak_bytes.unit = "bytes"
+
+
+class FileSize:
+    params = (["usda", "usdc"],)
+    param_names = ["format"]
+
+    def track_file_bytes(self, fmt):
+        return 1000
+
+    track_file_bytes.unit = "bytes"
+"""
+STEP = 4096
+RUNS_MACHINE = "runsbox"
+PROTOCOL_ONE = {"protocol": 1, "memory_figures_threads": 1, "arrow_pool": "mimalloc"}
+
+
+@pytest.fixture(scope="module")
+def asv_runs(tmp_path_factory):
+    """Three real asv runs of one commit (copies of results/<machine>/ after
+    each, as a person running the suite three times makes them), one of a
+    second commit, and the project they were made in."""
+    from tests.asv_project import AsvProject, config_here
+
+    root = tmp_path_factory.mktemp("asv-runs")
+    project = AsvProject.create(
+        root / "project",
+        config_here("runs"),
+        {"benchmarks/__init__.py": "", "benchmarks/bench.py": RUNS_SUITE},
+        machine=RUNS_MACHINE,
+    )
+    first = project.commit("first")
+    machine_dir = project.path / "results" / RUNS_MACHINE
+    runs = []
+    for index in range(3):
+        project.env["RUN_INDEX"] = str(index)
+        for old in machine_dir.glob(f"{first[:8]}-*.json"):
+            old.unlink()  # a fresh result file per run, as each suite run writes
+        project.run_here(first, "--record-samples")
+        runs.append(root / f"run{index + 1}")
+        shutil.copytree(machine_dir, runs[-1])
+    (project.path / "NOTES").write_text("second\n")
+    second = project.commit("second")
+    project.env["RUN_INDEX"] = "0"
+    project.run_here(second, "--record-samples")
+    other = root / "other-commit"
+    shutil.copytree(machine_dir, other)
+    for old in other.glob(f"{first[:8]}-*.json"):
+        old.unlink()
+    project.runs, project.other_commit_run = runs, other
+    return project
+
+
+def _gate(project, *args):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "usdbench",
+            "gate",
+            *args,
+            "--config",
+            str(project.path / "asv.conf.json"),
+        ],  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_calibrate_from_runs_keeps_each_runs_median(asv_runs, tmp_path):
+    project = asv_runs
+    run = _gate(project, "calibrate", "--from-runs", *map(str, project.runs))
+    assert run.returncode == 0, run.stderr
+    results = project.path / "results"
+    noise = read_noise(results, RUNS_MACHINE)
+    assert str(noise_path(results, RUNS_MACHINE)) in run.stdout
+    figures = noise["figures"]
+    # The memory figures (4 combinations), not the file sizes.
+    assert sorted(figures) == sorted(
+        f"bench.Load.track_peak_bytes('{f}', {s})" for f in ("usda", "usdc") for s in (10, 100)
+    )
+    for key, entry in figures.items():
+        base = 10 * MiB * (2 if ", 10)" in key else 11)
+        assert entry["run_medians"] == [base, base + STEP, base + 2 * STEP], key
+        assert entry["range"] == 2 * STEP and entry["runs"] == 3
+        assert entry["commit"] == project.commits[0]
+    assert noise["from_runs"] == [str(r) for r in project.runs]
+    assert calibrated_ranges(noise) == {k: 2 * STEP for k in figures}
+
+
+def test_calibrate_from_runs_refuses_bad_input(asv_runs, tmp_path):
+    project = asv_runs
+    run1, run2 = map(str, project.runs[:2])
+
+    def refused(*args, naming: str):
+        run = _gate(project, "calibrate", "--from-runs", *args)
+        assert run.returncode == 2, run.stdout + run.stderr
+        last = run.stderr.strip().splitlines()[-1]
+        assert last.startswith("usdbench gate calibrate: error: "), last
+        assert naming in last, last
+        return last
+
+    refused(run1, str(tmp_path / "nowhere"), naming=str(tmp_path / "nowhere"))
+    other = project.other_commit_run
+    msg = refused(run1, str(other), naming="runs of different commits")
+    assert str(other) in msg
+    # Another machine's run: its result file says so.
+    moved = tmp_path / "moved"
+    shutil.copytree(project.runs[1], moved)
+    (result,) = [p for p in moved.glob("*.json") if p.name != "machine.json"]
+    data = json.loads(result.read_text())
+    data["params"]["machine"] = "elsewhere"
+    result.write_text(json.dumps(data))
+    msg = refused(run1, str(moved), naming="runs of different machines")
+    assert str(result) in msg and "'elsewhere'" in msg
+    # A corrupt result file: named.
+    broken = tmp_path / "broken"
+    shutil.copytree(project.runs[1], broken)
+    (result,) = [p for p in broken.glob("*.json") if p.name != "machine.json"]
+    result.write_text(result.read_text()[:200])
+    refused(run1, str(broken), naming=str(result))
+    # An empty folder, and one run only.
+    (tmp_path / "empty").mkdir()
+    refused(run1, str(tmp_path / "empty"), naming=str(tmp_path / "empty"))
+    refused(run1, naming="two or more")
+    # A copy of the whole machine folder (its history too): the commit
+    # measured last, unless COMMIT names another.
+    history = project.path / "results" / RUNS_MACHINE
+    assert read_run(history).result.commit_hash == project.commits[1]
+    assert read_run(history, project.commits[0][:7]).result.commit_hash == project.commits[0]
+    # A commit none of the runs has.
+    run = _gate(project, "calibrate", "deadbeef", "--from-runs", run1, run2)
+    assert run.returncode == 2 and "'deadbeef'" in run.stderr
+
+
+def test_calibrate_from_runs_keeps_the_runs_protocol(asv_runs, tmp_path):
+    project = asv_runs
+    runs = []
+    for i, src in enumerate(project.runs[:2]):
+        runs.append(tmp_path / f"run{i}")
+        shutil.copytree(src, runs[-1])
+        write_protocol(runs[-1].parent, runs[-1].name, project.commits[0], PROTOCOL_ONE)
+    results = tmp_path / "results"
+    shutil.copytree(project.path / "results", results)
+    config = tmp_path / "asv.conf.json"
+    config.write_text(json.dumps({"results_dir": str(results)}))
+
+    def calibrate(*dirs):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "usdbench",
+                "gate",
+                "calibrate",
+                "--config",
+                str(config),
+                "--from-runs",
+                *map(str, dirs),
+            ],  # fmt: skip
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+
+    run = calibrate(*runs)
+    assert run.returncode == 0, run.stderr
+    protocol = read_noise(results, RUNS_MACHINE)["protocol"]
+    assert {k: protocol[k] for k in PROTOCOL_ONE} == PROTOCOL_ONE
+    # Runs under different protocols are not one calibration.
+    write_protocol(
+        runs[1].parent, runs[1].name, project.commits[0], {**PROTOCOL_ONE, "protocol": 2}
+    )
+    run = calibrate(*runs)
+    assert run.returncode == 2 and "different memory protocols" in run.stderr
+    assert str(runs[1]) in run.stderr
+
+
+def test_protocol_record_is_written_read_and_compared(tmp_path):
+    commit = "1697dc9f" + "0" * 32
+    assert read_protocol(tmp_path, "box", commit) is None
+    path = write_protocol(tmp_path, "box", commit, PROTOCOL_ONE)
+    assert path == protocol_path(tmp_path, "box", commit)
+    assert path.parent.name == "protocol" and path.name == "1697dc9f.json.gz"
+    record = read_protocol(tmp_path, "box", commit)
+    assert {k: record[k] for k in PROTOCOL_ONE} == PROTOCOL_ONE and record["recorded_at"]
+    assert protocol_differences(record, dict(PROTOCOL_ONE)) == []
+    assert protocol_differences(record, None) == []  # unknown: no verdict
+    other = {**PROTOCOL_ONE, "memory_figures_threads": "default"}
+    assert protocol_differences(record, other) == ["memory_figures_threads: 1 against 'default'"]
+    assert "1 thread" in protocol_text(record) and "default threads" in protocol_text(other)
+    # A second run of the commit under another protocol: the figures mix both.
+    write_protocol(tmp_path, "box", commit, other)
+    mixed = read_protocol(tmp_path, "box", commit)
+    assert mixed["earlier"] and protocol_differences(mixed, other)
+    # Every figure measured again under one: the earlier one is forgotten.
+    write_protocol(tmp_path, "box", commit, other, replace=True)
+    assert "earlier" not in read_protocol(tmp_path, "box", commit)
+    path.write_bytes(gzip.compress(b"{}"))
+    with pytest.raises(UsdBenchError, match="1697dc9f.json.gz"):
+        read_protocol(tmp_path, "box", commit)
+
+
+def test_the_suites_protocol_record():
+    from benchmarks import protocol
+
+    record = protocol.record({})
+    assert record["protocol"] == protocol.PROTOCOL >= 1
+    assert record["memory_figures_threads"] == protocol.MEMORY_THREADS
+    assert record["environment"] == {}
+    env = {"MALLOC_ARENA_MAX": "2", protocol.ENV: "default", "HOME": "/x"}
+    other = protocol.record(env)
+    assert other["environment"] == {"MALLOC_ARENA_MAX": "2"}
+    assert other["memory_figures_threads"] == "default"
+    assert protocol_differences(record, other)
+
+
+def test_check_refuses_commits_measured_under_different_protocols(asv_runs, tmp_path):
+    project = asv_runs
+    results = tmp_path / "results"
+    shutil.copytree(project.path / "results", results)
+    noise_path(results, RUNS_MACHINE).unlink(missing_ok=True)
+    config = tmp_path / "asv.conf.json"
+    config.write_text(json.dumps({"results_dir": str(results)}))
+    first, second = project.commits[:2]
+
+    def check(*extra):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "usdbench",
+                "gate",
+                "check",
+                first,
+                second,
+                "--machine",
+                RUNS_MACHINE,
+                "--measure",
+                "never",
+                "--config",
+                str(config),
+                *extra,
+            ],  # fmt: skip
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+
+    run = check()
+    assert run.returncode == 0, run.stderr
+    assert "no memory protocol recorded" in run.stderr
+    write_protocol(results, RUNS_MACHINE, first, PROTOCOL_ONE)
+    write_protocol(results, RUNS_MACHINE, second, PROTOCOL_ONE)
+    run = check()
+    assert run.returncode == 0 and "protocol" not in run.stderr, run.stderr
+    write_protocol(results, RUNS_MACHINE, second, {**PROTOCOL_ONE, "arrow_pool": "system"})
+    run = check()
+    assert run.returncode == 2, run.stdout + run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert "different memory protocols" in last and "arrow_pool" in last
+    assert str(protocol_path(results, RUNS_MACHINE, second)) in last
+    run = check("--any-protocol")
+    assert run.returncode == 0 and "different memory protocols" in run.stderr
+
+
+def test_protocol_command_records_the_suites_protocol(asv_runs):
+    project = asv_runs
+    first = project.commits[0]
+    results = project.path / "results"
+    suite_protocol = project.path / "benchmarks" / "protocol.py"
+    try:
+        run = _gate(project, "protocol", first[:8], "--machine", RUNS_MACHINE)
+        assert run.returncode == 2 and "records no memory protocol" in run.stderr
+        shutil.copy(REPO / "benchmarks" / "protocol.py", suite_protocol)
+        run = _gate(project, "protocol", first[:8], "--machine", RUNS_MACHINE)
+        assert run.returncode == 0, run.stderr
+        record = read_protocol(results, RUNS_MACHINE, first)
+        assert record["protocol"] >= 1 and record["memory_figures_threads"] == 1
+        assert "memory figures on 1 thread(s)" in run.stdout
+        run = _gate(project, "protocol", "HEAD~5", "--machine", RUNS_MACHINE)
+        assert run.returncode == 2 and "'HEAD~5'" in run.stderr
+    finally:
+        suite_protocol.unlink(missing_ok=True)
+        protocol_path(results, RUNS_MACHINE, first).unlink(missing_ok=True)
+
+
+def test_repeatability_script_judges_asv_runs(asv_runs, tmp_path):
+    """scripts/memory_repeatability.py --asv-runs: the issue's targets,
+    asv compare and the gate on every two runs of one commit."""
+    project = asv_runs
+    script = [sys.executable, str(REPO / "scripts" / "memory_repeatability.py"), "--asv-runs"]
+    bench_json = ["--benchmarks-json", str(project.path / "results" / "benchmarks.json")]
+
+    def judge(*dirs):
+        return subprocess.run(
+            [*script, *map(str, dirs), *bench_json], cwd=REPO, capture_output=True, text=True
+        )
+
+    run = judge(*project.runs)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 asv runs of" in run.stdout and "4 memory figures" in run.stdout
+    assert "miss:" not in run.stdout
+    assert run.stdout.count(": 0\n") == 3  # asv compare: no figure flagged in 3 pairs
+    # A run whose usda figure at scale 10 is 5% higher: a miss, flagged by both.
+    moved = tmp_path / "moved"
+    shutil.copytree(project.runs[2], moved)
+    (result,) = [p for p in moved.glob("*.json") if p.name != "machine.json"]
+    data = json.loads(result.read_text())
+    columns = data["result_columns"]
+    row = data["results"]["bench.Load.track_peak_bytes"]
+    value = row[columns.index("result")][0] * 1.05  # ('usda', 10) comes first
+    row[columns.index("result")][0] = value
+    if len(row) > columns.index("samples") and row[columns.index("samples")]:
+        row[columns.index("samples")][0] = [value]  # a track_ value asv kept samples of
+    result.write_text(json.dumps(data))
+    run = judge(project.runs[0], moved)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "miss: bench.Load.track_peak_bytes('usda', 10)" in run.stdout
+    assert "+ bench.Load.track_peak_bytes('usda', 10)" in run.stdout
+    assert "regression bench.Load.track_peak_bytes('usda', 10)" in run.stdout

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from usdbench import profiles
-from usdbench.gate import FLOOR, memory_samples, newest_result
+from usdbench.asv_results import read_protocol
+from usdbench.gate import FLOOR, memory_samples, newest_result, read_noise
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,14 @@ def test_unchanged_commit_passes_three_times_and_five_percent_more_fails(asv_pro
     run = gate(project, "calibrate", base, "--bench", LOAD)
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     assert (project.path / "results" / project.machine / "gate-noise.json.gz").is_file()
+    # The protocol the figures were measured under, recorded beside them and
+    # in the calibration; each run's median kept for the report.
+    results = project.path / "results"
+    recorded = read_protocol(results, project.machine, base)
+    assert recorded["memory_figures_threads"] == 1
+    noise = read_noise(results, project.machine)
+    assert noise["protocol"]["protocol"] == recorded["protocol"]
+    assert all(len(e["run_medians"]) == 5 for e in noise["figures"].values())
     for attempt in range(3):
         # Both commits measured afresh each time: three independent verdicts.
         run = gate(project, "check", base, same, "--bench", LOAD, "--measure", "always")

@@ -15,6 +15,12 @@ writes, for all three:
   ("result", "params", "started_at", "stats_q_25", ...). A parameterised
   result lists one value per combination of ``params``, first parameter
   slowest; a skipped combination is NaN, a failed one null.
+
+Beside them, usdbench keeps ``<results>/<machine>/protocol/<commit8>.json.gz``:
+the memory protocol a commit's memory figures were measured under
+(benchmarks/protocol.py's ``record()``). asv's result files cannot carry
+it (asv rewrites them with its own fields only), and a benchmark's
+``version`` would also hide the older figures from asv's history graphs.
 """
 
 from __future__ import annotations
@@ -26,12 +32,13 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from usdbench import gzjson
 from usdbench.errors import UsdBenchError
 
 # The file format versions this reader knows (asv 0.5 and later).
 RESULTS_VERSION = 2
 BENCHMARKS_VERSION = 2
-_NOT_RESULTS = {"machine.json", "benchmarks.json"}
+NOT_RESULTS = {"machine.json", "benchmarks.json"}
 # A string, or a comment, or a comma that only a closing bracket follows.
 _JSON5_EXTRAS = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[\]}])', re.S)
 
@@ -146,6 +153,12 @@ class ResultFile:
         return (self.date or 0, max((t for t in started if t), default=0))
 
 
+def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
+    """asv's own name of one parameter combination (its repr strings):
+    "load.InitialLoad.track_peak_bytes('usda', 1000)"."""
+    return f"{benchmark}({', '.join(combo)})" if combo else benchmark
+
+
 def commit_results(results: list[ResultFile], commit: str) -> list[ResultFile]:
     """The results of the one commit whose hash starts with ``commit`` ([]
     if none); UsdBenchError if the prefix names several commits."""
@@ -163,7 +176,7 @@ def result_files(results_dir: Path, machine: str) -> list[ResultFile]:
     found = []
     folder = results_dir / machine
     for path in sorted(folder.glob("*.json")):
-        if path.name in _NOT_RESULTS:
+        if path.name in NOT_RESULTS:
             continue
         try:
             result = ResultFile.read(path)
@@ -175,3 +188,89 @@ def result_files(results_dir: Path, machine: str) -> list[ResultFile]:
             continue
         found.append(result)
     return found
+
+
+# -- the memory protocol recorded beside a machine's results --------------------
+PROTOCOL_DIR = "protocol"
+PROTOCOL_FILE_VERSION = 1
+# Fields of a record that say when and how it was taken, not what was measured.
+_PROTOCOL_META = {"recorded_at", "assumed", "earlier", "note"}
+
+
+def protocol_path(results_dir: Path, machine: str, commit: str) -> Path:
+    return Path(results_dir) / machine / PROTOCOL_DIR / f"{commit[:8]}.json.gz"
+
+
+def read_protocol(results_dir: Path, machine: str, commit: str) -> dict | None:
+    """The protocol a commit's memory figures were measured under on the
+    machine, None where none was recorded; UsdBenchError if unreadable."""
+    path = protocol_path(results_dir, machine, commit)
+    if not path.exists():
+        return None
+    data = gzjson.read(path, "a memory protocol record")
+    if not isinstance(data, dict) or data.get("version") != PROTOCOL_FILE_VERSION:
+        raise UsdBenchError("not a memory protocol record of this version", file=path)
+    record = data.get("record")
+    if not isinstance(record, dict) or "protocol" not in record:
+        raise UsdBenchError("memory protocol record without its 'record'", file=path)
+    return record
+
+
+def write_protocol(
+    results_dir: Path, machine: str, commit: str, record: dict, replace: bool = False
+) -> Path:
+    """Record the protocol of a run of ``commit``. A run under another
+    protocol than an earlier one of the commit keeps the earlier record in
+    "earlier": its figures then mix protocols (asv merges runs' figures);
+    ``replace``: the run measured all of them again, forget the earlier."""
+    import datetime
+
+    path = protocol_path(results_dir, machine, commit)
+    record = dict(record)
+    record["recorded_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"
+    )
+    old = None if replace else read_protocol(results_dir, machine, commit)
+    if old is not None:
+        earlier = old.pop("earlier", [])
+        if protocol_differences(old, record):
+            earlier.append(old)
+        if earlier:
+            record["earlier"] = earlier
+    gzjson.write(path, {"version": PROTOCOL_FILE_VERSION, "record": record}, indent=1)
+    return path
+
+
+def protocol_differences(a: dict | None, b: dict | None) -> list[str]:
+    """What two protocol records disagree on ("field: A against B"); none
+    when either is unknown (None). A record with "earlier" records disagrees
+    with every other one: its figures were taken under several."""
+    if a is None or b is None:
+        return []
+    out = []
+    for name, record in (("first", a), ("second", b)):
+        if record.get("earlier"):
+            out.append(f"the {name} commit's figures were measured under several protocols")
+    for key in sorted((set(a) | set(b)) - _PROTOCOL_META):
+        if a.get(key) != b.get(key):
+            out.append(f"{key}: {a.get(key)!r} against {b.get(key)!r}")
+    return out
+
+
+def protocol_text(record: dict | None) -> str:
+    """One line for a reader: "protocol 1: memory figures on 1 thread, ..."."""
+    if record is None:
+        return "not recorded"
+    threads = record.get("memory_figures_threads")
+    where = "USD's and Arrow's default threads" if threads == "default" else f"{threads} thread(s)"
+    text = f"protocol {record.get('protocol')}: memory figures on {where}"
+    if record.get("arrow_pool"):
+        text += f", Arrow pool {record['arrow_pool']}"
+    env = record.get("environment") or {}
+    if env:
+        text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
+    if record.get("assumed"):
+        text += " (assumed: recorded after the runs)"
+    if record.get("earlier"):
+        text += f" (and {len(record['earlier'])} other protocol(s) in earlier runs)"
+    return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -23,8 +24,10 @@ DESCRIPTION = (
 EXAMPLES = """\
 examples:
   usdbench gate calibrate BASE --machine box       # once per machine
+  usdbench gate calibrate --from-runs run1 run2 run3   # from asv runs already made
   usdbench gate check BASE HEAD --machine box      # exit 1 on a regression
   usdbench gate check BASE HEAD --machine box --measure never --verbose
+  usdbench gate protocol HEAD --machine box        # record the memory protocol of a run
 """
 # Samples (fresh processes) per figure and commit, and asv runs of a
 # calibration: scripts/gate_noise.py measured what these need (docs).
@@ -49,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("base", help="the reference commit (hash or prefix)")
     check.add_argument("head", help="the commit under test (hash or prefix)")
     _common(check)
+    check.add_argument(
+        "--any-protocol",
+        action="store_true",
+        help="compare commits whose memory figures were measured under different protocols "
+        "(refused by default: their difference would be the protocol's)",
+    )
     check.add_argument(
         "--measure",
         choices=("missing", "always", "never"),
@@ -80,23 +89,83 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "calibrate",
         help="measure each memory figure's noise over several asv runs of one commit",
         description="Run asv --runs times on one commit (memory figures, --rounds processes "
-        "each) and record each figure's range in <results>/<machine>/gate-noise.json.gz.",
-        epilog="example:\n  usdbench gate calibrate 1a2b3c4d --machine box\n",
+        "each) and record each figure's range in <results>/<machine>/gate-noise.json.gz. "
+        "With --from-runs, read asv runs already made instead: each DIR a copy of one "
+        "run's results/<machine>/ folder (its result file, made with --record-samples), "
+        "all of one commit, machine and environment.",
+        epilog="examples:\n  usdbench gate calibrate 1a2b3c4d --machine box\n"
+        "  usdbench gate calibrate --from-runs runs/run1 runs/run2 runs/run3\n",
         formatter_class=HelpFormatter,
     )
     cal.set_defaults(run=_calibrate, prog=cal.prog, parser=cal)
-    cal.add_argument("commit", help="the commit to measure (hash, prefix or anything asv takes)")
-    _common(cal)
+    cal.add_argument(
+        "commit",
+        nargs="?",
+        help="the commit to measure (hash, prefix or anything asv takes); with --from-runs, "
+        "the runs' commit where a folder holds several",
+    )
+    _common(cal, machine_required=False)
+    cal.add_argument(
+        "--from-runs",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="calibrate from these asv runs (copies of results/<machine>/, one per run) "
+        "instead of running asv",
+    )
     cal.add_argument(
         "--runs",
         type=at_least(2, "runs", "the noise between runs is what it measures"),
         default=RUNS,
         help=f"asv runs of the commit (default {RUNS}, at least 2)",
     )
+    _add_protocol(commands)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--machine", required=True, help="asv machine name")
+def _add_protocol(commands) -> None:
+    proto = commands.add_parser(
+        "protocol",
+        help="record (or show) the memory protocol of a commit's results",
+        description="Record the memory protocol the suite measures under (python -m "
+        "benchmarks.protocol, in this environment) beside the commit's results on the "
+        "machine: <results>/<machine>/protocol/<commit8>.json.gz. For runs the gate did not "
+        "make (e.g. .ci/suite's); `gate check` refuses commits recorded under different "
+        "protocols. --show prints the recorded one.",
+        epilog="example:\n  usdbench gate protocol HEAD --machine box\n",
+        formatter_class=HelpFormatter,
+    )
+    proto.set_defaults(run=_protocol, prog=proto.prog, parser=proto)
+    proto.add_argument("commit", nargs="?", default="HEAD", help="default HEAD")
+    proto.add_argument("--machine", required=True, help="asv machine name")
+    add_config(proto)
+    proto.add_argument("--show", action="store_true", help="print the record, write nothing")
+
+
+def _protocol(args) -> int:
+    from usdbench.asv_results import protocol_path, protocol_text, read_config, read_protocol
+    from usdbench.errors import UsdBenchError
+    from usdbench.gate import newest_result, record_protocol
+
+    config = Path(args.config)
+    results_dir, _ = read_config(config)
+    commit = resolve(config.resolve().parent, args.commit, "commit")
+    if newest_result(results_dir, args.machine, commit) is None:
+        raise UsdBenchError(
+            f"no asv results for commit {commit[:8]} on machine {args.machine!r} in {results_dir}"
+        )
+    if not args.show and record_protocol(config, args.machine, commit) is None:
+        raise UsdBenchError(f"the suite beside {config} records no memory protocol")
+    record = read_protocol(results_dir, args.machine, commit)
+    print(f"{protocol_path(results_dir, args.machine, commit)}: {protocol_text(record)}")
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser, machine_required: bool = True) -> None:
+    parser.add_argument(
+        "--machine",
+        required=machine_required,
+        help="asv machine name" + ("" if machine_required else " (with --from-runs: the runs')"),
+    )
     add_config(parser)
     parser.add_argument("--bench", type=regex, help="only figures whose benchmark matches this")
     parser.add_argument(
@@ -112,16 +181,72 @@ def run(args) -> int:  # never reached: each gate command sets its own
 
 
 def _calibrate(args) -> int:
-    from usdbench.asv_results import read_config
-    from usdbench.gate import measure, record_noise
+    from usdbench.asv_results import read_config, read_protocol
+    from usdbench.errors import UsdBenchError
+    from usdbench.gate import measure, memory_samples, newest_result, record_noise, suite_protocol
 
     config = Path(args.config)
     results_dir, _ = read_config(config)
+    if args.from_runs:
+        return _calibrate_from_runs(args, results_dir, config)
+    if args.commit is None or args.machine is None:
+        raise UsdBenchError("calibrate needs COMMIT and --machine (or --from-runs DIR ...)")
     resolve(config.resolve().parent, args.commit, "commit")  # before asv is run on it
+    run_medians: dict[str, list[float]] = {}
     for run_index in range(args.runs):
         measure(config, args.machine, args.commit, args.rounds, args.bench, append=run_index > 0)
-    path = record_noise(results_dir, args.machine, args.commit, args.runs, args.rounds, args.bench)
+        # asv appends each run's samples: the last --rounds are this run's.
+        result = newest_result(results_dir, args.machine, args.commit)
+        for key, values in memory_samples(result, args.bench).items():
+            run_medians.setdefault(key, []).append(statistics.median(values[-args.rounds :]))
+    result = newest_result(results_dir, args.machine, args.commit)
+    protocol = read_protocol(results_dir, args.machine, result.commit_hash) if result else None
+    path = record_noise(
+        results_dir, args.machine, args.commit, args.runs, args.rounds, args.bench,
+        run_medians, protocol or suite_protocol(config),
+    )  # fmt: skip
     print(f"noise of {args.commit[:8]} ({args.runs} runs x {args.rounds} processes): {path}")
+    return 0
+
+
+def _calibrate_from_runs(args, results_dir: Path, config: Path) -> int:
+    from usdbench.asv_results import protocol_differences, read_protocol
+    from usdbench.errors import UsdBenchError
+    from usdbench.gate import noise_from_runs, read_runs, suite_protocol, write_entries
+
+    runs = read_runs(args.from_runs, args.commit, args.machine)
+    first = runs[0].result
+    machine, commit = first.machine, first.commit_hash
+    # A run folder is a copy of results/<machine>/: its record is protocol/<commit8>.json.gz.
+    protocols = [read_protocol(run.directory.parent, run.directory.name, commit) for run in runs]
+    recorded = [p for p in protocols if p is not None]
+    for run, record in zip(runs, protocols, strict=True):
+        if recorded and protocol_differences(recorded[0], record):
+            raise UsdBenchError(
+                f"the runs were measured under different memory protocols: {run.directory} "
+                f"({'; '.join(protocol_differences(recorded[0], record))})"
+            )
+    protocol = recorded[0] if recorded else None
+    if protocol is None:
+        protocol = suite_protocol(config)
+        if protocol is not None:
+            protocol["assumed"] = True
+            print(
+                "warning: the runs carry no memory protocol record: recording this tree's "
+                "(benchmarks/protocol.py) as theirs",
+                file=sys.stderr,
+            )
+    entries = noise_from_runs(runs, args.bench)
+    if not entries:
+        raise UsdBenchError(
+            f"no memory figure measured in two or more of the runs ({len(runs)} folders)"
+        )
+    sources = [str(run.directory) for run in runs]
+    path = write_entries(results_dir, machine, entries, protocol, sources)
+    print(
+        f"noise of {commit[:8]} on {machine} from {len(runs)} runs "
+        f"({len(entries)} memory figures): {path}"
+    )
     return 0
 
 
@@ -131,6 +256,7 @@ def _check(args) -> int:
         REGRESSION,
         Rule,
         calibrated_ranges,
+        check_protocols,
         compare,
         fewest_samples,
         measure,
@@ -147,7 +273,14 @@ def _check(args) -> int:
             resolve(config.resolve().parent, commit, what)  # before asv is run on it
             measure(config, args.machine, commit, args.rounds, args.bench)
     noise = read_noise(results_dir, args.machine)
-    if noise is None:
+    warnings, use_noise = check_protocols(
+        results_dir, args.machine, args.base, args.head, noise, strict=not args.any_protocol
+    )
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not use_noise:
+        noise = None
+    elif noise is None:
         print(
             f"warning: no noise calibration at {noise_path(results_dir, args.machine)}: the "
             "noise between asv runs is not accounted for and the gate may cry wolf; run "

@@ -7,8 +7,11 @@ The memory figures are the ones memtrack's asv helper adds (peak, delta and
 retained bytes of each operation), for every parameter combination. ``check``
 runs ``asv run --record-samples -a rounds=5`` (memory figures only) on a
 commit with fewer than 5 samples of them, then applies rule.py to each
-figure; ``calibrate`` runs asv 5 times on one commit and records how far
-each figure moves between runs (noise.py).
+figure; ``calibrate`` runs asv 5 times on one commit (or reads runs already
+made, ``--from-runs``) and records how far each figure moves between runs
+(noise.py). Each asv run's memory protocol (benchmarks/protocol.py) is
+recorded beside the results; ``check`` refuses two commits measured under
+different ones.
 
 Why not asv's own test (``asv continuous`` / ``asv compare``): it flags a
 figure whose ratio exceeds --factor and, with more than one sample a side,
@@ -22,10 +25,19 @@ and why; docs/measurements.md, "The memory gate", the measurements
 (scripts/gate_noise.py).
 """
 
-from .compare import Figure, compare, report
+from .compare import Figure, check_protocols, compare, report
 from .figures import bench_pattern, figure_key, memory_samples, newest_result, samples
-from .measure import fewest_samples, measure
-from .noise import calibrated_ranges, noise_path, read_noise, record_noise
+from .measure import fewest_samples, measure, record_protocol, suite_protocol
+from .noise import (
+    Run,
+    calibrated_ranges,
+    noise_from_runs,
+    noise_path,
+    read_noise,
+    read_runs,
+    record_noise,
+    write_entries,
+)
 from .rule import FLOOR, IMPROVEMENT, MISSING, REGRESSION, REL, SPREAD, UNCHANGED, Rule
 
 __all__ = [
@@ -38,17 +50,24 @@ __all__ = [
     "UNCHANGED",
     "Figure",
     "Rule",
+    "Run",
     "bench_pattern",
     "calibrated_ranges",
+    "check_protocols",
     "compare",
     "fewest_samples",
     "figure_key",
     "measure",
     "memory_samples",
     "newest_result",
+    "noise_from_runs",
     "noise_path",
     "read_noise",
+    "read_runs",
     "record_noise",
+    "record_protocol",
     "report",
     "samples",
+    "suite_protocol",
+    "write_entries",
 ]

@@ -6,7 +6,12 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from usdbench.asv_results import read_benchmarks
+from usdbench.asv_results import (
+    protocol_differences,
+    protocol_path,
+    read_benchmarks,
+    read_protocol,
+)
 from usdbench.errors import UsdBenchError
 
 from .figures import memory_samples, newest_result
@@ -57,6 +62,52 @@ def compare(
     if not figures:
         raise UsdBenchError(f"no memory figures at {base!r} or {head!r} on machine {machine!r}")
     return figures
+
+
+def check_protocols(
+    results_dir: Path, machine: str, base: str, head: str, noise: dict | None, strict: bool = True
+) -> tuple[list[str], bool]:
+    """(warnings, whether the calibration applies). UsdBenchError when the
+    two commits' memory figures were measured under different protocols:
+    their difference is the protocol's, not the commit's."""
+    found = {c: newest_result(results_dir, machine, c) for c in (base, head)}
+    hashes = {c: r.commit_hash for c, r in found.items() if r is not None}
+    records = {c: read_protocol(results_dir, machine, h) for c, h in hashes.items()}
+    warnings = []
+    if len(hashes) == 2:
+        differ = protocol_differences(records[base], records[head])
+        if differ:
+            files = ", ".join(str(protocol_path(results_dir, machine, h)) for h in hashes.values())
+            text = (
+                f"{base!r} and {head!r} were measured under different memory protocols "
+                f"({'; '.join(differ)}; {files})"
+            )
+            if strict:
+                raise UsdBenchError(
+                    f"{text}: measure both under one (`--measure always`), or pass "
+                    "--any-protocol to compare anyway"
+                )
+            warnings.append(text)
+    for commit, record in records.items():
+        if record is None:
+            warnings.append(
+                f"no memory protocol recorded for {commit!r} "
+                f"({protocol_path(results_dir, machine, hashes[commit])}): figures taken "
+                "under another protocol would not be told apart"
+            )
+    calibrated = True
+    if noise is not None:
+        ours = next((r for r in records.values() if r is not None), None)
+        differ = protocol_differences(noise.get("protocol"), ours)
+        if differ:
+            calibrated = False
+            warnings.append(
+                "the noise calibration was measured under another memory protocol "
+                f"({'; '.join(differ)}): not used"
+            )
+        elif noise.get("protocol") is None:
+            warnings.append("the noise calibration records no memory protocol")
+    return warnings, calibrated
 
 
 def report(figures: list[Figure], verbose: bool = False) -> str:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from memtrack.asv import MEMORY_METRICS
-from usdbench.asv_results import ResultFile, commit_results, result_files
+from usdbench.asv_results import ResultFile, commit_results, figure_key, result_files
 
 
 def bench_pattern(only: str | None = None) -> str:
@@ -17,11 +17,6 @@ def bench_pattern(only: str | None = None) -> str:
     narrow = f"(?=.*(?:{only}))" if only else ""
     # asv matches a parameterised benchmark as "name(param, ...)".
     return f"^{narrow}.*\\.(?:{metrics})(?:\\(|$)"
-
-
-def figure_key(benchmark: str, combo: tuple[str, ...]) -> str:
-    """asv's own name of one combination: "load.InitialLoad.track_peak_bytes('usda', 1000)"."""
-    return f"{benchmark}({', '.join(combo)})" if combo else benchmark
 
 
 def newest_result(results_dir: Path, machine: str, commit: str) -> ResultFile | None:
@@ -51,8 +46,9 @@ def memory_samples(result: ResultFile | None, only: str | None = None) -> dict[s
     pattern = re.compile(bench_pattern(only))
     out = {}
     for name in sorted(result.rows if result else {}):
-        if pattern.search(name):
-            for combo, values in samples(result, name).items():
-                if values:
-                    out[figure_key(name, combo)] = values
+        for combo, values in samples(result, name).items():
+            # Matched as asv matches --bench: with the combination's parameters.
+            key = figure_key(name, combo)
+            if values and pattern.search(key):
+                out[key] = values
     return out

@@ -1,11 +1,16 @@
-"""Samples of the memory figures, from asv itself: one ``asv run`` per commit."""
+"""Samples of the memory figures, from asv itself: one ``asv run`` per commit,
+its memory protocol recorded beside the results."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+from usdbench.asv_results import read_config, write_protocol
 from usdbench.errors import UsdBenchError
 
 from .figures import bench_pattern, memory_samples, newest_result
@@ -34,3 +39,43 @@ def measure(
     if run.returncode not in (0, 2):
         tail = (run.stdout + run.stderr)[-3000:]
         raise UsdBenchError(f"asv run on {commit[:8]} exited {run.returncode}:\n{tail}")
+    # Every memory figure measured anew: the commit's earlier protocol is gone.
+    record_protocol(config, machine, commit, replace=not append and not only)
+
+
+def suite_protocol(config: Path) -> dict | None:
+    """The memory protocol the suite beside ``config`` measures under in
+    this environment (asv takes the benchmarks from that working tree and
+    hands them this environment): its benchmarks/protocol.py's record(),
+    run in a fresh interpreter; None, with a warning, for a suite without one."""
+    root = config.resolve().parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks.protocol"], cwd=root, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    try:
+        record = json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else None
+    except (ValueError, IndexError):
+        record = None
+    if not isinstance(record, dict) or "protocol" not in record:
+        warnings.warn(
+            f"the suite in {root} records no memory protocol "
+            f"(python -m benchmarks.protocol: {(run.stderr or run.stdout)[-300:]!r})",
+            stacklevel=2,
+        )
+        return None
+    return record
+
+
+def record_protocol(config: Path, machine: str, commit: str, replace: bool = False) -> Path | None:
+    """Write the suite's protocol beside the commit's results on the machine."""
+    from .figures import newest_result
+
+    results_dir, _ = read_config(config)
+    result = newest_result(results_dir, machine, commit)
+    record = suite_protocol(config)
+    if result is None or record is None:
+        return None
+    return write_protocol(results_dir, machine, result.commit_hash, record, replace)

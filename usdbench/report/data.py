@@ -16,15 +16,18 @@ from pathlib import Path
 from usdbench.asv_results import (
     ResultFile,
     commit_results,
+    figure_key,
     machines,
     read_benchmarks,
     read_config,
     read_machine,
+    read_protocol,
     result_files,
 )
 from usdbench.errors import UsdBenchError
 
 from .palette import format_sort_key
+from .spread import Spread, Spreads, load_spreads
 
 __all__ = ["FAILED", "OK", "SKIPPED", "ReportData", "Row", "load_report_data"]
 
@@ -43,6 +46,7 @@ class Row:
     status: str  # OK, SKIPPED or FAILED
     q25: float | None = None
     q75: float | None = None
+    spread: Spread | None = None  # between asv runs (the machine's calibration), where known
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return dict(self.params).get(name, default)
@@ -67,6 +71,9 @@ class ReportData:
     param_names: list[str]  # union over benchmarks, first-seen order
     other_envs: list[str] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)  # known benchmarks absent at this commit
+    protocol: dict | None = None  # the memory protocol recorded for the commit's figures
+    protocol_error: str = ""  # why the recorded protocol could not be read
+    spreads: Spreads | None = None  # the between-run spreads' source, where there is one
 
 
 def display_param(value_repr: str):
@@ -100,7 +107,10 @@ def _is_nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _rows_for(result: ResultFile, benchmarks: dict[str, dict]) -> list[Row]:
+def _rows_for(
+    result: ResultFile, benchmarks: dict[str, dict], spreads: dict[str, Spread] | None = None
+) -> list[Row]:
+    spreads = spreads or {}
     rows = []
     for name in sorted(result.rows):
         meta = benchmarks.get(name, {})
@@ -137,6 +147,7 @@ def _rows_for(result: ResultFile, benchmarks: dict[str, dict]) -> list[Row]:
                     status=status,
                     q25=low if status == OK else None,
                     q75=high if status == OK else None,
+                    spread=spreads.get(figure_key(name, combo)) if status == OK else None,
                 )
             )
     rows.sort(
@@ -207,7 +218,12 @@ def load_report_data(
         result = max(candidates, key=ResultFile.newest_first_key)
 
     benchmarks = read_benchmarks(results_dir)
-    rows = _rows_for(result, benchmarks)
+    try:
+        protocol, protocol_error = read_protocol(results_dir, machine, commit_hash), ""
+    except UsdBenchError as err:  # the figures do not depend on it: say so, go on
+        protocol, protocol_error = None, str(err)
+    spreads = load_spreads(results_dir, machine, protocol)
+    rows = _rows_for(result, benchmarks, spreads.by_key if spreads else None)
     param_names: list[str] = []
     for row in rows:
         for name, _ in row.params:
@@ -229,4 +245,7 @@ def load_report_data(
         param_names=param_names,
         other_envs=sorted(r.env_name for r in candidates if r is not result),
         not_run=sorted(set(benchmarks) - measured),
+        protocol=protocol,
+        protocol_error=protocol_error,
+        spreads=spreads,
     )

@@ -111,10 +111,14 @@ def _hover(row: Row) -> str:
     where = ", ".join(f"{n} {v}" for n, v in row.params)
     if row.status != OK:
         return f"{row.operation} · {row.metric} · {where}: {row.status}"
-    return (
+    text = (
         f"{row.operation} · {row.metric}<br>{where}<br>"
         f"<b>{format_value(row.value, row.unit)}</b> ({exact_text(row.value, row.unit)})"
     )
+    if row.spread is not None:
+        text += f"<br>between runs: {format_value(row.spread.bytes, 'bytes')}"
+        text += f" over {row.spread.runs} runs"
+    return text
 
 
 def _colour(colours: dict[str, str], fmt: str) -> str:

@@ -13,6 +13,7 @@ from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
 
+from usdbench.asv_results import protocol_text
 from usdbench.errors import UsdBenchError
 
 from .charts import BarChart, LineChart, Section, fmt_of, plan_sections
@@ -202,6 +203,8 @@ def _table_html(data: ReportData) -> str:
     head = [("operation", "text"), ("metric", "text")]
     head += [(n, "num" if numeric[n] or n == "format" else "text") for n in names]
     head += [("value", "num"), ("unit", "text"), ("exact", "num"), ("IQR", "text")]
+    if spreads := any(r.spread for r in data.rows):
+        head += [("between runs", "num")]
     head += [("status", "text")]
     th = "".join(
         f'<th scope="col" data-type="{kind}"><button type="button">{escape(label)}</button></th>'
@@ -236,6 +239,8 @@ def _table_html(data: ReportData) -> str:
             cells.append(f'<td class="num value" data-sort="">{r.status}</td>')
             cells.append(f"<td>{escape(r.unit)}</td>")
             cells.append('<td class="num" data-sort=""></td><td></td>')
+        if spreads:
+            cells.append(_spread_cell(r))
         cells.append(f'<td class="status status-{r.status}">{r.status}</td>')
         body.append(f"<tr {_row_attrs(r)}>{''.join(cells)}</tr>")
     return (
@@ -247,6 +252,23 @@ def _table_html(data: ReportData) -> str:
         f'<div class="chart-scroll"><table id="figures"><thead><tr>{th}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></section>"
     )
+
+
+def spread_text(row: Row) -> str:
+    """'0.42 MiB (0.3%) over 3 runs': the figure's between-run spread."""
+    s = row.spread
+    if s is None:
+        return ""
+    share = f" ({s.bytes / abs(row.value):.2%})" if row.value else ""
+    what = "runs" if s.of_medians else "runs' samples"
+    return f"{format_value(s.bytes, 'bytes')}{share} over {s.runs} {what}"
+
+
+def _spread_cell(row: Row) -> str:
+    if row.spread is None or not row.value:
+        return '<td class="num spread" data-sort=""></td>'
+    share = row.spread.bytes / abs(row.value)
+    return f'<td class="num spread" data-sort="{share!r}">{escape(spread_text(row))}</td>'
 
 
 def _meta_html(data: ReportData) -> str:
@@ -262,6 +284,7 @@ def _meta_html(data: ReportData) -> str:
         ("commit date", _date(data.date_ms)),
         ("machine", machine),
         ("environment", data.env_name),
+        ("memory protocol", protocol_text(data.protocol)),
         ("results file", str(data.results_file)),
         ("generated", _date(int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000))),
     ]
@@ -290,6 +313,18 @@ def _notes_html(data: ReportData) -> str:
         "drag to zoom (double-click to zoom out), click a format in a legend to hide it. "
         "Benchmarks without a format parameter appear in the table only."
     )
+    if data.protocol_error:
+        notes.append(f"Memory protocol not read: {data.protocol_error}")
+    if data.spreads is not None and data.spreads.note:
+        notes.append(data.spreads.note)
+    elif data.spreads is not None:
+        notes.append(
+            "Between runs (table column, and in each memory bar's hover): how far the "
+            "figure moved between separate asv runs of one commit on this machine (max - min "
+            "of the runs' medians, from the gate's calibration: "
+            f"{data.spreads.source}). A difference between formats or commits smaller than "
+            "it is not a real one."
+        )
     notes.append(f"Charts drawn by Plotly {version('plotly')} ({PLOTLY_JS}, next to this page).")
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
