@@ -266,6 +266,58 @@ def test_opening_a_series_decodes_no_value_and_one_time_code_only_what_it_needs(
     assert [c["blocks_decoded"] for c in columns] == [1] * 5, columns
 
 
+def _reordered(prims: int, samples: int, order: str) -> tuple[pa.Table, dict]:
+    """The frame-major table in ``order`` and each prim's expected sample
+    times (row ``t * prims + p`` of the frame-major table is prim p at t)."""
+    rows = np.arange(prims * samples)
+    if order == "path":
+        rows = rows.reshape(samples, prims).T.ravel()
+    elif order == "shuffled":
+        rows = np.random.default_rng(4).permutation(rows)
+    elif order == "frame_swapped":  # two prims trade places in frame 5 only
+        rows = rows.copy()
+        rows[[5 * prims + 2, 5 * prims + 7]] = rows[[5 * prims + 7, 5 * prims + 2]]
+    elif order == "frame_missing":  # prim 3 has no sample at time 4
+        rows = np.delete(rows, 4 * prims + 3)
+    times = {p: [float(t) for t in range(samples)] for p in range(prims)}
+    if order == "frame_missing":
+        times[3].remove(4.0)
+    return _frame_major_table(prims, samples).take(pa.array(rows)), times
+
+
+@pytest.mark.parametrize(
+    "order, streamed",
+    [
+        ("frame", "frame"),
+        ("path", "path"),
+        ("shuffled", "any"),
+        ("frame_swapped", "any"),
+        ("frame_missing", "any"),
+    ],
+)
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_series_index_streams_frame_major_and_by_path_tables_any_other_order_sorted(
+    tmp_path, order, streamed, dictionary
+):
+    prims, samples = 40, 9
+    table, times = _reordered(prims, samples, order)
+    source = tmp_path / f"{order}.parquet"
+    pq.write_table(table, source, row_group_size=37, use_dictionary=dictionary)
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    stats = native.layer_stats(str(source))
+    assert stats["series_order"] == streamed
+    assert stats["time_lists"] == (2 if order == "frame_missing" else 1)
+    if streamed != "any":  # no memory per row: a few words per prim
+        assert stats["series_bytes"] < prims * 200 + len(table) * 2, stats["series_bytes"]
+    for p in range(prims):
+        for k in (0, 4):
+            path = f"/World/Prim_{p}.v{k}"
+            assert layer.ListTimeSamplesForPath(path) == times[p], path
+            for t in times[p]:
+                expected = (t * prims + p) * (k + 1) + 0.5
+                assert layer.QueryTimeSample(path, t) == expected, (path, t)
+
+
 def _pandas_and_duckdb(duckdb, frame, folder: Path, columns: str) -> None:
     """``frame`` as pandas writes it (pandas.parquet) and as DuckDB writes
     ``columns`` of it in a random row order (duck.parquet)."""
@@ -308,6 +360,20 @@ BAD_SERIES = {
             {"path": ["/A", "/B", "/C", "/B"], "time": [0.0, 2.5, 1.0, 2.5], "x": [1.0, 2, 3, 4]}
         ),
         "rows 1 and 3: the same (path, time) twice: path '/B' at time 2.5",
+    ),
+    "duplicate_in_first_frame": (
+        pa.table({"path": ["/A", "/B", "/A"], "time": [0.0, 0.0, 0.0], "x": [1.0, 2, 3]}),
+        "rows 0 and 2: the same (path, time) twice: path '/A' at time 0",
+    ),
+    "duplicate_in_later_frame": (
+        pa.table(
+            {"path": ["/A", "/B", "/B", "/B"], "time": [0.0, 0.0, 1.0, 1.0], "x": [1.0, 2, 3, 4]}
+        ),
+        "rows 2 and 3: the same (path, time) twice: path '/B' at time 1",
+    ),
+    "null_time_in_later_frame": (
+        pa.table({"path": ["/A", "/B", "/A", "/B"], "time": [0.0, 0.0, 1.0, None], "x": [1.0] * 4}),
+        "row 3, column 'time': null time",
     ),
     "text_time": (
         pa.table({"path": ["/A"], "time": ["soon"], "x": [1.0]}),

@@ -1023,7 +1023,7 @@ LayerData::_AttrSamples(const Column& column, const PrimIndex::Prim& prim) const
         const int64_t row = all.Row(k);
         if (_Exists(column, row)) {
             owned->times.push_back(all.Time(k));
-            owned->rows.push_back(row);
+            owned->rows.push_back(static_cast<uint32_t>(row));
         }
     }
     const Samples* result = nullptr;
@@ -1033,7 +1033,7 @@ LayerData::_AttrSamples(const Column& column, const PrimIndex::Prim& prim) const
         result = &kNoSamples;
     } else {
         owned->samples.times = &owned->times;
-        owned->samples.rows = &owned->rows;
+        owned->samples.rows = owned->rows.data();
         result = &owned->samples;
         std::lock_guard<std::mutex> lock(_samplesMutex);
         _samplesOwned.push_back(std::move(owned));
@@ -1323,6 +1323,7 @@ LayerData::StatsJson() const
         << ", \"path_blocks_read\": " << _pathBlocksRead
         << ", \"metadata_only\": " << (_metadataOnly ? "true" : "false")
         << ", \"series\": " << (_timeField >= 0 ? "true" : "false")
+        << ", \"series_order\": \"" << (_series ? _series->Order() : "") << "\""
         << ", \"time_lists\": " << (_series ? _series->TimeLists().size() : 0)
         << ", \"series_bytes\": " << (_series ? _series->Bytes() : 0)
         << ", \"columns\": [";

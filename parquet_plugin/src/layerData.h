@@ -207,7 +207,7 @@ private:
     struct OwnedSamples {
         Samples samples;
         std::vector<double> times;
-        std::vector<int64_t> rows;
+        std::vector<uint32_t> rows; // tables have < 2^32 rows
     };
     mutable std::mutex _samplesMutex;
     mutable std::vector<std::unique_ptr<OwnedSamples>> _samplesOwned;

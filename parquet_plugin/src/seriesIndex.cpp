@@ -105,7 +105,7 @@ public:
                 if (!StringAt(*dict.dictionary(), k, &path)) {
                     PrimIndex::NullPath(_file, row);
                 }
-                slot = _Lookup(path, added);
+                slot = _Predicted(path, added);
             }
             return slot;
         }
@@ -113,8 +113,21 @@ public:
         if (!StringAt(array, j, &path)) {
             PrimIndex::NullPath(_file, row);
         }
-        // The previous row's prim, or the next one (frame-major tables list
-        // the prims in the same order every frame), before a lookup.
+        return _Predicted(path, added);
+    }
+
+    // A new block begins: forget the last one's dictionary (its memory may
+    // be reused at the same address).
+    void NewBlock() { _chunk = nullptr; }
+
+private:
+    static constexpr uint32_t kUnknown = kNotKept - 1;
+
+    // The previous row's prim, or the next one (frame-major tables list the
+    // prims in the same order every frame, so a frame's dictionary holds
+    // new strings for known prims), before a lookup.
+    uint32_t _Predicted(std::string_view path, bool* added)
+    {
         auto& paths = _index._paths;
         if (!paths.empty()) {
             if (paths[_last] == path) {
@@ -131,13 +144,6 @@ public:
         }
         return slot;
     }
-
-    // A new block begins: forget the last one's dictionary (its memory may
-    // be reused at the same address).
-    void NewBlock() { _chunk = nullptr; }
-
-private:
-    static constexpr uint32_t kUnknown = kNotKept - 1;
 
     uint32_t _Lookup(std::string_view path, bool* added)
     {
@@ -210,12 +216,12 @@ SeriesIndex::SeriesIndex(const ParquetTable& table, int pathField, int timeField
     if (table.NumRows() >= static_cast<int64_t>(kNotKept) - 1) {
         throw ParquetError(file, "a time-series table of 2^32 rows or more");
     }
-    if (!_ReadPathMajor(table, pathField, timeField, file, keeps)) {
+    if (!_ReadStreaming(table, pathField, timeField, file, keeps)) {
         _paths.clear();
         _samples.clear();
         _timeLists.clear();
-        _rowLists.clear();
         _interned.clear();
+        _order = "any";
         _ReadAnyOrder(table, pathField, timeField, file, keeps);
     }
     _interned = {};
@@ -252,52 +258,111 @@ SeriesIndex::_ForEachRow(const ParquetTable& table, int pathField, int timeField
 }
 
 bool
-SeriesIndex::_ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+SeriesIndex::_ReadStreaming(const ParquetTable& table, int pathField, int timeField,
                             const std::string& file,
                             const std::function<bool(std::string_view)>& keeps)
 {
     TRACE_FUNCTION();
-    // Rows by path, each prim's rows together with rising times (how a table
-    // sorted by path and time lists them): each prim's samples are known
-    // when its run ends, with no per-row memory. False at the first row that
-    // breaks the pattern.
+    // Two orders are recognised in the same pass, each dropped at the first
+    // row that breaks it; false when both are. By path: each prim's rows
+    // together with rising times, its samples known when its run ends. Frame
+    // major: the times never fall, every row of a frame has the frame's time,
+    // the first frame lists each prim once and every later frame lists the
+    // same prims in the same order at the same offsets, so prim ``s``'s rows
+    // are ``first_s + k * stride`` and every prim has the frames' times (one
+    // list, shared). Neither keeps memory per row.
+    bool byPath = true;
     uint32_t current = kNotKept;
-    int64_t runStart = 0;
-    std::vector<double> times;
+    std::vector<double> times;                       // the current prim's
+    std::vector<const std::vector<double>*> primTimes; // per prim, by path
     const auto finish = [&]() {
         if (current != kNotKept) {
-            Samples& samples = _samples[current];
-            samples.times = _Intern(times);
-            samples.first = runStart;
-            samples.stride = 1;
+            primTimes[current] = _Intern(times);
         }
     };
-    const bool grouped = _ForEachRow(
+
+    bool byFrame = true;
+    std::vector<double> frameTimes;
+    size_t frame = 0;    // the current frame
+    uint32_t next = 0;   // the slot the next row of the frame must have
+    uint32_t prims = 0;  // the first frame's prims (once it has ended)
+    int64_t stride = 0;  // rows between a prim's rows in two frames
+
+    const bool streamed = _ForEachRow(
         table, pathField, timeField, file, keeps,
         [&](int64_t row, uint32_t slot, bool added, double time) {
-            if (slot == current) {
-                if (!(time > times.back()) ||
-                    row != runStart + static_cast<int64_t>(times.size())) {
-                    return false;
+            if (added) {
+                _samples.emplace_back();
+                _samples.back().first = row;
+                primTimes.push_back(nullptr);
+            }
+            if (byPath) {
+                if (slot == current) {
+                    byPath = time > times.back() &&
+                             row == _samples[current].first + static_cast<int64_t>(times.size());
+                    if (byPath) {
+                        times.push_back(time);
+                    }
+                } else if (added) {
+                    finish();
+                    current = slot;
+                    times.assign(1, time);
+                } else {
+                    byPath = false; // a prim seen before: not grouped by path
                 }
-                times.push_back(time);
-                return true;
             }
-            if (!added) {
-                return false; // a prim seen before: not grouped by path
+            if (byFrame) {
+                if (frameTimes.empty() || time > frameTimes.back()) {
+                    // A new frame: the previous one listed every prim.
+                    if (!frameTimes.empty()) {
+                        if (frame == 0) {
+                            prims = next;
+                        }
+                        byFrame = next == prims;
+                        ++frame;
+                    }
+                    frameTimes.push_back(time);
+                    next = 0;
+                }
+                if (!byFrame) {
+                    // the previous frame missed a prim
+                } else if (!(time == frameTimes.back())) {
+                    byFrame = false; // the time fell
+                } else if (frame == 0) {
+                    byFrame = added; // a prim twice in the first frame
+                } else {
+                    if (frame == 1 && next == 0 && slot == 0) {
+                        stride = row - _samples[0].first;
+                    }
+                    byFrame = next < prims && slot == next &&
+                              row == _samples[slot].first + static_cast<int64_t>(frame) * stride;
+                }
+                ++next;
             }
-            finish();
-            current = slot;
-            _samples.emplace_back();
-            runStart = row;
-            times.assign(1, time);
-            return true;
+            return byPath || byFrame;
         });
-    if (!grouped) {
-        return false;
+    if (streamed && byPath) {
+        finish();
+        for (size_t slot = 0; slot < _samples.size(); ++slot) {
+            _samples[slot].times = primTimes[slot];
+            _samples[slot].stride = 1;
+        }
+        _order = "path";
+        return true;
     }
-    finish();
-    return true;
+    if (streamed && (frame == 0 || next == prims)) {
+        // The lists the path order interned before it broke are not used.
+        _timeLists.clear();
+        _interned.clear();
+        const std::vector<double>* shared = _Intern(frameTimes);
+        for (Samples& samples : _samples) {
+            samples.times = shared;
+            samples.stride = frame == 0 ? 1 : stride;
+        }
+        _order = "frame";
+        return true;
+    }
+    return false;
 }
 
 void
@@ -316,7 +381,8 @@ SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeFie
                     slotOf[row] = slot;
                     return true;
                 });
-    // The rows of each prim, in row order (a counting sort by slot).
+    // The rows of each prim, in row order, in one flat array (a counting
+    // sort by slot: prim ``s`` owns ``_rows[begin[s], begin[s + 1])``).
     const size_t prims = _paths.size();
     std::vector<uint32_t> begin(prims + 1, 0);
     for (const uint32_t slot : slotOf) {
@@ -325,12 +391,12 @@ SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeFie
         }
     }
     std::partial_sum(begin.begin(), begin.end(), begin.begin());
-    std::vector<uint32_t> order(begin.back());
+    _rows.assign(begin.back(), 0);
     {
         std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
         for (size_t row = 0; row < slotOf.size(); ++row) {
             if (slotOf[row] != kNotKept) {
-                order[fill[slotOf[row]]++] = static_cast<uint32_t>(row);
+                _rows[fill[slotOf[row]]++] = static_cast<uint32_t>(row);
             }
         }
     }
@@ -338,9 +404,10 @@ SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeFie
     // Each prim's samples by time; equal time lists shared.
     _samples.resize(prims);
     std::vector<double> times;
+    bool anyListed = false;
     for (size_t slot = 0; slot < prims; ++slot) {
-        uint32_t* first = order.data() + begin[slot];
-        uint32_t* end = order.data() + begin[slot + 1];
+        uint32_t* first = _rows.data() + begin[slot];
+        uint32_t* end = _rows.data() + begin[slot + 1];
         const auto byTime = [&](uint32_t a, uint32_t b) { return timeOf[a] < timeOf[b]; };
         if (!std::is_sorted(first, end, byTime)) {
             std::stable_sort(first, end, byTime);
@@ -366,21 +433,21 @@ SeriesIndex::_ReadAnyOrder(const ParquetTable& table, int pathField, int timeFie
             progression = static_cast<int64_t>(first[k]) - first[k - 1] == samples.stride;
         }
         if (!progression) {
-            _rowLists.push_back(std::make_unique<std::vector<int64_t>>(first, end));
-            samples.rows = _rowLists.back().get();
+            samples.rows = first; // _rows is not resized again
+            anyListed = true;
         }
+    }
+    if (!anyListed) {
+        _rows = {};
     }
 }
 
 size_t
 SeriesIndex::Bytes() const
 {
-    size_t bytes = _samples.size() * sizeof(Samples);
+    size_t bytes = _samples.size() * sizeof(Samples) + _rows.capacity() * sizeof(uint32_t);
     for (const auto& list : _timeLists) {
         bytes += list->size() * sizeof(double);
-    }
-    for (const auto& list : _rowLists) {
-        bytes += list->size() * sizeof(int64_t);
     }
     for (const std::string& path : _paths) {
         bytes += path.capacity() + sizeof(std::string);

@@ -5,7 +5,12 @@
 // threads, without locking. Equal time lists are stored once and shared by
 // every prim (and attribute) that has them, as crate shares its time lists;
 // a prim's rows are stored as ``first + k * stride`` when they form a
-// progression (tables written by path, or frame-major), else one by one.
+// progression (tables written by path, or frame-major), else as a range of
+// one flat array of rows (every prim's rows, grouped by prim).
+//
+// Tables by path and frame-major tables (sorted by time, every frame listing
+// the same prims in the same order) are indexed as the rows stream past,
+// with no per-row memory; any other order falls back to a counting sort.
 #ifndef USDPARQUET_SERIES_INDEX_H
 #define USDPARQUET_SERIES_INDEX_H
 
@@ -28,14 +33,14 @@ struct Samples {
     const std::vector<double>* times = nullptr; // shared; never null once built
     int64_t first = 0;
     int64_t stride = 0;                 // rows first + k * stride if ``rows`` is null
-    const std::vector<int64_t>* rows = nullptr;
+    const uint32_t* rows = nullptr;     // Size() rows (tables have < 2^32 rows)
 
     size_t Size() const { return times ? times->size() : 0; }
     bool Empty() const { return Size() == 0; }
     double Time(size_t k) const { return (*times)[k]; }
     int64_t Row(size_t k) const
     {
-        return rows ? (*rows)[k] : first + static_cast<int64_t>(k) * stride;
+        return rows ? static_cast<int64_t>(rows[k]) : first + static_cast<int64_t>(k) * stride;
     }
     // The index of the sample at exactly ``time``, or -1.
     int64_t Find(double time) const;
@@ -61,6 +66,9 @@ public:
         return _timeLists;
     }
     uint64_t BlocksRead() const { return _blocksRead; }
+    // How the rows were found: "path" (grouped by path), "frame"
+    // (frame-major) or "any" (the counting sort).
+    const char* Order() const { return _order; }
     size_t Bytes() const;
 
 private:
@@ -72,7 +80,7 @@ private:
     bool _ForEachRow(const ParquetTable& table, int pathField, int timeField,
                      const std::string& file,
                      const std::function<bool(std::string_view)>& keeps, Visit&& visit);
-    bool _ReadPathMajor(const ParquetTable& table, int pathField, int timeField,
+    bool _ReadStreaming(const ParquetTable& table, int pathField, int timeField,
                         const std::string& file,
                         const std::function<bool(std::string_view)>& keeps);
     void _ReadAnyOrder(const ParquetTable& table, int pathField, int timeField,
@@ -83,8 +91,9 @@ private:
     std::deque<std::string> _paths;
     std::vector<Samples> _samples;
     std::vector<std::unique_ptr<std::vector<double>>> _timeLists;
-    std::vector<std::unique_ptr<std::vector<int64_t>>> _rowLists;
+    std::vector<uint32_t> _rows; // the rows of prims that are no progression
     uint64_t _blocksRead = 0;
+    const char* _order = "any";
     std::unordered_multimap<size_t, const std::vector<double>*> _interned;
 };
 
