@@ -19,6 +19,8 @@ Per figure it prints the median, the spread (max - min) / min within a run
     python scripts/memory_repeatability.py --runs 3 --procs 4 \\
         --cases load:100000 shuffled:10000 --configs base spawn arrow-system
     python scripts/memory_repeatability.py --list   # the configurations
+    python scripts/memory_repeatability.py --runs 3 --procs 2 --configs protocol \\
+        --cases series-history:1000:parquet-native-zstd-rg1000   # a family's operation
 
 ``--asv-runs DIR ...`` judges real asv runs of one commit instead (each DIR a
 copy of one run's results/<machine>/, e.g. of `.ci/suite`): issue 25's
@@ -105,6 +107,10 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # The protocol, and Arrow's IO thread pool (separate from its CPU pool)
     # limited to one thread too.
     "protocol-io1": ({}, ("io1",)),
+    # The protocol, without the page-cache drop, or without address-space
+    # randomisation.
+    "protocol-warm": ({}, ("warm",)),
+    "protocol-norandom": ({}, ("norandom",)),
 }
 OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1")
 
