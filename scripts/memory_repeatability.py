@@ -19,6 +19,8 @@ Per figure it prints the median, the spread (max - min) / min within a run
     python scripts/memory_repeatability.py --runs 3 --procs 4 \\
         --cases load:100000 shuffled:10000 --configs base spawn arrow-system
     python scripts/memory_repeatability.py --list   # the configurations
+    python scripts/memory_repeatability.py --runs 3 --procs 2 --configs protocol \\
+        --cases series-history:1000:parquet-native-zstd-rg1000   # a family's operation
 
 ``--asv-runs DIR ...`` judges real asv runs of one commit instead (each DIR a
 copy of one run's results/<machine>/, e.g. of `.ci/suite`): issue 25's
@@ -55,6 +57,12 @@ FORMATS = (
 OPERATIONS = {  # name -> (module, class) of the suite
     "load": ("benchmarks.load", "InitialLoad"),
     "shuffled": ("benchmarks.traversal", "ShuffledAccess"),
+    # The scenario families (benchmarks/series.py, arrays.py, sparse.py).
+    "series-load": ("benchmarks.series", "SeriesLoad"),
+    "series-frame": ("benchmarks.series", "SeriesFrame"),
+    "series-history": ("benchmarks.series", "SeriesHistory"),
+    "arrays-load": ("benchmarks.arrays", "ArraysLoad"),
+    "sparse-load": ("benchmarks.sparse", "SparseLoad"),
 }
 FIGURES = ("peak_bytes", "current_bytes", "retained_bytes")
 MIB = 2**20
@@ -93,7 +101,21 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # depends on timing.
     "protocol-mi-purge0": ({"MIMALLOC_PURGE_DELAY": "0"}, ()),
     "protocol-mi-nopurge": ({"MIMALLOC_PURGE_DELAY": "-1"}, ()),
+    # The protocol, and the operation done once in setup before it is
+    # measured (its one-time costs paid: code pages, thread pools, arenas).
+    "protocol-opwarm": ({}, ("opwarm",)),
+    # The protocol, and Arrow's IO thread pool (separate from its CPU pool)
+    # limited to one thread too.
+    "protocol-io1": ({}, ("io1",)),
+    # The protocol, without the page-cache drop, or without address-space
+    # randomisation.
+    "protocol-warm": ({}, ("warm",)),
+    "protocol-norandom": ({}, ("norandom",)),
+    # The protocol with glibc's malloc in one arena, or a fixed mmap threshold.
+    "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
+    "protocol-mmap-fixed": ({"MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
 }
+OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1")
 
 
 def _case(text: str) -> tuple[str, int, str | None]:
@@ -105,23 +127,35 @@ def _case(text: str) -> tuple[str, int, str | None]:
 
 
 # -- the benchmark process ---------------------------------------------------
-def _measure(op: str, fmt: str, scale: int, warm: bool, loader1: bool = False) -> dict:
+def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
+    import gc
     import importlib
 
     from memtrack.asv import _measure_once
     from usdbench import workloads
 
-    if loader1:
+    if spec.get("loader1"):
         from usdbench.parquet import loader
 
         parse_parts = loader.parse_parts
         loader.parse_parts = lambda prep, parts, name: parse_parts(prep, parts or 1, name)
-    if warm:
+    if spec.get("warm"):
         workloads.drop_page_cache = lambda paths: True
     module, name = OPERATIONS[op]
     bench = getattr(importlib.import_module(module), name)()
     params = (fmt, scale, "flat")
+    if spec.get("opwarm"):
+        bench.setup(*params)
+        bench._warm = bench.measure(*params)
     bench.setup(*params)
+    if spec.get("opwarm"):
+        del bench._warm  # noqa - the first result, dropped before the measurement
+        gc.collect()
+        workloads.drop_page_cache(bench.files.data_files())
+    if spec.get("io1"):
+        import pyarrow
+
+        pyarrow.set_io_thread_count(1)
     if hasattr(bench, "track_peak_bytes"):
         # What the suite's memory figure methods do before memtrack measures.
         from benchmarks import protocol
@@ -136,14 +170,16 @@ def _measure(op: str, fmt: str, scale: int, warm: bool, loader1: bool = False) -
 
 
 def _measure_spec(spec: dict) -> dict:
-    op, fmt, scale = spec["op"], spec["fmt"], spec["scale"]
-    return _measure(op, fmt, scale, spec["warm"], spec.get("loader1", False))
+    return _measure(spec["op"], spec["fmt"], spec["scale"], spec)
 
 
 def _import_suite() -> None:
     """What asv's forkserver has done before it forks a benchmark process."""
     sys.path.insert(0, str(REPO))
+    import benchmarks.arrays  # noqa: F401
     import benchmarks.load  # noqa: F401
+    import benchmarks.series  # noqa: F401
+    import benchmarks.sparse  # noqa: F401
     import benchmarks.traversal  # noqa: F401
 
 
@@ -189,8 +225,8 @@ def _run_main(spec: dict) -> None:
     results = {}
     for _ in range(spec["procs"]):
         for op, scale, fmt in spec["cases"]:
-            one = {"op": op, "scale": scale, "fmt": fmt, "warm": spec["warm"]}
-            one["loader1"] = spec["loader1"]
+            one = {"op": op, "scale": scale, "fmt": fmt}
+            one.update({o: spec[o] for o in OPTIONS})
             results.setdefault(f"{op}:{scale}:{fmt}", []).append(start(one))
     print(json.dumps(results))
 
@@ -201,8 +237,7 @@ def run_config(name: str, cases: list, procs: int) -> dict:
     env = dict(os.environ, **env_add)
     env.setdefault("USDBENCH_PROFILE", "default")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    spec = {"cases": cases, "procs": procs, "spawn": "spawn" in options, "warm": "warm" in options}
-    spec["loader1"] = "loader1" in options
+    spec = {"cases": cases, "procs": procs, **{o: o in options for o in OPTIONS}}
     cmd = [sys.executable, __file__, "--run", json.dumps(spec)]
     if "norandom" in options:
         cmd = ["setarch", platform.machine(), "-R", *cmd]

@@ -309,6 +309,81 @@ def test_parts_together_hold_exactly_the_single_layer(tmp_path):
     assert all(_same(merged[k][1], whole[k][1]) and merged[k][0] == whole[k][0] for k in whole)
 
 
+def _watch_parses(monkeypatch):
+    """Record, per parse of a part: its thread, whether the table was freed
+    before it started, and how many parses ran at once."""
+    import threading
+
+    from usdbench.parquet import parse
+
+    seen, running, lock = [], [0], threading.Lock()
+    real_parse, real_release = parse._parse_file, parse.PreparedTable.release
+    released = []
+
+    def release(self):
+        released.append(True)
+        return real_release(self)
+
+    def watched(path, tag, source):
+        with lock:
+            running[0] += 1
+            seen.append((threading.get_ident(), bool(released), running[0]))
+        try:
+            return real_parse(path, tag, source)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(parse, "_parse_file", watched)
+    monkeypatch.setattr(parse.PreparedTable, "release", release)
+    return seen
+
+
+def test_the_table_is_freed_before_any_part_parses(tmp_path, monkeypatch):
+    source = _write(tmp_path, _mixed_table(), row_group_size=500)
+    seen = _watch_parses(monkeypatch)
+    assert len(load_layers(source, parts=3)) == 3
+    assert len(seen) == 3 and all(freed for _, freed, _ in seen)
+
+
+def test_parts_parse_on_at_most_usds_thread_limit(tmp_path, monkeypatch):
+    """Under the suite's memory protocol (USD's work on one thread) the parts
+    parse one after the other, in one thread, in their order."""
+    from types import SimpleNamespace
+
+    from usdbench.parquet import parse
+
+    source = _write(tmp_path, _mixed_table(), row_group_size=500)
+    whole = _all_values(load_layer(source))
+    seen = _watch_parses(monkeypatch)
+    # USD's limit, as the protocol sets it (the test process's own TBB arena
+    # may already have its size).
+    monkeypatch.setattr(parse, "Work", SimpleNamespace(GetConcurrencyLimit=lambda: 1))
+    parts = load_layers(source, parts=3)
+    assert len({thread for thread, _, _ in seen}) == 1
+    assert max(at_once for _, _, at_once in seen) == 1
+    merged = {}
+    for part in parts:
+        merged.update(_all_values(part))
+    assert merged.keys() == whole.keys()
+
+
+def test_a_failed_part_leaves_no_scratch_file(tmp_path, monkeypatch):
+    from usdbench.parquet import parse
+
+    source = _write(tmp_path, _mixed_table(), row_group_size=500)
+    before = _scratch_files()
+
+    def fail(path, tag, source):
+        os.unlink(path)
+        raise UsdBenchError("USD could not parse the generated layer", file=source)
+
+    monkeypatch.setattr(parse, "_parse_file", fail)
+    with pytest.raises(UsdBenchError, match="could not parse"):
+        load_layers(source, parts=3)
+    assert _scratch_files() <= before
+
+
 def test_table_to_usda_is_what_the_loader_builds(tmp_path):
     table = _mixed_table()
     vectors = pa.array([[i, i + 0.5, -i] for i in range(table.num_rows)], pa.list_(pa.float64(), 3))

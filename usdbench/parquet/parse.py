@@ -1,14 +1,26 @@
-"""Parsing a prepared table as USD layers: the rows in parts, each rendered to
-a scratch file and parsed by USD in a worker thread while the next part
-renders (the parse releases the GIL, so the parts parse in parallel)."""
+"""Parsing a prepared table as USD layers: the rows in parts, all rendered to
+scratch files first, the table freed, then the parts parsed by USD in worker
+threads (the parse releases the GIL, so the parts parse in parallel), at
+most USD's concurrency limit of them at once.
+
+Why render everything first: with a part parsing while the next one
+renders, whether the table was already freed when a parse allocated
+depended on the threads' scheduling, and so did the loader's peak. Freed
+first, the peak is the larger of the
+table with its rendering and the parses, in every process. Why USD's
+limit: the parse is USD's work; where it is 1 (the suite's memory
+figures, benchmarks/protocol.py) the parts parse one after the other in one
+order, as the rest of USD's work then does."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from pxr import Sdf, Tf
+import pyarrow as pa
+from pxr import Sdf, Tf, Work
 
 from usdbench.errors import UsdBenchError
 from usdbench.parquet import scratch
@@ -22,8 +34,8 @@ _MIN_PART_ROWS = 10_000
 
 def parse_parts(prep: PreparedTable, parts: int | None, name: str) -> list[Sdf.Layer]:
     """``prep`` as ``parts`` anonymous layers (default: one per core for large
-    tables), tagged with ``name``. The table is dropped once rendered, before
-    the parses end: it would add to the peak."""
+    tables), tagged with ``name``. The table is dropped once every part is
+    rendered, before any parse starts: it would add to the peak."""
     # A time-series table's prims weigh their samples: its parts are chosen by
     # sample rows, and split at prims.
     weight = len(prep.times) if prep.sample_offsets is not None else prep.num_rows
@@ -32,21 +44,40 @@ def parse_parts(prep: PreparedTable, parts: int | None, name: str) -> list[Sdf.L
     bounds = _part_bounds(prep.num_rows, parts)
     source = prep.source
     name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # it goes into a layer identifier
+    paths: list[str] = []
     futures = []
     try:
-        with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
-            for i, (lo, hi) in enumerate(bounds):
-                path = scratch.write(lambda out, lo=lo, hi=hi: write_part(prep, lo, hi, out))
+        for lo, hi in bounds:
+            paths.append(scratch.write(lambda out, lo=lo, hi=hi: write_part(prep, lo, hi, out)))
+        _release(prep)
+        pool = ThreadPoolExecutor(max_workers=max(1, min(len(paths), Work.GetConcurrencyLimit())))
+        try:
+            for i, path in enumerate(paths):
                 # The tag names the source and must end in a USD extension, or
                 # USD cannot reopen the layer by its identifier as a sublayer.
-                tag = f"{name}.part{i + 1}of{len(bounds)}.usda"
+                tag = f"{name}.part{i + 1}of{len(paths)}.usda"
                 futures.append(pool.submit(_parse_file, path, tag, source))
-            prep.release()
             return [f.result() for f in futures]
+        finally:
+            # On an error, parts not yet parsing are not parsed.
+            pool.shutdown(cancel_futures=True)
     except BaseException:
         futures.clear()  # drop the parsed parts with their futures
         prep.release()
+        for path in paths:  # a part never parsed still has its scratch file
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         raise
+
+
+def _release(prep: PreparedTable) -> None:
+    """Drop the table, and hand the pages Arrow's memory pool freed back to
+    the OS now. Its default allocator (mimalloc) purges freed pages only
+    some milliseconds after a free and only when Arrow allocates or frees
+    again, which the parses do not: without this the table's pages stayed
+    resident through them, or not, as the timing fell."""
+    prep.release()
+    pa.default_memory_pool().release_unused()
 
 
 def _part_bounds(n: int, parts: int | None) -> list[tuple[int, int]]:
