@@ -20,9 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 # One benchmark process, as asv runs it: the suite imported (before pxr: a
 # USD that has run parallel work cannot lower its thread limit), its setup, one
 # figure (the track_ method, or time_operation first when asked), and the USD
-# work thread limit before and after. EXTRA bytes are touched by the
-# operation before its load and held with the stage (so through its peak,
-# whether that is transient or at its end).
+# work thread limit before and after. EXTRA bytes are touched and held with
+# the stage by the operation itself.
 CHILD = """
 import json, sys
 from benchmarks.load import InitialLoad  # first, as asv's forkserver imports the suite
@@ -34,8 +33,8 @@ fmt, scale, figure, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.
 class Heavier(InitialLoad):
     def measure(self, *params):
         threads["during"] = Work.GetConcurrencyLimit()
-        held = b"x" * extra if extra else None  # held through the whole load
-        return super().measure(*params), held
+        stage = super().measure(*params)
+        return stage, (b"x" * extra if extra else None)
 
 
 
