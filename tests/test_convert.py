@@ -14,7 +14,7 @@ import pytest
 from pxr import Sdf, Usd, UsdUtils
 
 from tests.convert_scenes import column_name, holdable_types, write_scene
-from usdbench import native
+from tests.native_test_helpers import require_plugin
 from usdbench.convert import convert, restore_layer
 from usdbench.errors import UsdBenchError
 from usdbench.parquet.schema import PATH_COLUMN, TIME_COLUMN
@@ -24,10 +24,7 @@ from usdbench.stage_dump import compare_dumps, dump_stage
 
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
-    status = native.status()
-    if not status.available and status.reason.startswith("disabled"):
-        pytest.skip(status.reason)
-    assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
+    require_plugin()
 
 
 @pytest.fixture(scope="module")

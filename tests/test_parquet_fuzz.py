@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from usdbench import native
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import parquet_fuzz  # noqa: E402
+
+from tests.native_test_helpers import require_plugin  # noqa: E402
 
 BATCH = 1_000  # mutations per child process
 WORKERS = 2
@@ -31,10 +31,7 @@ WORKERS = 2
 
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
-    status = native.status()
-    if not status.available and status.reason.startswith("disabled"):
-        pytest.skip(status.reason)
-    assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
+    require_plugin()
 
 
 def _batch(seed_dir: Path, first: int, count: int) -> list[str]:

@@ -41,6 +41,17 @@ __all__ = ["compare_dumps", "compare_stages", "dump_stage", "dump_texts"]
 _STAGE_FIELDS_SKIPPED = {"subLayers", "subLayerOffsets"}
 
 
+# The item lists of an Sdf list op (SdfReferenceListOp, SdfPathListOp, ...).
+LIST_OP_FIELDS = (
+    "explicitItems",
+    "addedItems",
+    "prependedItems",
+    "appendedItems",
+    "deletedItems",
+    "orderedItems",
+)
+
+
 def dump_stage(stage: Usd.Stage) -> dict:
     """The composed stage as a JSON-able dict: ``{"stage": metadata,
     "prims": {path: prim}}``, prims in traversal (namespace) order."""
@@ -220,17 +231,7 @@ def _value(v):
     if _is_list_op(v):
         return {
             "explicit": v.isExplicit,
-            **{
-                field: [_value(x) for x in getattr(v, field)]
-                for field in (
-                    "explicitItems",
-                    "addedItems",
-                    "prependedItems",
-                    "appendedItems",
-                    "deletedItems",
-                    "orderedItems",
-                )
-            },
+            **{field: [_value(x) for x in getattr(v, field)] for field in LIST_OP_FIELDS},
         }
     if isinstance(v, Sdf.Reference | Sdf.Payload):
         # Asset paths of arcs are rewritten by conversion (see the module doc).

@@ -15,14 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from pxr import Ar, Sdf
 
-_LIST_FIELDS = (
-    "explicitItems",
-    "addedItems",
-    "prependedItems",
-    "appendedItems",
-    "deletedItems",
-    "orderedItems",
-)
+from usdbench.stage_dump import LIST_OP_FIELDS as _LIST_FIELDS
 
 
 def anchor(asset: str, layer_identifier: str) -> str:
