@@ -19,6 +19,11 @@ dependent part: the same operation, the same allocations, made in one order.
 What the operation really holds is all still counted (tests/
 test_memory_protocol.py adds 5% to an operation and finds it at its size).
 
+Since protocol 2 a memory figure's process also fixes glibc's mmap
+threshold (``MMAP_THRESHOLD``, its default value without its dynamic
+rise), for the same reason: where a large block comes from must not
+depend on the process's history.
+
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
 (``memory_figures`` wraps the ``track_*_bytes`` methods memtrack adds)
@@ -50,8 +55,9 @@ import warnings
 
 ENV = "USDBENCH_MEMORY_THREADS"
 # The memory protocol's number: 1 = USD's work and Arrow's CPU pool on
-# MEMORY_THREADS thread(s) while a memory figure is measured.
-PROTOCOL = 1
+# MEMORY_THREADS thread(s) while a memory figure is measured; 2 = and
+# glibc's mmap threshold fixed at MMAP_THRESHOLD.
+PROTOCOL = 2
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -63,6 +69,15 @@ ALLOCATOR_VARIABLES = (
 )
 # USD worker threads while memory figures are measured.
 MEMORY_THREADS = 1
+# glibc's mmap threshold while memory figures are measured (its default,
+# 128 KiB, but fixed): glibc raises the threshold whenever an mmapped block
+# is freed, so whether a later large block is mmapped (and unmapped on
+# free) or carved from the heap (and kept) depended on the process's
+# history, and the native reader's series peaks moved by up to 24% between
+# processes on one thread. Fixed, every block of this size or more is
+# mmapped and unmapped when freed, in every process.
+MMAP_THRESHOLD = 128 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
 
 
 def memory_threads(environ=None) -> int | None:
@@ -101,7 +116,24 @@ def for_memory_figures() -> int:
     run again keeps it); returns USD's limit now in force."""
     global _memory_mode
     _memory_mode = True
+    _fix_mmap_threshold()
     return _limit()
+
+
+def _fix_mmap_threshold() -> bool:
+    """mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) where the C library is
+    glibc (also ends its dynamic threshold); False elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def _limit() -> int:
@@ -233,6 +265,7 @@ def record(environ=None) -> dict:
         "memory_figures_threads": threads or "default",
         "arrow_threads_memory_figures": threads or "default",
         "time_figures_threads": "default",
+        "malloc_mmap_threshold": MMAP_THRESHOLD,
         "arrow_pool": pyarrow.default_memory_pool().backend_name,
         "environment": allocator_environment(environ),
     }

@@ -111,6 +111,9 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # randomisation.
     "protocol-warm": ({}, ("warm",)),
     "protocol-norandom": ({}, ("norandom",)),
+    # The protocol with glibc's malloc in one arena, or a fixed mmap threshold.
+    "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
+    "protocol-mmap-fixed": ({"MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
 }
 OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1")
 

@@ -4,18 +4,25 @@ it hides nothing: 5% more held by an operation shows up at its size."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from benchmarks import protocol
 from usdbench.fresh_process import run_script
 
+REPO = Path(__file__).resolve().parents[1]
+
 # One benchmark process, as asv runs it: the suite imported (before pxr: a
 # USD that has run parallel work cannot lower its thread limit), its setup, one
 # figure (the track_ method, or time_operation first when asked), and the USD
-# work thread limit before and after. EXTRA bytes are touched and held with
-# the stage by the operation itself.
+# work thread limit before and after. EXTRA bytes are touched by the
+# operation before its load and held with the stage (so through its peak,
+# whether that is transient or at its end).
 CHILD = """
 import json, sys
 from benchmarks.load import InitialLoad  # first, as asv's forkserver imports the suite
@@ -27,8 +34,8 @@ fmt, scale, figure, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.
 class Heavier(InitialLoad):
     def measure(self, *params):
         threads["during"] = Work.GetConcurrencyLimit()
-        stage = super().measure(*params)
-        return stage, (b"x" * extra if extra else None)
+        held = b"x" * extra if extra else None  # held through the whole load
+        return super().measure(*params), held
 
 
 
@@ -76,6 +83,46 @@ def test_settings_report_what_is_in_force(monkeypatch):
     assert found["MALLOC_ARENA_MAX"] == "2"
     assert found["arrow_pool"] in ("mimalloc", "jemalloc", "system")
     assert isinstance(found["usd_threads_now"], int)
+
+
+# Where glibc puts a 256 KiB block after a 1 MiB mmapped block was freed:
+# mmapped (at 16 bytes into a page) under a fixed threshold, from the heap
+# once the dynamic threshold has risen above it.
+_MMAP_PROBE = """
+import ctypes, json, sys
+from benchmarks import protocol
+if sys.argv[1] == "fixed":
+    assert protocol._fix_mmap_threshold()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.free(libc.malloc(1 << 20))
+blocks = [libc.malloc(256 << 10) for _ in range(8)]
+print(json.dumps([b % 4096 == 16 for b in blocks]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_memory_figures_fix_glibcs_mmap_threshold():
+    import json
+
+    fixed = json.loads(_run_probe("fixed"))
+    dynamic = json.loads(_run_probe("dynamic"))
+    assert all(fixed), "a 256 KiB block came from the heap under the fixed threshold"
+    assert not any(dynamic), "the probe cannot tell the thresholds apart"
+    assert protocol.record()["malloc_mmap_threshold"] == protocol.MMAP_THRESHOLD
+
+
+def _run_probe(mode: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", _MMAP_PROBE, mode],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
 
 
 @pytest.mark.slow
