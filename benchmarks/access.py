@@ -11,7 +11,11 @@ from .protocol import memory_figures
 @memory_figures(retained=True)
 class OnePropertyOnePrimCold(_Operation):
     """Fresh process, data pages dropped from the OS cache: open the stage and
-    read ``temperature`` on the middle prim. Retained = "memory after one access"."""
+    read ``temperature`` on the middle prim. Retained = "memory after one access".
+    The profile's heavy scales: at the largest scale this is InitialLoad's
+    load plus one value, and its fresh processes cost minutes."""
+
+    params = grid(heavy=True)
 
     def setup(self, *params):
         super().setup(*params)
