@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .options import at_least
+from .options import add_formats, at_least
 
 NAME = "generate"
 HELP = "write one scenario in every format into a folder"
@@ -40,14 +40,7 @@ def add_arguments(parser) -> None:
         help="scenario family: props (20 scalars, the default), series (time samples), "
         "arrays, sparse",
     )
-    parser.add_argument(
-        "--formats",
-        nargs="+",
-        choices=FORMAT_NAMES,
-        default=list(FORMAT_NAMES),
-        metavar="FORMAT",
-        help=f"formats to write (default: all of {', '.join(FORMAT_NAMES)})",
-    )
+    add_formats(parser, FORMAT_NAMES, "write")
     parser.add_argument(
         "--out", type=Path, help="target folder (default: the scenario's folder in the cache)"
     )

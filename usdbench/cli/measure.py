@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .options import at_least
+from .options import add_formats, at_least
 
 NAME = "measure"
 HELP = "measure your own stage in usda, usdc, usdz and Parquet (both readers)"
@@ -41,14 +41,7 @@ def add_arguments(parser) -> None:
         default=DEFAULT_RUNS,
         help=f"fresh processes per figure; the median is reported (default {DEFAULT_RUNS})",
     )
-    parser.add_argument(
-        "--formats",
-        nargs="+",
-        choices=USER_FORMATS,
-        default=list(USER_FORMATS),
-        metavar="FORMAT",
-        help=f"formats to measure (default: all of {', '.join(USER_FORMATS)})",
-    )
+    add_formats(parser, USER_FORMATS, "measure")
     parser.add_argument(
         "--out", type=Path, help="report folder (default: ./usdbench-measure/<STAGE's name>)"
     )

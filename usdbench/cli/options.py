@@ -83,3 +83,16 @@ def chosen_profile(args: argparse.Namespace):
     from usdbench import profiles
 
     return profiles.get(args.profile) if args.profile else profiles.from_environment()
+
+
+def add_formats(parser: argparse.ArgumentParser, choices, verb: str) -> None:
+    """``--formats F ...`` among ``choices``, all of them by default; ``verb``
+    says what the command does with them ("write", "measure")."""
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=choices,
+        default=list(choices),
+        metavar="FORMAT",
+        help=f"formats to {verb} (default: all of {', '.join(choices)})",
+    )
