@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 BUILD = Path(__file__).resolve().parents[1] / "build" / "native"
 HELPERS = BUILD / "libusdParquetTestHelpers.so"
 RESOLVER = BUILD / "libusdParquetTestResolver.so"
@@ -64,3 +69,40 @@ def require_plugin() -> None:
         pytest.skip(status.reason)
     assert status.available, f"the native Parquet plugin is not usable: {status.reason}"
     assert native.available()
+
+
+def run_child(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Python ``code`` (dedented) in a fresh interpreter at the repository's
+    root: a layer the plugin opened stays in USD's registry for the rest of a
+    process, and an open that must fail is tried in one that never saw it."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
+
+
+def open_failure(source: Path, root: Path) -> dict:
+    """Open ``source`` with ``Sdf.Layer.FindOrOpen`` and ``root`` (whose stack
+    lists it) as a stage, in a fresh process: {"layer": opened?, "error": the
+    Tf error's text, "stack": the stage's layer identifiers}."""
+    run = run_child(
+        f"""
+        import json
+        import usdbench
+        from pxr import Sdf, Tf, Usd
+        result = {{}}
+        try:
+            result["layer"] = Sdf.Layer.FindOrOpen({str(source)!r}) is not None
+        except Tf.ErrorException as error:
+            result["layer"], result["error"] = False, str(error)
+        stage = Usd.Stage.Open({str(root)!r})
+        result["stack"] = [l.identifier for l in stage.GetLayerStack()]
+        print(json.dumps(result))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])

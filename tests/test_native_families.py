@@ -6,10 +6,6 @@ values; lazily, within the cache's budget."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from pxr import Sdf, Tf, Usd, Vt
 
-from tests.native_test_helpers import require_plugin
+from tests.native_test_helpers import open_failure, require_plugin, run_child
 from usdbench import native
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,17 +24,6 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module", autouse=True)
 def plugin():
     require_plugin()
-
-
-def _child(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        cwd=REPO,
-    )
 
 
 # -- time series: the same data as usdc ---------------------------------------------------
@@ -388,23 +373,7 @@ def test_bad_series_table_is_an_error_naming_file_and_rows(tmp_path, case):
     source = tmp_path / f"{case}.parquet"
     pq.write_table(table, source)
     root = _root(tmp_path, "root", source.name)
-    run = _child(
-        f"""
-        import json
-        import usdbench
-        from pxr import Sdf, Tf, Usd
-        result = {{}}
-        try:
-            result["layer"] = Sdf.Layer.FindOrOpen({str(source)!r}) is not None
-        except Tf.ErrorException as error:
-            result["layer"], result["error"] = False, str(error)
-        stage = Usd.Stage.Open({str(root)!r})
-        result["stack"] = [l.identifier for l in stage.GetLayerStack()]
-        print(json.dumps(result))
-        """
-    )
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = open_failure(source, root)
     assert result["layer"] is False
     assert f"file {source}" in result["error"] and where in result["error"], result["error"]
     assert str(source) not in result["stack"]
@@ -620,7 +589,7 @@ def test_arrays_budget_smaller_than_a_row_group_holds_with_every_value_right(tmp
         ],
     )
     budget = 1 << 20
-    run = _child(
+    run = run_child(
         f"""
         import json
         import numpy as np

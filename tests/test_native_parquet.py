@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from pxr import Sdf, Tf, Usd
 
 import usdbench
-from tests.native_test_helpers import call, helpers, require_plugin
+from tests.native_test_helpers import call, helpers, open_failure, require_plugin, run_child
 from usdbench import native
 from usdbench.errors import UsdBenchError
 from usdbench.parquet import load_layer
@@ -54,17 +53,6 @@ def _text(layer: Sdf.Layer) -> str:
     return copy.ExportToString()
 
 
-def _child(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        cwd=REPO,
-    )
-
-
 @pytest.fixture(scope="module")
 def flat_1k(tmp_path_factory) -> Path:
     table = Scenario(1_000, "flat").property_table()
@@ -81,7 +69,7 @@ def test_plain_usd_reads_parquet_after_import_usdbench(tmp_path, pxr_first):
     imports = ["import usdbench", "from pxr import Sdf, Usd"]
     if pxr_first:
         imports.reverse()
-    run = _child(
+    run = run_child(
         f"""
         {imports[0]}
         {imports[1]}
@@ -321,25 +309,8 @@ def test_bad_file_fails_to_open_in_a_child_that_exits_normally(tmp_path, case):
     else:
         source.write_bytes(content)
     root = _root(tmp_path, source.name)
-    run = _child(
-        f"""
-        import json
-        import usdbench
-        from pxr import Sdf, Tf, Usd
-        result = {{}}
-        try:
-            layer = Sdf.Layer.FindOrOpen({str(source)!r})
-            result["layer"] = layer is not None
-        except Tf.ErrorException as error:
-            result["layer"], result["error"] = False, str(error)
-        # Through a stage too: the sublayer is left out and USD says so.
-        stage = Usd.Stage.Open({str(root)!r})
-        result["stack"] = [l.identifier for l in stage.GetLayerStack()]
-        print(json.dumps(result))
-        """
-    )
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    # Through a stage too: the sublayer is left out and USD says so.
+    result = open_failure(source, root)
     assert result["layer"] is False
     assert str(source) in result["error"] and where in result["error"], result["error"]
     assert str(source) not in result["stack"]
@@ -416,7 +387,7 @@ def test_a_full_traversal_under_a_small_budget_stays_within_it(tmp_path):
     table = Scenario(20_000, "flat").property_table()
     source = _write(tmp_path / "props.parquet", table, row_group_size=500)
     budget = 256 * 1024
-    run = _child(
+    run = run_child(
         f"""
         import json
         import usdbench
