@@ -221,3 +221,40 @@ def test_an_array_over_the_mapping_outlives_its_layer(tmp_path):
     copy = Vt.Vec3fArray(points)
     copy[0] = (9, 9, 9)  # writing detaches: the mapping is never written
     assert tuple(points[0]) == tuple(held["points"][1][0]) and tuple(copy[0]) == (9, 9, 9)
+
+
+def test_the_suite_writer_leaves_lists_of_numbers_uncompressed_in_every_format(tmp_path):
+    """Lists of numbers (flat or of fixed_size_lists) are written uncompressed
+    whatever the format's codec, every other column with it; an explicit
+    codec is used for every column. The suite's zstd file is then read from
+    the mapping."""
+    from usdbench import writers
+    from usdbench.formats import get_format
+
+    table = _table(40, 50, "fixed_size_list").append_column(
+        "labels", pa.array([["a", "b"]] * 40, pa.list_(pa.string()))
+    ).append_column("x", pa.array(np.arange(40, dtype=np.float64)))
+    assert writers.plain_list_columns(table.schema) == list(NAMES)
+
+    def codecs(path):
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        return {
+            group.column(i).path_in_schema.split(".")[0]: group.column(i).compression
+            for i in range(group.num_columns)
+        }
+
+    source = tmp_path / "suite.parquet"
+    writers.write_parquet(table, get_format("parquet-native-zstd-rg1000"), source)
+    assert codecs(source) == {
+        "path": "ZSTD", "points": "UNCOMPRESSED", "indices": "UNCOMPRESSED",
+        "weights": "UNCOMPRESSED", "labels": "ZSTD", "x": "ZSTD",
+    }
+    forced = tmp_path / "forced.parquet"
+    writers.write_parquet(table, get_format("parquet-native-zstd-rg1000"), forced, compression="zstd")
+    assert set(codecs(forced).values()) == {"ZSTD"}
+    layer = Sdf.Layer.FindOrOpen(str(source))
+    for name in NAMES:
+        expected = _pyarrow_rows(source, name)["/World/Prim_9"]
+        got = np.asarray(layer.GetAttributeAtPath(f"/World/Prim_9.{name}").default)
+        assert np.array_equal(got.ravel(), expected.ravel())
+        assert _columns(source)[name]["blocks_mapped"] == 1

@@ -83,7 +83,7 @@ def with_usd_metadata(
 # Parquet format: the native reader then serves them from the mapped file
 # with no decode (MappedLists), usdc's way. Measured at 10k prims of the
 # arrays family (docs/measurements.md, 2026-12-06): every prim's arrays read
-# and summed in 0.8-0.93x usdc's time against 2.2-2.5x with zstd; zstd on
+# and summed in 0.79-0.93x usdc's time against 1.7-2.5x with zstd; zstd on
 # the int arrays alone (0.43 of their size; floats 0.91-0.94) read in 1.12x
 # and a 1.53x peak (their decoded blocks held in the cache).
 PLAIN_LIST_VALUES = (pa.float32(), pa.float64(), pa.int32(), pa.int64())
