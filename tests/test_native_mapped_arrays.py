@@ -258,3 +258,52 @@ def test_the_suite_writer_leaves_lists_of_numbers_uncompressed_in_every_format(t
         got = np.asarray(layer.GetAttributeAtPath(f"/World/Prim_9.{name}").default)
         assert np.array_equal(got.ravel(), expected.ravel())
         assert _columns(source)[name]["blocks_mapped"] == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "mapped"),
+    [({}, True), ({"USDPARQUET_MAP_ARRAYS": "0"}, False), ({"USDPARQUET_MAP_ASSETS": "0"}, False)],
+    ids=["default", "map-arrays-off", "map-assets-off"],
+)
+def test_the_environment_turns_the_mapped_path_off_with_the_same_values(tmp_path, env, mapped):
+    """USDPARQUET_MAP_ARRAYS=0 decodes the arrays as any column; an asset read
+    through ArAsset::Read (USDPARQUET_MAP_ASSETS=0) has no mapping to serve."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    source = tmp_path / "arrays.parquet"
+    pq.write_table(_table(30, 100), source, row_group_size=8, **PLAIN)
+    code = f"""
+        import json
+        import numpy as np
+        import usdbench
+        from pxr import Sdf
+        from usdbench import native
+        layer = Sdf.Layer.FindOrOpen({str(source)!r})
+        sums = [float(np.asarray(layer.GetAttributeAtPath(f"/World/Prim_{{i}}.{{n}}").default,
+                                 dtype=np.float64).sum())
+                for i in range(30) for n in {list(NAMES)!r}]
+        mapped = sum(c["blocks_mapped"] for c in native.layer_stats(layer)["columns"])
+        print(json.dumps({{"sums": sums, "mapped": mapped}}))
+        """
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (result["mapped"] == 12) is mapped  # 4 row groups x 3 columns
+    expected = [
+        float(_pyarrow_rows(source, n)[f"/World/Prim_{i}"].astype(np.float64).sum())
+        for i in range(30)
+        for n in NAMES
+    ]
+    assert result["sums"] == expected
