@@ -8,7 +8,8 @@ symbols are undefined until their runtimes are preloaded, which is the
 point), then runs, in a child with libasan and libubsan preloaded, the
 plugin registered by PXR_PLUGINPATH_NAME and usdbench's own plugin off
 (USDBENCH_NATIVE=0): eight C++ threads reading four layers (three of one
-file with a damaged block, one with null list elements) under a 64 KiB
+file with a damaged block, one with null list elements, one of arrays in
+uncompressed PLAIN pages, read from the mapped file) under a 64 KiB
 budget, mixing HasSpec, ListFields, propertyChildren and time samples;
 stage muting and unmuting; ExportToString; and ``--mutations`` fuzz
 mutations (tests/parquet_fuzz.py, blocks of 1,024 rows so ranges of row
@@ -52,9 +53,25 @@ lists = pa.table({{"path": [f"/L/P_{{i}}" for i in range(n)],
     "x": pa.array(np.arange(n, dtype="f8"), mask=np.arange(n) % 3 == 0)}})
 lsrc = folder / "lists.parquet"
 pq.write_table(lists, lsrc, data_page_size=1024)
+# Arrays served from the mapped file (uncompressed PLAIN pages), V1 and V2
+# pages, flat and fixed_size_list points, pages of one row.
+import test_native_mapped_arrays as mapped
+asrc = folder / "arrays-plain.parquet"
+pq.write_table(mapped._table(120, 300), asrc, row_group_size=32, data_page_size=2048,
+               compression="none", use_dictionary=False)
+for layout in ("flat", "fixed_size_list"):
+    for version in ("1.0", "2.0"):
+        f = folder / f"arrays-{{layout}}-{{version}}.parquet"
+        pq.write_table(mapped._table(80, 200, layout), f, row_group_size=16,
+                       data_page_version=version, compression="none", use_dictionary=False)
+        layer = mapped._check_every_value(f, 80)
+        held = layer.GetAttributeAtPath("/World/Prim_7.weights").default
+        del layer
+        assert np.array_equal(np.asarray(held), mapped._pyarrow_rows(f, "weights")["/World/Prim_7"])
+print("mapped arrays: ok", flush=True)
 prefix = table["path"][0].as_py().rsplit("/", 1)[0]
 ids = [str(source), f"{{source}}:SDF_FORMAT_ARGS:columns=cost,weight,supplier_id",
-       f"{{source}}:SDF_FORMAT_ARGS:pathPrefix={{prefix}}", str(lsrc)]
+       f"{{source}}:SDF_FORMAT_ARGS:pathPrefix={{prefix}}", str(lsrc), str(asrc)]
 build = Path({build!r})
 plugin = ctypes.CDLL(str(build / "libusdParquet.so"))
 plugin.usdparquet_set_cache_budget.argtypes = [ctypes.c_uint64]

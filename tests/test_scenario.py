@@ -77,7 +77,7 @@ def test_the_props_family_keeps_its_key_and_the_others_name_theirs():
     # A family whose Parquet rows are not by path names its row order.
     assert keys == {
         "series-flat-1000-seed0-rows-frame",
-        "arrays-flat-1000-seed0-rows-scene",
+        "arrays-flat-1000-seed0-rows-scene-lists-plain",
         "sparse-flat-1000-seed0",
     }
     with pytest.raises(UsdBenchError, match="unknown family 'wide'"):

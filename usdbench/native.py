@@ -196,13 +196,18 @@ def _stats(identifier: str | None) -> dict | None:
 
 def cache_stats() -> dict:
     """The process's block cache: budget_bytes, bytes_held, peak_bytes_held,
-    blocks_held, blocks_decoded, hits, evictions."""
+    blocks_held, blocks_decoded, hits, evictions; and the arrays handed out:
+    zero_copy_arrays_made / _live (VtArrays over a block's bytes: Arrow's
+    buffers or the mapped file), unaligned_array_copies (arrays of the
+    mapped file copied once because their values were not aligned)."""
     return _stats(None)
 
 
 def layer_stats(layer) -> dict | None:
     """One open Parquet layer's figures (rows, prims, row_groups,
-    path_blocks_read, and per column its types and blocks_decoded); ``layer``
+    path_blocks_read, and per column its types, blocks_decoded, and
+    blocks_mapped / bytes_mapped: blocks served from the mapped file with no
+    decode, docs/native-parquet.md "Arrays without a copy"); ``layer``
     is an Sdf.Layer or its identifier. None if no such layer is open."""
     identifier = layer if isinstance(layer, str) else layer.identifier
     return _stats(identifier)

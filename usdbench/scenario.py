@@ -163,12 +163,16 @@ class Scenario:
         """Stable name of this scenario in caches and file names (the props
         family keeps its original key, so its cached files stay valid; a
         family whose Parquet rows are not by path names its row order, so
-        files of another order are never taken for its)."""
+        files of another order are never taken for its; arrays name their
+        uncompressed list pages)."""
         key = f"{self.hierarchy}-{self.scale}-seed{self.seed}"
         if self.family == "props":
             return key
         order = PARQUET_ROW_ORDER[self.family]
-        return f"{self.family}-{key}" + ("" if order == "path" else f"-rows-{order}")
+        key = f"{self.family}-{key}" + ("" if order == "path" else f"-rows-{order}")
+        # Array columns written uncompressed (writers.plain_list_columns):
+        # files of compressed arrays are never taken for these.
+        return key + ("-lists-plain" if self.family == "arrays" else "")
 
     @property
     def properties(self) -> tuple[str, ...]:

@@ -30,6 +30,9 @@ public:
 
     // Whether reads are slices of the asset's own buffer (no copy).
     bool Mapped() const { return _buffer != nullptr; }
+    // The whole asset's bytes when mapped (every zero-copy read is a slice
+    // of it, and keeps it alive), else null.
+    const std::shared_ptr<arrow::Buffer>& Mapping() const { return _buffer; }
 
     arrow::Status Close() override;
     bool closed() const override { return _closed.load(); }

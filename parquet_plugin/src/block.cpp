@@ -6,7 +6,7 @@
 
 namespace usdparquet {
 
-Block::Block(const arrow::ChunkedArray& values)
+Block::Block(const arrow::ChunkedArray& values, size_t mappedBytes) : _mapped(mappedBytes)
 {
     int64_t end = 0;
     for (const auto& chunk : values.chunks()) {
@@ -17,7 +17,8 @@ Block::Block(const arrow::ChunkedArray& values)
         _chunks.push_back(chunk);
         _ends.push_back(end);
     }
-    _bytes = static_cast<size_t>(arrow::util::TotalBufferSize(values));
+    const size_t total = static_cast<size_t>(arrow::util::TotalBufferSize(values));
+    _bytes = total > mappedBytes ? total - mappedBytes : 0;
 }
 
 std::pair<const arrow::Array*, int64_t>

@@ -16,10 +16,15 @@ namespace usdparquet {
 
 class Block {
 public:
-    explicit Block(const arrow::ChunkedArray& values);
+    // ``mappedBytes``: how many of the values' bytes are slices of a
+    // memory-mapped asset (file-backed memory, not the block's own).
+    explicit Block(const arrow::ChunkedArray& values, size_t mappedBytes = 0);
 
-    // Bytes of Arrow buffers the block keeps alive (shared buffers once).
+    // Bytes of Arrow buffers the block keeps alive (shared buffers once),
+    // without the mapped ones: what the cache's budget counts.
     size_t Bytes() const { return _bytes; }
+    // Bytes of the mapped asset the block's values are (no copy).
+    size_t MappedBytes() const { return _mapped; }
     int64_t Length() const { return _ends.empty() ? 0 : _ends.back(); }
 
     // The array holding element ``i`` of the block and i's index in it.
@@ -31,6 +36,7 @@ private:
     std::vector<std::shared_ptr<arrow::Array>> _chunks;
     std::vector<int64_t> _ends;
     size_t _bytes = 0;
+    size_t _mapped = 0;
 };
 
 } // namespace usdparquet

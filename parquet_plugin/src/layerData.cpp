@@ -519,6 +519,10 @@ LayerData::_Block(const Column& column, const Unit& unit) const
                            : _table->ReadBlock(column.field, unit.group, unit.first, unit.rows);
             ++column.blocksDecoded;
             column.rowsDecoded += static_cast<uint64_t>(block->Length());
+            if (block->MappedBytes() > 0) {
+                ++column.blocksMapped;
+                column.bytesMapped += static_cast<uint64_t>(block->MappedBytes());
+            }
             return cache.Insert(key, std::move(block), std::move(reservation));
         } catch (...) {
             // Reported once: every prim of the block would ask again.
@@ -1337,6 +1341,8 @@ LayerData::StatsJson() const
         AppendJsonString(out, column.arrowType);
         out << ", \"blocks_decoded\": " << column.blocksDecoded.load()
             << ", \"rows_decoded\": " << column.rowsDecoded.load()
+            << ", \"blocks_mapped\": " << column.blocksMapped.load()
+            << ", \"bytes_mapped\": " << column.bytesMapped.load()
             << ", \"block_rows\": " << column.unitRows
             << ", \"presence_read\": " << column.presenceRead.load() << "}";
     }

@@ -133,6 +133,9 @@ private:
         mutable std::atomic<uint64_t> blocksDecoded{0};
         mutable std::atomic<uint64_t> presenceRead{0}; // blocks whose levels were read
         mutable std::atomic<uint64_t> rowsDecoded{0};
+        // Blocks served from the mapped asset (MappedLists), and their bytes.
+        mutable std::atomic<uint64_t> blocksMapped{0};
+        mutable std::atomic<uint64_t> bytesMapped{0};
         // Time-series tables: every row has a value (from the footer), so
         // each attribute's samples are its prim's; else each (prim, column)
         // sample list found from the presence bits on first use, by slot.

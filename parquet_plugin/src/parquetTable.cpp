@@ -85,7 +85,8 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
 {
     TRACE_FUNCTION();
     TfAutoMallocTag tag("usdParquet", "ParquetTable (footer)");
-    _file = AssetFile::Open(path);
+    const std::shared_ptr<AssetFile> asset = AssetFile::Open(path);
+    _file = asset;
     try {
         parquet::arrow::FileReaderBuilder builder;
         arrow::Status status = builder.Open(_file);
@@ -117,6 +118,18 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
                                              " has a negative number of rows");
             }
             _starts.push_back(_starts.back() + rows);
+        }
+        if (asset->Mapped() && MappedLists::Enabled()) {
+            for (int field = 0; field < _schema->num_fields(); ++field) {
+                auto lists = std::make_unique<MappedLists>(*_reader->parquet_reader(),
+                                                           asset->Mapping(),
+                                                           _schema->field(field)->type(),
+                                                           _Leaf(field));
+                if (lists->Fits()) {
+                    _mapped.resize(static_cast<size_t>(_schema->num_fields()));
+                    _mapped[static_cast<size_t>(field)] = std::move(lists);
+                }
+            }
         }
     } catch (const ParquetError&) {
         throw;
@@ -255,6 +268,10 @@ ParquetTable::EstimatedBytes(int field, int rowGroup) const
         if (leaf < 0) {
             return 0;
         }
+        if (MapsValues(field, rowGroup)) {
+            // The values stay in the mapping: only offsets are made.
+            return static_cast<size_t>(RowGroupRows(rowGroup) + 1) * sizeof(int64_t) + 64;
+        }
         const auto chunk =
             _reader->parquet_reader()->metadata()->RowGroup(rowGroup)->ColumnChunk(leaf);
         // The values, plus a validity bit and (lists) an offset per row.
@@ -264,6 +281,13 @@ ParquetTable::EstimatedBytes(int field, int rowGroup) const
     } catch (const std::exception&) {
         return 0;
     }
+}
+
+bool
+ParquetTable::MapsValues(int field, int rowGroup) const
+{
+    const size_t k = static_cast<size_t>(field);
+    return field >= 0 && k < _mapped.size() && _mapped[k] && _mapped[k]->Applies(rowGroup);
 }
 
 bool
@@ -774,6 +798,11 @@ ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) c
 {
     TRACE_FUNCTION();
     TfAutoMallocTag tag("usdParquet", "decoded blocks");
+    if (MapsValues(field, rowGroup)) {
+        if (auto block = _mapped[static_cast<size_t>(field)]->Read(rowGroup, first, count)) {
+            return block;
+        }
+    }
     if (count >= 0) {
         try {
             if (!ReadsRanges(field)) {

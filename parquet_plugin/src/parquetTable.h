@@ -6,6 +6,7 @@
 #define USDPARQUET_PARQUET_TABLE_H
 
 #include "block.h"
+#include "mappedLists.h"
 #include "presence.h"
 
 #include <arrow/io/interfaces.h>
@@ -65,6 +66,12 @@ public:
     // The bytes a decoded block of ``field`` in ``rowGroup`` is expected to
     // take (the chunk's uncompressed size), to reserve before decoding.
     size_t EstimatedBytes(int field, int rowGroup) const;
+
+    // Whether ``field``'s chunk in ``rowGroup`` is read from the mapped
+    // asset with no copy of its values (MappedLists: a list of numbers in
+    // uncompressed PLAIN pages), as far as the footer tells; ReadBlock
+    // falls back to decoding where the pages do not allow it.
+    bool MapsValues(int field, int rowGroup) const;
 
     // Whether ``field`` can be read a range of rows at a time (ReadBlock
     // and ReadPresence with a range): a flat column of a plain type (double,
@@ -135,6 +142,9 @@ private:
     std::shared_ptr<arrow::io::RandomAccessFile> _file;
     std::unique_ptr<parquet::arrow::FileReader> _reader;
     std::shared_ptr<arrow::Schema> _schema;
+    // Per top-level field, its reader over the mapped asset, or null (not
+    // a list of numbers, or the asset not mapped).
+    std::vector<std::unique_ptr<MappedLists>> _mapped;
     std::vector<int64_t> _starts; // first row of each row group, then the total
     mutable std::mutex _batchMutex;
     // Batch readers by batch size, and each (field, row group)'s cursor.

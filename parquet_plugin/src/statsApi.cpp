@@ -5,6 +5,7 @@
 #include "blockCache.h"
 #include "layerData.h"
 #include "layerRegistry.h"
+#include "valueReader.h"
 
 #include <pxr/tf/weakPtr.h>
 
@@ -29,7 +30,8 @@ CacheJson()
         << ", \"blocks_decoded\": " << stats.blocksDecoded
         << ", \"hits\": " << stats.hits << ", \"evictions\": " << stats.evictions
         << ", \"zero_copy_arrays_live\": " << ArrowArraySource::Live()
-        << ", \"zero_copy_arrays_made\": " << ArrowArraySource::Made() << "}";
+        << ", \"zero_copy_arrays_made\": " << ArrowArraySource::Made()
+        << ", \"unaligned_array_copies\": " << UnalignedArrayCopies() << "}";
     return out.str();
 }
 

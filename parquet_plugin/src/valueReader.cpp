@@ -27,7 +27,9 @@
 #include <pxr/tf/envSetting.h>
 #include <pxr/tf/type.h>
 
+#include <atomic>
 #include <cstring>
+#include <cstdint>
 #include <optional>
 #include <sstream>
 
@@ -275,11 +277,12 @@ ZeroCopy()
     return on;
 }
 
-// Elements [start, start + count) of ``scalars`` as ``count * dim`` values
-// of S laid out in place, if the Arrow type stores S and none is null; else
-// null (the caller copies, and finds the nulls).
+// Elements [start, start + count) of ``scalars`` as the bytes of values of
+// S laid out in place, if the Arrow type stores S and none is null; else
+// null (the caller copies, and finds the nulls). Not necessarily aligned
+// for S: values served from a mapped file sit wherever the page put them.
 template <class S>
-const S*
+const uint8_t*
 InPlace(const arrow::Array& scalars, int64_t start, int64_t count)
 {
     constexpr arrow::Type::type id = ArrowIdOf<S>();
@@ -297,54 +300,75 @@ InPlace(const arrow::Array& scalars, int64_t start, int64_t count)
                 }
             }
         }
-        return scalars.data()->GetValues<S>(1) + start;
+        return scalars.data()->buffers[1]->data() +
+               (scalars.offset() + start) * static_cast<int64_t>(sizeof(S));
     }
 }
 
-// The VtArray of T over ``count`` elements starting at element ``start`` of
-// a list's child array (its values, or a fixed_size_list of them for a
-// vector T), or an empty optional if the layout does not match.
+// ``count`` elements of T starting at element ``start`` of a list's child
+// array (its values, or a fixed_size_list of them for a vector T) laid out
+// in place as T, and the buffer holding them; null if the layout does not
+// match.
 template <class T>
-std::optional<VtArray<T>>
-WrapChildren(const arrow::Array& children, int64_t start, int64_t count)
+std::pair<const uint8_t*, const std::shared_ptr<arrow::Buffer>*>
+LaidOut(const arrow::Array& children, int64_t start, int64_t count)
 {
-    if (!ZeroCopy() || count <= 0) {
-        return std::nullopt;
-    }
     if constexpr (IsVector<T>::value) {
         using S = typename T::ScalarType;
         static_assert(sizeof(T) == sizeof(S) * T::dimension);
         if (children.type_id() != arrow::Type::FIXED_SIZE_LIST) {
-            return std::nullopt;
+            return {nullptr, nullptr};
         }
         const auto& vectors = static_cast<const arrow::FixedSizeListArray&>(children);
         if (vectors.list_type()->list_size() != static_cast<int32_t>(T::dimension)) {
-            return std::nullopt;
+            return {nullptr, nullptr};
         }
         if (vectors.null_count() != 0) {
             for (int64_t k = start; k < start + count; ++k) {
                 if (vectors.IsNull(k)) {
-                    return std::nullopt;
+                    return {nullptr, nullptr};
                 }
             }
         }
         const arrow::Array& scalars = *vectors.values();
         const int64_t first = vectors.value_offset(start) - scalars.offset();
-        const S* data = InPlace<S>(scalars, first, count * T::dimension);
-        if (!data) {
-            return std::nullopt;
-        }
-        return ArrowArraySource::Wrap(scalars.data()->buffers[1],
-                                      reinterpret_cast<const T*>(data),
-                                      static_cast<size_t>(count));
+        const uint8_t* bytes = InPlace<S>(scalars, first, count * T::dimension);
+        return {bytes, bytes ? &scalars.data()->buffers[1] : nullptr};
     } else {
-        const T* data = InPlace<T>(children, start, count);
-        if (!data) {
-            return std::nullopt;
-        }
-        return ArrowArraySource::Wrap(children.data()->buffers[1], data,
+        const uint8_t* bytes = InPlace<T>(children, start, count);
+        return {bytes, bytes ? &children.data()->buffers[1] : nullptr};
+    }
+}
+
+std::atomic<uint64_t> unalignedCopies{0};
+
+// The VtArray of T over ``count`` elements starting at element ``start`` of
+// a list's child array, with no copy where the layout matches: a foreign
+// VtArray over the buffer if the elements are aligned for T, else one
+// memcpy of their bytes (values of a page mapped from the file at an odd
+// offset). An empty optional if the layout does not match (the caller
+// copies element by element).
+template <class T>
+std::optional<VtArray<T>>
+WrapChildren(const arrow::Array& children, int64_t start, int64_t count)
+{
+    if (count <= 0) {
+        return std::nullopt;
+    }
+    const auto [bytes, buffer] = LaidOut<T>(children, start, count);
+    if (!bytes) {
+        return std::nullopt;
+    }
+    if (ZeroCopy() && reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
+        return ArrowArraySource::Wrap(*buffer, reinterpret_cast<const T*>(bytes),
                                       static_cast<size_t>(count));
     }
+    if (ZeroCopy()) {
+        unalignedCopies.fetch_add(1, std::memory_order_relaxed);
+    }
+    VtArray<T> array(static_cast<size_t>(count));
+    std::memcpy(static_cast<void*>(array.data()), bytes, static_cast<size_t>(count) * sizeof(T));
+    return array;
 }
 
 // What the readers of list columns share: a row's elements (a slice of
@@ -418,12 +442,21 @@ public:
         if (slice.length % n != 0) {
             throw BadElementCount{slice.length, static_cast<int>(n)};
         }
-        if (ZeroCopy() && slice.length > 0) {
-            if (const S* data = InPlace<S>(slice.children, slice.start, slice.length)) {
-                VtArray<Vec> wrapped = ArrowArraySource::Wrap(
-                    slice.children.data()->buffers[1], reinterpret_cast<const Vec*>(data),
-                    static_cast<size_t>(slice.length / n));
-                return VtValue::Take(wrapped);
+        if (slice.length > 0) {
+            if (const uint8_t* bytes = InPlace<S>(slice.children, slice.start, slice.length)) {
+                const size_t count = static_cast<size_t>(slice.length / n);
+                if (ZeroCopy() && reinterpret_cast<uintptr_t>(bytes) % alignof(Vec) == 0) {
+                    VtArray<Vec> wrapped = ArrowArraySource::Wrap(
+                        slice.children.data()->buffers[1],
+                        reinterpret_cast<const Vec*>(bytes), count);
+                    return VtValue::Take(wrapped);
+                }
+                if (ZeroCopy()) {
+                    unalignedCopies.fetch_add(1, std::memory_order_relaxed);
+                }
+                VtArray<Vec> array(count);
+                std::memcpy(static_cast<void*>(array.data()), bytes, count * sizeof(Vec));
+                return VtValue::Take(array);
             }
         }
         VtArray<Vec> array(static_cast<size_t>(slice.length / n));
@@ -477,6 +510,12 @@ Supported()
 }
 
 } // namespace
+
+uint64_t
+UnalignedArrayCopies()
+{
+    return unalignedCopies.load(std::memory_order_relaxed);
+}
 
 std::string
 UsdTypeNameFor(const arrow::DataType& type, std::string* why)

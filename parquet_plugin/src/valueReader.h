@@ -66,6 +66,11 @@ const arrow::DataType& Undictionary(const arrow::DataType& type);
 // Element ``i`` of a string column (plain or dictionary); false if null.
 bool StringAt(const arrow::Array& values, int64_t i, std::string_view* out);
 
+// Arrays copied (one memcpy) rather than wrapped because their elements
+// sat at an address not aligned for the element type (values mapped from a
+// file page); the process's total.
+uint64_t UnalignedArrayCopies();
+
 // The USD type name (double, float3, int[] ...) an Arrow type maps to, or
 // empty with ``*why`` set: the same rules as the Python loader's usd_type_name.
 std::string UsdTypeNameFor(const arrow::DataType& type, std::string* why);
