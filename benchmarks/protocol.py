@@ -22,7 +22,12 @@ test_memory_protocol.py adds 5% to an operation and finds it at its size).
 Since protocol 2 a memory figure's process also fixes glibc's mmap
 threshold (``MMAP_THRESHOLD``, its default value without its dynamic
 rise), for the same reason: where a large block comes from must not
-depend on the process's history.
+depend on the process's history. Since protocol 3 pyarrow (the Python
+loader's reads) allocates from the system allocator rather than Arrow's
+mimalloc pool while memory figures are measured: mimalloc hands freed pages
+back some milliseconds after a free, so whether a read's temporaries were
+still resident at its peak depended on timing (up to 17% between runs).
+The native plugin's Arrow calls keep Arrow's default pool.
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -56,8 +61,9 @@ import warnings
 ENV = "USDBENCH_MEMORY_THREADS"
 # The memory protocol's number: 1 = USD's work and Arrow's CPU pool on
 # MEMORY_THREADS thread(s) while a memory figure is measured; 2 = and
-# glibc's mmap threshold fixed at MMAP_THRESHOLD.
-PROTOCOL = 2
+# glibc's mmap threshold fixed at MMAP_THRESHOLD; 3 = and pyarrow's memory
+# pool the system allocator (PYARROW_POOL).
+PROTOCOL = 3
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -78,6 +84,9 @@ MEMORY_THREADS = 1
 # mmapped and unmapped when freed, in every process.
 MMAP_THRESHOLD = 128 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
+# pyarrow's memory pool while memory figures are measured: glibc's malloc,
+# whose large blocks the fixed threshold maps and unmaps at once.
+PYARROW_POOL = "system"
 
 
 def memory_threads(environ=None) -> int | None:
@@ -117,7 +126,17 @@ def for_memory_figures() -> int:
     global _memory_mode
     _memory_mode = True
     _fix_mmap_threshold()
+    _python_arrow_pool()
     return _limit()
+
+
+def _python_arrow_pool() -> None:
+    """pyarrow's default pool (what pyarrow's reads allocate from; Arrow's
+    C++ default, which the native plugin uses, is another setting) set to
+    PYARROW_POOL."""
+    import pyarrow
+
+    pyarrow.set_memory_pool(getattr(pyarrow, f"{PYARROW_POOL}_memory_pool")())
 
 
 def _fix_mmap_threshold() -> bool:
@@ -267,6 +286,7 @@ def record(environ=None) -> dict:
         "time_figures_threads": "default",
         "malloc_mmap_threshold": MMAP_THRESHOLD,
         "arrow_pool": pyarrow.default_memory_pool().backend_name,
+        "pyarrow_pool_memory_figures": PYARROW_POOL,
         "environment": allocator_environment(environ),
     }
 

@@ -57,11 +57,14 @@ FORMATS = (
 OPERATIONS = {  # name -> (module, class) of the suite
     "load": ("benchmarks.load", "InitialLoad"),
     "shuffled": ("benchmarks.traversal", "ShuffledAccess"),
+    "full": ("benchmarks.traversal", "FullTraversal"),
+    "six-all": ("benchmarks.traversal", "SixPropertiesAllPrims"),
     # The scenario families (benchmarks/series.py, arrays.py, sparse.py).
     "series-load": ("benchmarks.series", "SeriesLoad"),
     "series-frame": ("benchmarks.series", "SeriesFrame"),
     "series-history": ("benchmarks.series", "SeriesHistory"),
     "arrays-load": ("benchmarks.arrays", "ArraysLoad"),
+    "arrays-every": ("benchmarks.arrays", "ArraysEveryPrim"),
     "sparse-load": ("benchmarks.sparse", "SparseLoad"),
 }
 FIGURES = ("peak_bytes", "current_bytes", "retained_bytes")
@@ -114,6 +117,9 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # The protocol with glibc's malloc in one arena, or a fixed mmap threshold.
     "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
     "protocol-mmap-fixed": ({"MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
+    # The protocol with Arrow's pool the system allocator (glibc's malloc,
+    # whose mmap threshold the protocol fixes) instead of mimalloc.
+    "protocol-arrow-system": ({"ARROW_DEFAULT_MEMORY_POOL": "system"}, ()),
 }
 OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1")
 

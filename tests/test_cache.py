@@ -240,7 +240,10 @@ def test_prepare_profile_option_wins_over_the_environment(tmp_path):
     written = {p.name for p in (tmp_path / f"v{GENERATOR_VERSION}").iterdir()}
     every = itertools.chain(quick.scenarios(), quick.family_scenarios())
     assert written == {scenario.key for scenario, _ in every}
-    assert {"series-flat-100-seed0-rows-frame", "arrays-flat-100-seed0-rows-scene-lists-plain"} <= written
+    assert {
+        "series-flat-100-seed0-rows-frame",
+        "arrays-flat-100-seed0-rows-scene-lists-plain",
+    } <= written
 
 
 def test_cli_generates_a_family(tmp_path):

@@ -85,6 +85,36 @@ def test_settings_report_what_is_in_force(monkeypatch):
     assert isinstance(found["usd_threads_now"], int)
 
 
+_POOL_PROBE = """
+import json
+import pyarrow
+from benchmarks import protocol
+before = pyarrow.default_memory_pool().backend_name
+protocol.for_memory_figures()
+table = pyarrow.table({"x": list(range(100_000))})  # allocated from pyarrow's pool
+print(json.dumps([before, pyarrow.default_memory_pool().backend_name,
+                  pyarrow.system_memory_pool().bytes_allocated() >= 800_000,
+                  protocol.record()["pyarrow_pool_memory_figures"]]))
+"""
+
+
+def test_memory_figures_allocate_pyarrow_from_the_system_pool():
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", _POOL_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    before, during, counted, recorded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before != "system", "Arrow's default pool is already the system one: nothing tested"
+    assert during == "system" and recorded == "system"
+    assert counted, "the table's 800 KB were not allocated from the system pool"
+
+
 # Where glibc puts a 256 KiB block after a 1 MiB mmapped block was freed:
 # mmapped (at 16 bytes into a page) under a fixed threshold, from the heap
 # once the dynamic threshold has risen above it.

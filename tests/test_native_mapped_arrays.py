@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -116,11 +115,14 @@ def test_plain_uncompressed_arrays_are_served_from_the_mapping_equal_to_pyarrow(
 ):
     source = tmp_path / "arrays.parquet"
     pq.write_table(
-        _table(200, 500, layout), source, row_group_size=32, data_page_version=page_version,
+        _table(200, 500, layout),
+        source,
+        row_group_size=32,
+        data_page_version=page_version,
         **PLAIN,
     )
     before = native.cache_stats()
-    layer = _check_every_value(source, 200)
+    _layer = _check_every_value(source, 200)  # kept open for the statistics below
     assert _served(before) == 600  # every array: wrapped in place or one memcpy
     columns = _columns(source)
     for name, width in (("points", 12), ("indices", 12), ("weights", 8)):
@@ -138,7 +140,7 @@ def test_several_pages_per_row_group_and_blocks_of_part_of_a_group(tmp_path):
     source = tmp_path / "pages.parquet"
     pq.write_table(_table(100, 500), source, row_group_size=32, data_page_size=4096, **PLAIN)
     native.set_cache_budget(256 << 10)
-    layer = _check_every_value(source, 100)
+    _layer = _check_every_value(source, 100)  # kept open for the statistics below
     columns = _columns(source)
     for name in NAMES:
         assert columns[name]["block_rows"] < 32, columns[name]
@@ -162,7 +164,9 @@ def test_nulls_and_empty_lists_in_plain_pages_keep_the_decoding_path(tmp_path):
     weights = table["weights"].to_pylist()
     weights[5], weights[21] = None, []
     table = table.set_column(
-        table.schema.get_field_index("weights"), "weights", pa.array(weights, pa.list_(pa.float64()))
+        table.schema.get_field_index("weights"),
+        "weights",
+        pa.array(weights, pa.list_(pa.float64())),
     )
     source = tmp_path / "holes.parquet"
     pq.write_table(table, source, row_group_size=16, **PLAIN)
@@ -231,9 +235,11 @@ def test_the_suite_writer_leaves_lists_of_numbers_uncompressed_in_every_format(t
     from usdbench import writers
     from usdbench.formats import get_format
 
-    table = _table(40, 50, "fixed_size_list").append_column(
-        "labels", pa.array([["a", "b"]] * 40, pa.list_(pa.string()))
-    ).append_column("x", pa.array(np.arange(40, dtype=np.float64)))
+    table = (
+        _table(40, 50, "fixed_size_list")
+        .append_column("labels", pa.array([["a", "b"]] * 40, pa.list_(pa.string())))
+        .append_column("x", pa.array(np.arange(40, dtype=np.float64)))
+    )
     assert writers.plain_list_columns(table.schema) == list(NAMES)
 
     def codecs(path):
@@ -246,11 +252,17 @@ def test_the_suite_writer_leaves_lists_of_numbers_uncompressed_in_every_format(t
     source = tmp_path / "suite.parquet"
     writers.write_parquet(table, get_format("parquet-native-zstd-rg1000"), source)
     assert codecs(source) == {
-        "path": "ZSTD", "points": "UNCOMPRESSED", "indices": "UNCOMPRESSED",
-        "weights": "UNCOMPRESSED", "labels": "ZSTD", "x": "ZSTD",
+        "path": "ZSTD",
+        "points": "UNCOMPRESSED",
+        "indices": "UNCOMPRESSED",
+        "weights": "UNCOMPRESSED",
+        "labels": "ZSTD",
+        "x": "ZSTD",
     }
     forced = tmp_path / "forced.parquet"
-    writers.write_parquet(table, get_format("parquet-native-zstd-rg1000"), forced, compression="zstd")
+    writers.write_parquet(
+        table, get_format("parquet-native-zstd-rg1000"), forced, compression="zstd"
+    )
     assert set(codecs(forced).values()) == {"ZSTD"}
     layer = Sdf.Layer.FindOrOpen(str(source))
     for name in NAMES:

@@ -266,6 +266,10 @@ def protocol_text(record: dict | None) -> str:
     text = f"protocol {record.get('protocol')}: memory figures on {where}"
     if record.get("arrow_pool"):
         text += f", Arrow pool {record['arrow_pool']}"
+    if record.get("pyarrow_pool_memory_figures"):
+        text += f" (pyarrow's {record['pyarrow_pool_memory_figures']} while measuring)"
+    if record.get("malloc_mmap_threshold"):
+        text += f", glibc mmap threshold {record['malloc_mmap_threshold']}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
