@@ -50,12 +50,17 @@ def parse_parts(prep: PreparedTable, parts: int | None, name: str) -> list[Sdf.L
         for lo, hi in bounds:
             paths.append(scratch.write(lambda out, lo=lo, hi=hi: write_part(prep, lo, hi, out)))
         _release(prep)
-        pool = ThreadPoolExecutor(max_workers=max(1, min(len(paths), Work.GetConcurrencyLimit())))
+        # The tag names the source and must end in a USD extension, or USD
+        # cannot reopen the layer by its identifier as a sublayer.
+        tags = [f"{name}.part{i + 1}of{len(paths)}.usda" for i in range(len(paths))]
+        workers = max(1, min(len(paths), Work.GetConcurrencyLimit()))
+        if workers == 1:
+            # On this thread: a worker thread would gain nothing, and its
+            # allocations would land in another malloc arena.
+            return [_parse_file(path, tag, source) for path, tag in zip(paths, tags, strict=True)]
+        pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            for i, path in enumerate(paths):
-                # The tag names the source and must end in a USD extension, or
-                # USD cannot reopen the layer by its identifier as a sublayer.
-                tag = f"{name}.part{i + 1}of{len(paths)}.usda"
+            for path, tag in zip(paths, tags, strict=True):
                 futures.append(pool.submit(_parse_file, path, tag, source))
             return [f.result() for f in futures]
         finally:

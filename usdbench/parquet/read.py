@@ -40,7 +40,10 @@ def read_table(
     )
     try:
         if groups:
-            table = pf.read_row_groups(groups, columns=[*keys, *names], use_threads=True)
+            # With Arrow's CPU pool at one thread, decode on this thread:
+            # handing the work to the pool's one thread gains nothing.
+            threads = pa.cpu_count() > 1
+            table = pf.read_row_groups(groups, columns=[*keys, *names], use_threads=threads)
         else:
             table = schema.empty_table().select([*keys, *names])
     except (pa.ArrowException, OSError) as error:
