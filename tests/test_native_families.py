@@ -379,6 +379,23 @@ def test_bad_series_table_is_an_error_naming_file_and_rows(tmp_path, case):
     assert str(source) not in result["stack"]
 
 
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_nan_time_in_a_later_row_group_names_its_row_whatever_the_path_encoding(
+    tmp_path, dictionary
+):
+    # Dictionary paths and double times without nulls take the index's raw
+    # read; plain strings the general one: the same verdict, the same row.
+    paths = [f"/P{i % 3}" for i in range(12)]
+    times = [float(i // 3) for i in range(12)]
+    times[10] = float("nan")
+    table = pa.table({"path": paths, "time": times, "x": [1.0] * 12})
+    source = tmp_path / f"nan-{dictionary}.parquet"
+    pq.write_table(table, source, row_group_size=5, use_dictionary=dictionary)
+    result = open_failure(source, _root(tmp_path, "root", source.name))
+    assert result["layer"] is False
+    assert "row 10, column 'time': time is NaN" in result["error"], result["error"]
+
+
 # -- arrays ------------------------------------------------------------------------------
 
 

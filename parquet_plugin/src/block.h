@@ -31,6 +31,11 @@ public:
     // Nearly always one chunk; Arrow splits a row group's column only when
     // its binary data exceeds one array's 2 GiB limit.
     std::pair<const arrow::Array*, int64_t> Locate(int64_t i) const;
+    // The block's one array, or null if it has none or several.
+    const arrow::Array* Single() const
+    {
+        return _chunks.size() == 1 ? _chunks.front().get() : nullptr;
+    }
 
 private:
     std::vector<std::shared_ptr<arrow::Array>> _chunks;

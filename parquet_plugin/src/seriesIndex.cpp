@@ -98,22 +98,34 @@ public:
             if (dict.IsNull(j)) {
                 PrimIndex::NullPath(_file, row);
             }
-            const int64_t k = dict.GetValueIndex(j);
-            uint32_t& slot = _dictSlots[static_cast<size_t>(k)];
-            if (slot == kUnknown) {
-                std::string_view path;
-                if (!StringAt(*dict.dictionary(), k, &path)) {
-                    PrimIndex::NullPath(_file, row);
-                }
-                slot = _Predicted(path, added);
-            }
-            return slot;
+            return DictSlot(dict, dict.GetValueIndex(j), row, added);
         }
         std::string_view path;
         if (!StringAt(array, j, &path)) {
             PrimIndex::NullPath(_file, row);
         }
         return _Predicted(path, added);
+    }
+
+    // The slot of dictionary entry ``k`` of ``dict`` (row ``row``'s path).
+    uint32_t DictSlot(const arrow::DictionaryArray& dict, int64_t k, int64_t row, bool* added)
+    {
+        if (&dict != _chunk) {
+            _chunk = &dict;
+            _dictSlots.assign(static_cast<size_t>(dict.dictionary()->length()), kUnknown);
+        }
+        if (k < 0 || static_cast<size_t>(k) >= _dictSlots.size()) {
+            throw ParquetError(_file, "path dictionary index out of range", row, "path");
+        }
+        uint32_t& slot = _dictSlots[static_cast<size_t>(k)];
+        if (slot == kUnknown) {
+            std::string_view path;
+            if (!StringAt(*dict.dictionary(), k, &path)) {
+                PrimIndex::NullPath(_file, row);
+            }
+            slot = _Predicted(path, added);
+        }
+        return slot;
     }
 
     // A new block begins: forget the last one's dictionary (its memory may
@@ -240,6 +252,37 @@ SeriesIndex::_ForEachRow(const ParquetTable& table, int pathField, int timeField
         _blocksRead += 2;
         paths.NewBlock();
         const int64_t start = table.RowGroupStart(group);
+        // What writers give (Arrow's dictionary-encoded strings, double
+        // times, no nulls, one array each): read through raw pointers, no
+        // per-row type dispatch or null check.
+        const arrow::Array* pathArray = pathBlock->Single();
+        const arrow::Array* timeArray = timeBlock->Single();
+        if (pathArray && timeArray && pathArray->type_id() == arrow::Type::DICTIONARY &&
+            timeArray->type_id() == arrow::Type::DOUBLE && pathArray->null_count() == 0 &&
+            timeArray->null_count() == 0 && pathArray->length() == timeArray->length()) {
+            const auto& dict = static_cast<const arrow::DictionaryArray&>(*pathArray);
+            if (dict.indices()->type_id() == arrow::Type::INT32) {
+                const int32_t* indices =
+                    static_cast<const arrow::Int32Array&>(*dict.indices()).raw_values();
+                const double* times =
+                    static_cast<const arrow::DoubleArray&>(*timeArray).raw_values();
+                for (int64_t i = 0; i < pathArray->length(); ++i) {
+                    const int64_t row = start + i;
+                    bool added = false;
+                    const uint32_t slot = paths.DictSlot(dict, indices[i], row, &added);
+                    if (slot == kNotKept) {
+                        continue;
+                    }
+                    if (std::isnan(times[i])) {
+                        CheckedTime(*timeArray, i, row, file); // throws
+                    }
+                    if (!visit(row, slot, added, times[i])) {
+                        return false;
+                    }
+                }
+                continue;
+            }
+        }
         for (int64_t i = 0; i < pathBlock->Length(); ++i) {
             const int64_t row = start + i;
             const auto [pathArray, j] = pathBlock->Locate(i);

@@ -11,6 +11,8 @@
 // Tables by path and frame-major tables (sorted by time, every frame listing
 // the same prims in the same order) are indexed as the rows stream past,
 // with no per-row memory; any other order falls back to a counting sort.
+// Row groups as Arrow writes them (dictionary-encoded paths, double times,
+// no nulls) are read through raw pointers, with no per-row type dispatch.
 #ifndef USDPARQUET_SERIES_INDEX_H
 #define USDPARQUET_SERIES_INDEX_H
 
