@@ -364,8 +364,135 @@ def test_the_suites_props_layer_moves_every_value(tmp_path):
     report = convert(tmp_path / "scene" / "props.usda", tmp_path / "out")
     layer = report.layers[0]
     assert layer.moved("defaults") == 300 * 20 and layer.stayed_values == {}
-    assert layer.residual_counts == {"prims": 301}
+    # Every prim is a bare over the table gives: no residual layer at all.
+    assert layer.residual_counts == {"prims only in the tables": 301}
+    assert layer.residual is None and layer.residual_bytes == 0
+    assert sorted(p.name for p in report.outdir.iterdir()) == [
+        "props.defaults.parquet",
+        "props.usda",
+    ]
+    assert Sdf.Layer.FindOrOpen(str(report.root)).subLayerPaths == ["./props.defaults.parquet"]
     _same_stage(tmp_path / "scene" / "props.usda", report.root)
+    _same_stage_python(tmp_path / "scene" / "props.usda", report.root)
+    restored = restore_layer(report.root)
+    source = Sdf.Layer.OpenAsAnonymous(str(tmp_path / "scene" / "props.usda"))
+    assert _layer_content(restored) == _layer_content(source)
+
+
+def _same_stage_python(source, converted_root) -> None:
+    """As _same_stage, the tables read by the Python loader."""
+    from usdbench.stage import open_stage
+
+    stage = open_stage(str(converted_root), parquet_reader="python")
+    stage.Load()
+    differences = compare_dumps(_dump(source), dump_stage(stage), names=("source", "python"))
+    assert differences == [], "\n".join(differences)
+
+
+def _residual_prims(report) -> list[str]:
+    """The prim paths of the root layer's residual, in namespace order."""
+    residual = report.layers[0].residual
+    if residual is None:
+        return []
+    layer = Sdf.Layer.FindOrOpen(str(residual))
+    paths = []
+    layer.Traverse(Sdf.Path.absoluteRootPath, lambda p: paths.append(p) if p.IsPrimPath() else None)
+    return sorted(str(p) for p in paths)
+
+
+def _children(root, path: str) -> list[str]:
+    stage = Usd.Stage.Open(str(root))
+    return [c.GetName() for c in stage.GetPrimAtPath(path).GetAllChildren()]
+
+
+def _converts_the_same(src: Path, out: Path):
+    report = convert(src, out)
+    _same_stage(src, report.root)
+    _same_stage_python(src, report.root)
+    restored = restore_layer(report.root)
+    assert _layer_content(restored) == _layer_content(Sdf.Layer.OpenAsAnonymous(str(src)))
+    return report
+
+
+def _overs(names, indent: str = "    ") -> str:
+    return "".join(
+        f'{indent}over "{n}"\n{indent}{{\n{indent}    double x = 1\n{indent}}}\n' for n in names
+    )
+
+
+def test_bare_prims_the_tables_give_leave_the_residual_where_the_child_order_allows(tmp_path):
+    """A kept parent (a def) loses its bare children; children in an order
+    the tables do not give keep their specs up to where the rest is sorted."""
+    src = tmp_path / "order.usda"
+    src.write_text(
+        "#usda 1.0\n"
+        + 'def Xform "Sorted"\n{\n'
+        + _overs(["a", "b", "c"])
+        + "}\n"
+        + 'over "Unsorted"\n{\n'
+        + _overs(["B", "A", "C"])
+        + "}\n"
+    )
+    report = _converts_the_same(src, tmp_path / "out")
+    assert _residual_prims(report) == ["/Sorted", "/Unsorted", "/Unsorted/B"]
+    assert _children(report.root, "/Unsorted") == ["B", "A", "C"]
+    assert _children(report.root, "/Sorted") == ["a", "b", "c"]
+    assert report.layers[0].residual_counts["prims only in the tables"] == 5
+
+
+def test_child_order_across_tables_of_two_kinds(tmp_path):
+    """The defaults table's children come before the series table's (it is
+    weaker): B (a default) before A (samples) is their composed order."""
+    src = tmp_path / "kinds.usda"
+    src.write_text(
+        "#usda 1.0\n"
+        'over "W"\n{\n'
+        '    over "B"\n    {\n        double x = 1\n    }\n'
+        '    over "A"\n    {\n        double y.timeSamples = { 1: 2 }\n    }\n'
+        "}\n"
+        'over "V"\n{\n'
+        '    over "A"\n    {\n        double y.timeSamples = { 1: 2 }\n    }\n'
+        '    over "B"\n    {\n        double x = 1\n    }\n'
+        "}\n"
+    )
+    report = _converts_the_same(src, tmp_path / "out")
+    # /W stays (bare, its children gone) to stay before /V, whose /V/A stays.
+    assert _residual_prims(report) == ["/V", "/V/A", "/W"]
+    assert _children(report.root, "/W") == ["B", "A"]
+    assert _children(report.root, "/V") == ["A", "B"]
+
+
+def test_many_children_out_of_order_and_a_prim_order_keep_their_place(tmp_path):
+    """A kept prefix (a def with a relationship inside, an empty over, a
+    child out of order) before many bare children (the copy-out path); a
+    parent with ``reorder nameChildren`` keeps every child; variants stay."""
+    many = [f"P{i:02d}" for i in range(40)]
+    src = tmp_path / "many.usda"
+    src.write_text(
+        "#usda 1.0\n"
+        'over "World"\n{\n'
+        '    def "Z"\n    {\n        rel r = </World/Z/Inner>\n'
+        '        def "Inner"\n        {\n        }\n    }\n'
+        '    over "Empty"\n    {\n    }\n' + _overs(["Y", *many]) + "}\n"
+        'over "Ordered"\n{\n    reorder nameChildren = ["b", "a"]\n' + _overs(["b", "a"]) + "}\n"
+        'def "Switch" (\n    variants = {\n        string v = "x"\n    }\n'
+        '    prepend variantSets = "v"\n)\n{\n'
+        + _overs(["k"])
+        + '    variantSet "v" = {\n        "x" {\n'
+        + _overs(["in"], "            ")
+        + "        }\n    }\n"
+        + "}\n"
+    )
+    report = _converts_the_same(src, tmp_path / "out")
+    kept = _residual_prims(report)
+    assert {"/World/Z", "/World/Z/Inner", "/World/Empty", "/World/Y"} <= set(kept)
+    assert not any(p.startswith("/World/P") for p in kept)
+    assert {"/Ordered/a", "/Ordered/b", "/Switch{v=x}in"} <= set(kept)
+    assert "/Switch/k" not in kept
+    assert _children(report.root, "/World") == ["Z", "Empty", "Y", *many]
+    assert _children(report.root, "/Ordered") == ["b", "a"]
+    stage = Usd.Stage.Open(str(report.root))
+    assert stage.GetRelationshipAtPath("/World/Z.r").GetTargets() == ["/World/Z/Inner"]
 
 
 @pytest.mark.slow

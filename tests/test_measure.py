@@ -355,3 +355,18 @@ def test_prepare_converts_the_data_stages_into_the_cache(scene, cache_dir, monke
     assert f"{scene}: ready" in capsys.readouterr().out
     entry = user_dir(read_source(scene), cache_dir)
     assert json.loads((entry / "manifest.json").read_text())["check"]["usdc"] == []
+
+
+def test_a_time_figure_is_taken_with_the_garbage_collector_off_as_asv_does():
+    import gc
+
+    from usdbench.measure.child import _timed
+
+    class Bench:
+        def time_operation(self, *params):
+            self.seen = (gc.isenabled(), params)
+
+    bench = Bench()
+    assert gc.isenabled()
+    assert _timed(bench, ["usdc", "x.usda"]) >= 0
+    assert bench.seen == (False, ("usdc", "x.usda")) and gc.isenabled()

@@ -10,6 +10,7 @@ use it: docs/convert.md.
 
 One module per job: ``columns`` (USD types and values as Arrow), ``split``
 (a layer's values out, the residual left), ``tables`` (the Parquet files),
+``prune`` (the residual's prim specs the tables give alone, left out),
 ``assets`` (the layers reached, output names, arcs rewritten), ``layer`` (one
 layer), ``stage`` (all of them, atomically), ``report`` and ``restore``.
 """

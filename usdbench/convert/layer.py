@@ -10,11 +10,13 @@ stage reads from its root layer) and its sublayers::
 The residual is the weakest of the three: USD takes an attribute's
 variability and custom flag, and a prim's child order, from the weakest
 spec that has them (the tables' specs are ``over`` prims with plain varying
-attributes), and the residual has every prim and every spec's metadata.
-Time samples are stronger than defaults, as in one spec: the series table
-comes first. The residual keeps the time codes per second, so no scale
-applies to it; the tables have none, so the root gives them the offset that
-undoes the scale USD would apply."""
+attributes), and the residual has every spec's metadata. It leaves out the
+bare ``over`` prims the tables give alone, where the child order stays the
+same (usdbench.convert.prune); a residual left with no prim is not written
+(nor listed). Time samples are stronger than defaults, as in one spec: the
+series table comes first. The residual keeps the time codes per second, so
+no scale applies to it; the tables have none, so the root gives them the
+offset that undoes the scale USD would apply."""
 
 from __future__ import annotations
 
@@ -25,9 +27,10 @@ from pxr import Sdf, Tf
 
 from usdbench.convert.assets import OutputNames, anchor, relative_asset, rewrite_arcs
 from usdbench.convert.files import copy_asset_files
+from usdbench.convert.prune import prune_residual
 from usdbench.convert.report import LayerReport
 from usdbench.convert.split import split_layer
-from usdbench.convert.tables import write_defaults, write_series
+from usdbench.convert.tables import table_prims, write_defaults, write_series
 from usdbench.errors import UsdBenchError
 
 # Layer metadata the residual keeps (it times its own samples and arcs).
@@ -101,6 +104,11 @@ def convert_layer(
         mapping[asset] = relative_asset(names.root_of(target), root_rel.parent)
         reached.append(target)
     split.counts["composition arcs rewritten"] = rewrite_arcs(split.arc_prims, mapping)
+    gone = prune_residual(layer, split.bare, table_prims(split))
+    split.counts["prims"] -= gone
+    split.counts["prims only in the tables"] = gone
+    # Nothing left (no prim: its layer metadata is the root's): not written.
+    has_residual = len(layer.rootPrims) > 0
 
     root = Sdf.Layer.CreateAnonymous(".usda")
     pseudo, source_pseudo = root.pseudoRoot, layer.pseudoRoot
@@ -109,7 +117,7 @@ def convert_layer(
             pseudo.SetInfo(key, source_pseudo.GetInfo(key))
     sublayers = [f"./{t.path.name}" for t in tables]
     residual_name = f"{stem}.residual.{residual_format}"
-    own = [*sublayers, f"./{residual_name}"]
+    own = [*sublayers, f"./{residual_name}"] if has_residual else sublayers
     source_offsets = list(layer.subLayerOffsets)
     root.subLayerPaths = own + [mapping[a] for a in layer.subLayerPaths]
     scale = _FALLBACK_TCPS / _tcps(layer)
@@ -124,7 +132,8 @@ def convert_layer(
             source_pseudo.ClearInfo(key)
     layer.subLayerPaths = []
     residual_path = folder / residual_name
-    _export(layer, residual_path)
+    if has_residual:
+        _export(layer, residual_path)
     root_path = folder / f"{stem}.usda"
     _export(root, root_path)
 
@@ -136,14 +145,14 @@ def convert_layer(
     report = LayerReport(
         source=identifier,
         root=final / root_path.name,
-        residual=final / residual_name,
+        residual=final / residual_name if has_residual else None,
         tables=tables,
         stayed_values=dict(split.stayed.values),
         stayed_bytes=dict(split.stayed.bytes),
         stayed_examples={k: list(v) for k, v in split.stayed.examples.items()},
         residual_counts=counts,
         source_bytes=source_file.stat().st_size if source_file.is_file() else None,
-        residual_bytes=residual_path.stat().st_size,
+        residual_bytes=residual_path.stat().st_size if has_residual else 0,
         root_bytes=root_path.stat().st_size,
     )
     return report, reached

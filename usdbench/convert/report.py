@@ -14,7 +14,7 @@ from usdbench.convert.tables import TableFile
 class LayerReport:
     source: str  # the layer's identifier (a file, or pkg.usdz[inner])
     root: Path  # the converted layer: open this where the source was used
-    residual: Path
+    residual: Path | None  # None: nothing stayed in USD, no residual layer written
     tables: list[TableFile]
     stayed_values: dict  # reason -> values left in USD
     stayed_bytes: dict  # reason -> their data bytes
@@ -44,7 +44,7 @@ class LayerReport:
         return {
             "source": self.source,
             "root": str(self.root),
-            "residual": str(self.residual),
+            "residual": str(self.residual) if self.residual else None,
             "source_bytes": self.source_bytes,
             "residual_bytes": self.residual_bytes,
             "root_bytes": self.root_bytes,
@@ -124,9 +124,14 @@ class ConvertReport:
                     f"{t.values:,} values, {t.file_bytes:,} B"
                 )
             held = ", ".join(f"{n:,} {what}" for what, n in layer.residual_counts.items() if n)
-            lines.append(
-                f"  stays in USD ({layer.residual.name}, {layer.residual_bytes:,} B): {held}"
-            )
+            if layer.residual is None:
+                lines.append(
+                    "  stays in USD: nothing, no residual layer" + (f" ({held})" if held else "")
+                )
+            else:
+                lines.append(
+                    f"  stays in USD ({layer.residual.name}, {layer.residual_bytes:,} B): {held}"
+                )
             for reason, count in sorted(layer.stayed_values.items(), key=lambda kv: -kv[1]):
                 example = ", ".join(layer.stayed_examples.get(reason, []))
                 lines.append(

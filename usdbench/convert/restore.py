@@ -5,7 +5,9 @@ metadata and sublayers. Save it in any format (``Export``).
 What comes back is the source layer's content, except that arcs and
 sublayers name the converted files (``asset.usda`` for ``asset.usdc``) and
 an attribute whose whole spec was in a table is listed after the prim's
-other properties (a prim's property order is not composed: USD sorts them)."""
+other properties (a prim's property order is not composed: USD sorts them).
+The bare ``over`` prims the residual left out come back from the tables, in
+their place among their siblings."""
 
 from __future__ import annotations
 
@@ -37,12 +39,14 @@ def restore_layer(root) -> Sdf.Layer:
     folder = root.parent
     own = [p for p in root_layer.subLayerPaths if _is_own(p, root)]
     residuals = [p for p in own if ".residual." in p]
-    if len(residuals) != 1:
+    if len(residuals) > 1:
         raise UsdBenchError(
-            "not a converted layer: no residual layer among its sublayers", file=str(root)
+            "not a converted layer: more than one residual layer among its sublayers",
+            file=str(root),
         )
     result = Sdf.Layer.CreateAnonymous(".usda")
-    result.TransferContent(open_copy(str(folder / residuals[0])))
+    if residuals:  # none: everything was in the tables
+        result.TransferContent(open_copy(str(folder / residuals[0])))
     for key in root_layer.pseudoRoot.ListInfoKeys():
         if key not in ("subLayers", "subLayerOffsets"):
             result.pseudoRoot.SetInfo(key, root_layer.pseudoRoot.GetInfo(key))
@@ -51,7 +55,9 @@ def restore_layer(root) -> Sdf.Layer:
     result.subLayerPaths = [p for p, _ in rest]
     for i, (_, offset) in enumerate(rest):
         result.subLayerOffsets[i] = offset
-    for name in own:
+    # The weakest table first: the prims the residual left out come back in
+    # the order the stage composes them (usdbench.convert.prune).
+    for name in reversed(own):
         if name.endswith(".parquet"):
             _put_values(_table_layer(folder / name), result)
     return result

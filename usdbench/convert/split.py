@@ -64,6 +64,9 @@ class Split:
     assets: list = field(default_factory=list)  # asset paths of sublayers and arcs
     asset_values: set = field(default_factory=set)  # paths asset-valued attributes name
     arc_prims: list = field(default_factory=list)  # prim specs (variants too) with asset arcs
+    # Prims (outside variants) left with nothing of their own: ``over``, no
+    # metadata, property or variant set (usdbench.convert.prune).
+    bare: set = field(default_factory=set)
     counts: Counter = field(default_factory=Counter)  # what the residual holds
 
 
@@ -116,6 +119,14 @@ class _Walker:
             prim.RemoveProperty(attr)
         relationships = len(prim.relationships)
         split.counts["relationships"] += relationships
+        if (
+            not in_variant
+            and not set(keys) - {"specifier"}
+            and prim.specifier == Sdf.SpecifierOver
+            and not prim.variantSets
+            and not prim.properties
+        ):
+            split.bare.add(path)
         for child in prim.nameChildren:
             self.prim(child, in_variant)
 

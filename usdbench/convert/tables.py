@@ -122,7 +122,7 @@ def write_defaults(split: Split, folder: Path, stem: str) -> list[TableFile]:
     out = []
     paths = np.array(split.default_paths, dtype=object)
     for index, group in enumerate(_partitions(split.defaults)):
-        used = np.unique(np.concatenate([np.asarray(c.rows, np.int64) for c in group]))
+        used = _default_rows(group)
         keys = {PATH_COLUMN: pa.array(paths[used].tolist(), pa.string())}
 
         def row_of(column: Column, used=used) -> np.ndarray:
@@ -167,3 +167,22 @@ def write_series(split: Split, folder: Path, stem: str) -> list[TableFile]:
 
 def _suffix(index: int) -> str:
     return "" if index == 0 else f"-{index + 1}"
+
+
+def _default_rows(group: list[Column]) -> np.ndarray:
+    """The defaults rows (prims) a table of ``group``'s columns holds, sorted."""
+    return np.unique(np.concatenate([np.asarray(c.rows, np.int64) for c in group]))
+
+
+def table_prims(split: Split) -> list[list[str]]:
+    """The prim paths with a row in each table ``write_series`` and
+    ``write_defaults`` write, in the order they return the tables (the
+    order the root lists them: the strongest first)."""
+    out = []
+    for group in _partitions(split.samples):
+        rows = [np.fromiter((r for r, _ in c.rows), np.int64, len(c.rows)) for c in group]
+        prims = np.unique(np.concatenate(rows))
+        out.append([split.sample_prims[i][0] for i in prims.tolist()])
+    for group in _partitions(split.defaults):
+        out.append([split.default_paths[i] for i in _default_rows(group).tolist()])
+    return out

@@ -4,16 +4,18 @@
 MODULE.CLASS is a benchmark class of the suite (benchmarks/), e.g.
 ``user_data.UserLoad`` or ``load.InitialLoad``; PARAMS its parameters as a
 JSON list (``["usdc", "shot.usda"]``; a user stage's path goes into
-USDBENCH_DATA, so that benchmarks/user_data.py defines its classes). KIND is ``time``
-(its operation timed on USD's and Arrow's default threads, after its
-set-up), ``memory`` (peak, delta and retained of the same operation, under
-the memory protocol: one thread) or ``size``. Prints one JSON object last:
-the figures, or ``{"skipped": why}`` where the set-up skips
+USDBENCH_DATA, so that benchmarks/user_data.py defines its classes). KIND
+is ``time`` (its operation timed on USD's and Arrow's default threads,
+after its set-up, the garbage collector off as in asv's timer), ``memory``
+(peak, delta and retained of the same operation, under the memory
+protocol: one thread) or ``size``. Prints one JSON object last: the
+figures, or ``{"skipped": why}`` where the set-up skips
 (NotImplementedError, as asv shows it).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -48,12 +50,24 @@ def main(argv: list[str]) -> int:
     if kind == "size":
         print_result({"track_file_bytes": bench.track_file_bytes(*params)})
     elif kind == "time":
-        start = time.perf_counter()
-        bench.time_operation(*params)
-        print_result({"time_operation": time.perf_counter() - start})
+        print_result({"time_operation": _timed(bench, params)})
     else:
         print_result(_memory(bench, protocol, params))
     return 0
+
+
+def _timed(bench, params) -> float:
+    """``time_operation`` timed as asv times it (timeit's clock, the garbage
+    collector off during the call)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        bench.time_operation(*params)
+        return time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _memory(bench, protocol, params) -> dict:

@@ -38,7 +38,7 @@ from usdbench.errors import UsdBenchError
 from .source import Source, layer_asset_paths, read_source
 
 # Bump when the converted files or the manifest change meaning.
-USER_VERSION = "1"
+USER_VERSION = "2"  # 2: the residual leaves out the bare prims the tables give
 USD_FORMATS = ("usda", "usdc", "usdz")
 PARQUET_FORMATS = ("parquet-native", "parquet-python")
 USER_FORMATS = USD_FORMATS + PARQUET_FORMATS
