@@ -342,6 +342,25 @@ LaidOut(const arrow::Array& children, int64_t start, int64_t count)
 
 std::atomic<uint64_t> unalignedCopies{0};
 
+// ``count`` values of T laid out at ``bytes`` inside ``buffer``: a foreign
+// VtArray over the buffer if they are aligned for T (and zero copy is on),
+// else one memcpy of their bytes (values of a page mapped from the file at
+// an odd offset).
+template <class T>
+VtArray<T>
+WrapOrCopy(const std::shared_ptr<arrow::Buffer>& buffer, const uint8_t* bytes, size_t count)
+{
+    if (ZeroCopy() && reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
+        return ArrowArraySource::Wrap(buffer, reinterpret_cast<const T*>(bytes), count);
+    }
+    if (ZeroCopy()) {
+        unalignedCopies.fetch_add(1, std::memory_order_relaxed);
+    }
+    VtArray<T> array(count);
+    std::memcpy(static_cast<void*>(array.data()), bytes, count * sizeof(T));
+    return array;
+}
+
 // The VtArray of T over ``count`` elements starting at element ``start`` of
 // a list's child array, with no copy where the layout matches: a foreign
 // VtArray over the buffer if the elements are aligned for T, else one
@@ -359,16 +378,7 @@ WrapChildren(const arrow::Array& children, int64_t start, int64_t count)
     if (!bytes) {
         return std::nullopt;
     }
-    if (ZeroCopy() && reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
-        return ArrowArraySource::Wrap(*buffer, reinterpret_cast<const T*>(bytes),
-                                      static_cast<size_t>(count));
-    }
-    if (ZeroCopy()) {
-        unalignedCopies.fetch_add(1, std::memory_order_relaxed);
-    }
-    VtArray<T> array(static_cast<size_t>(count));
-    std::memcpy(static_cast<void*>(array.data()), bytes, static_cast<size_t>(count) * sizeof(T));
-    return array;
+    return WrapOrCopy<T>(*buffer, bytes, static_cast<size_t>(count));
 }
 
 // What the readers of list columns share: a row's elements (a slice of
@@ -444,18 +454,8 @@ public:
         }
         if (slice.length > 0) {
             if (const uint8_t* bytes = InPlace<S>(slice.children, slice.start, slice.length)) {
-                const size_t count = static_cast<size_t>(slice.length / n);
-                if (ZeroCopy() && reinterpret_cast<uintptr_t>(bytes) % alignof(Vec) == 0) {
-                    VtArray<Vec> wrapped = ArrowArraySource::Wrap(
-                        slice.children.data()->buffers[1],
-                        reinterpret_cast<const Vec*>(bytes), count);
-                    return VtValue::Take(wrapped);
-                }
-                if (ZeroCopy()) {
-                    unalignedCopies.fetch_add(1, std::memory_order_relaxed);
-                }
-                VtArray<Vec> array(count);
-                std::memcpy(static_cast<void*>(array.data()), bytes, count * sizeof(Vec));
+                VtArray<Vec> array = WrapOrCopy<Vec>(slice.children.data()->buffers[1], bytes,
+                                                     static_cast<size_t>(slice.length / n));
                 return VtValue::Take(array);
             }
         }
