@@ -50,7 +50,8 @@ class TrackerResult:
     """What a tracked block used. Bytes are resident memory (RSS)."""
 
     peak_bytes: int  # highest RSS during the block minus baseline, never below 0
-    current_bytes: int  # RSS at exit minus baseline; negative if memory was freed
+    current_bytes: int  # RSS at exit minus baseline (after handing freed memory back with
+    # release_before_delta=True); negative if memory was freed
     baseline_bytes: int  # RSS at entry
     elapsed_s: float  # wall time of the block, probe overhead excluded
     method: str  # backend name, with why it fell back or is a lower bound
@@ -108,6 +109,12 @@ class PerformanceTracker:
 
     The tracker itself never raises while measuring; exceptions of the block
     propagate unchanged, and `result` still covers the block up to them.
+
+    With release_before_delta=True, freed native memory is handed back
+    (malloc_trim, Arrow's pool; no garbage collection) after the peak is
+    read and before the delta is: the delta is then what the block holds
+    at its end, not also what the allocator had not yet returned (which
+    depends on how the heap happened to be laid out).
     """
 
     def __init__(
@@ -116,9 +123,11 @@ class PerformanceTracker:
         retained: bool = False,
         timeline: bool = False,
         timeline_interval_s: float = 0.001,
+        release_before_delta: bool = False,
     ):
         self._requested = _requested_backend(backend)
         self.retained = retained
+        self.release_before_delta = release_before_delta
         if timeline and not timeline_interval_s > 0:
             raise ValueError(f"timeline_interval_s must be positive, got {timeline_interval_s!r}")
         self.timeline = timeline
@@ -335,6 +344,11 @@ class PerformanceTracker:
             baseline = self._baseline
             peak = max(0, reading.peak_rss - baseline)
             current = reading.rss - baseline
+            if self.release_before_delta:
+                release_memory(collect=False)
+                now = _read_current_rss()
+                if now is not None:
+                    current = now - baseline
         retained = None
         if self.retained and name != "unavailable":
             release_memory()

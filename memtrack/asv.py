@@ -33,7 +33,8 @@ def _measure_once(bench, params) -> TrackerResult:
     # baseline in every case, so peak, delta and retained share one baseline
     # protocol. The return value of measure() stays referenced until the
     # tracker has taken its exit and retained readings.
-    with PerformanceTracker(retained=True) as tracker:
+    release = getattr(bench, "memtrack_release_before_delta", False)
+    with PerformanceTracker(retained=True, release_before_delta=release) as tracker:
         value = bench.measure(*params)
     del value
     return tracker.result
@@ -65,7 +66,9 @@ def track_peak_bytes(self, *params):
 
 def track_delta_bytes(self, *params):
     """Delta: RSS right after measure(), its return value still referenced,
-    minus RSS just before it, in bytes (negative if measure() freed memory)."""
+    minus RSS just before it, in bytes (negative if measure() freed memory).
+    With @track_memory(release_before_delta=True), freed native memory is
+    handed back first (malloc_trim, Arrow's pool; no gc.collect)."""
     return _samples(self, params, "current_bytes")
 
 
@@ -87,7 +90,9 @@ for _fn in _GENERATED.values():
     _fn.unit = "bytes"  # asv formats the values with k/M/G prefixes
 
 
-def track_memory(cls=None, *, retained: bool = False, samples: int = 1):
+def track_memory(
+    cls=None, *, retained: bool = False, samples: int = 1, release_before_delta: bool = False
+):
     """Class decorator adding track_peak_bytes, track_delta_bytes (and with
     retained=True track_retained_bytes), each with unit "bytes", measuring the
     class's `measure(self, *params)`. Usable as @track_memory or @track_memory(...).
@@ -97,6 +102,10 @@ def track_memory(cls=None, *, retained: bool = False, samples: int = 1):
     median and a confidence interval. Worth it for small figures on state
     that setup can rebuild; an operation that must be cold (first in a fresh
     process) keeps the default of 1.
+
+    release_before_delta: hand freed native memory back (malloc_trim,
+    Arrow's pool release; no garbage collection) before the delta is read,
+    so that it does not depend on what the allocator happened to keep.
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"@track_memory: samples must be an integer >= 1, got {samples!r}")
@@ -120,6 +129,7 @@ def track_memory(cls=None, *, retained: bool = False, samples: int = 1):
         for name in names:
             setattr(klass, name, _GENERATED[name])
         klass.memtrack_samples = samples
+        klass.memtrack_release_before_delta = bool(release_before_delta)
         return klass
 
     if cls is None:

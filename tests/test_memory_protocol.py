@@ -170,8 +170,28 @@ def test_memory_figures_use_one_usd_thread_and_times_keep_usds_default(tmp_path,
     assert default["threads"]["during"] == default["physical"], default
 
 
+def test_memory_figures_read_the_delta_after_freed_memory_is_handed_back():
+    """Protocol 4: the benchmarks' delta figures hand freed native memory back
+    before reading (memtrack's release_before_delta), and the record says so."""
+    from benchmarks.load import InitialLoad
+    from benchmarks.traversal import FullTraversal
+
+    for klass in (InitialLoad, FullTraversal):
+        assert klass.memtrack_release_before_delta is True, klass
+    assert protocol.record()["delta_after"] == protocol.DELTA_AFTER == "malloc_trim"
+
+    @protocol.memory_figures(release_before_delta=False)
+    class Untrimmed:
+        def measure(self):
+            return None
+
+    assert Untrimmed.memtrack_release_before_delta is False
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("figure", ["track_peak_bytes", "track_retained_bytes"])
+@pytest.mark.parametrize(
+    "figure", ["track_peak_bytes", "track_delta_bytes", "track_retained_bytes"]
+)
 def test_five_percent_more_in_a_load_shows_at_its_size(tmp_path, monkeypatch, figure):
     """The native reader's load at 100k prims (~147 MiB), three processes
     as is and three holding 5% more: the figure rises by the extra bytes

@@ -387,6 +387,30 @@ def test_retained_after_release():
     del kept
 
 
+@linux_hwm
+@pytest.mark.parametrize("release", [False, True])
+def test_release_before_delta_leaves_out_freed_heap_only(release):
+    # 48 MiB of 1 KiB blocks freed under a block allocated after them: glibc
+    # keeps the freed heap resident (only its top is trimmed by itself). The
+    # delta counts it unless freed memory is handed back first; the 16 MiB
+    # still held counts either way, and the peak is read before the release.
+    with PerformanceTracker(release_before_delta=release) as t:
+        blocks = [bytes(1024) for _ in range(48 * 1024)]
+        fence = [bytes(1024) for _ in range(64)]
+        del blocks
+        # Its own mapping: malloc could carve it from the freed heap.
+        held = mmap.mmap(-1, 16 * MiB)
+        held.write(b"\1" * (16 * MiB))
+    r = t.result
+    assert r.peak_bytes >= 60 * MiB, r
+    if release:
+        assert_near(r.current_bytes, 16 * MiB, rel=0.15, what="delta after release")
+    else:
+        assert r.current_bytes >= 50 * MiB, r
+    held.close()
+    del fence
+
+
 def test_retained_is_none_unless_asked():
     with PerformanceTracker() as t:
         pass

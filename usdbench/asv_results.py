@@ -270,6 +270,8 @@ def protocol_text(record: dict | None) -> str:
         text += f" (pyarrow's {record['pyarrow_pool_memory_figures']} while measuring)"
     if record.get("malloc_mmap_threshold"):
         text += f", glibc mmap threshold {record['malloc_mmap_threshold']}"
+    if record.get("delta_after"):
+        text += f", delta read after {record['delta_after']}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
