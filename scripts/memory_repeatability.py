@@ -66,6 +66,10 @@ OPERATIONS = {  # name -> (module, class) of the suite
     "arrays-load": ("benchmarks.arrays", "ArraysLoad"),
     "arrays-every": ("benchmarks.arrays", "ArraysEveryPrim"),
     "sparse-load": ("benchmarks.sparse", "SparseLoad"),
+    # Reads on a loaded stage (benchmarks/access.py): figures of a few KiB.
+    "random-prims": ("benchmarks.access", "OnePropertyRandomPrims"),
+    "path-order": ("benchmarks.access", "OnePropertyPathOrder"),
+    "six-one": ("benchmarks.access", "SixPropertiesOnePrim"),
 }
 FIGURES = ("peak_bytes", "current_bytes", "retained_bytes")
 MIB = 2**20
@@ -114,6 +118,10 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # randomisation.
     "protocol-warm": ({}, ("warm",)),
     "protocol-norandom": ({}, ("norandom",)),
+    # And Python's hash seed fixed: set and dict layouts the same in every run.
+    "protocol-fixed-layout": ({"PYTHONHASHSEED": "0"}, ("norandom",)),
+    # The data files read into the OS page cache after setup, before measuring.
+    "protocol-cached": ({}, ("cached",)),
     # The protocol with glibc's malloc in one arena, or a fixed mmap threshold.
     "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
     "protocol-mmap-fixed": ({"MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
@@ -121,7 +129,7 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # whose mmap threshold the protocol fixes) instead of mimalloc.
     "protocol-arrow-system": ({"ARROW_DEFAULT_MEMORY_POOL": "system"}, ()),
 }
-OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1")
+OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1", "cached")
 
 
 def _case(text: str) -> tuple[str, int, str | None]:
@@ -158,6 +166,12 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
         del bench._warm  # noqa - the first result, dropped before the measurement
         gc.collect()
         workloads.drop_page_cache(bench.files.data_files())
+    if spec.get("cached"):
+        # The data files wholly in the OS page cache before the measurement.
+        for path in bench.files.data_files():
+            with open(path, "rb") as f:
+                while f.read(1 << 20):
+                    pass
     if spec.get("io1"):
         import pyarrow
 
@@ -182,6 +196,7 @@ def _measure_spec(spec: dict) -> dict:
 def _import_suite() -> None:
     """What asv's forkserver has done before it forks a benchmark process."""
     sys.path.insert(0, str(REPO))
+    import benchmarks.access  # noqa: F401
     import benchmarks.arrays  # noqa: F401
     import benchmarks.load  # noqa: F401
     import benchmarks.series  # noqa: F401
@@ -466,6 +481,7 @@ def gate_pairs(summary: dict) -> list[dict]:
     """The gate's rule on every two runs, each figure: without calibration,
     and calibrated on the runs outside the pair (where two or more are left)."""
     from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
+    from usdbench.gate.rule import between_runs_bound
 
     per_run, rule = summary["per_run"], Rule()
     out = []
@@ -481,7 +497,8 @@ def gate_pairs(summary: dict) -> list[dict]:
             others = [v for r in rest if key in r for v in r[key]]
             if sum(key in r for r in rest) >= 2:
                 calibratable += 1
-                noise = max(others) - min(others)
+                medians = [statistics.median(r[key]) for r in rest if key in r]
+                noise = max(max(others) - min(others), between_runs_bound(medians))
                 if rule.verdict(a, b, noise)[0] in (REGRESSION, IMPROVEMENT):
                     calibrated.append(key)
         out.append(

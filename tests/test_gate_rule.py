@@ -28,7 +28,7 @@ from usdbench.gate import (
     UNCHANGED,
     Rule,
     bench_pattern,
-    calibrated_ranges,
+    calibrated_noise,
     compare,
     noise_path,
     read_noise,
@@ -71,6 +71,24 @@ def test_threshold_is_the_largest_of_share_floor_noise_and_calibration():
     a, b = [3.7 * MiB] * 5, [5.6 * MiB] * 5
     assert Rule().verdict(a, b)[0] == REGRESSION
     assert Rule().verdict(a, b, calibrated=2.0 * MiB)[0] == UNCHANGED
+
+
+def test_between_runs_bound_widens_the_range_of_few_runs():
+    from usdbench.gate.rule import between_runs_bound
+
+    assert between_runs_bound([]) == between_runs_bound([5.0]) == 0.0
+    assert between_runs_bound([3.0, 3.0, 3.0]) == 0.0
+    three = between_runs_bound([0.0, 1.0, 2.0]) / 2
+    five = between_runs_bound([0.0, 1.0, 2.0, 1.0, 0.5]) / 2
+    assert three == pytest.approx(2.15, abs=0.01) and five == pytest.approx(1.57, abs=0.01)
+    # More runs, a tighter factor on their range, never below 1.
+    factors = [between_runs_bound([0.0] * (m - 1) + [1.0]) for m in range(2, 15)]
+    assert factors == sorted(factors, reverse=True) and min(factors) > 1.0
+    # Calibrated with it, a figure 1.5x its three-run range apart is unchanged.
+    rule = Rule()
+    a, b = [10 * MiB], [10 * MiB + 1.5 * MiB]
+    assert rule.verdict(a, b, 1 * MiB)[0] == REGRESSION
+    assert rule.verdict(a, b, between_runs_bound([9 * MiB, 9.5 * MiB, 10 * MiB]))[0] == UNCHANGED
 
 
 def test_pattern_selects_memtrack_figures_only():
@@ -119,11 +137,11 @@ def test_noise_calibration_is_recorded_merged_and_read(toy_asv_project, tmp_path
     assert read_noise(results, MACHINE) is None
     path = record_noise(results, MACHINE, new, runs=2, rounds=1, only="Load")
     assert path == noise_path(results, MACHINE) and path.name.endswith(".json.gz")
-    ranges = calibrated_ranges(read_noise(results, MACHINE))
+    ranges = calibrated_noise(read_noise(results, MACHINE))
     assert ranges and all(k.startswith("bench.Load.") for k in ranges)
     assert set(ranges.values()) == {0.0}  # one sample per figure in the toy
     record_noise(results, MACHINE, new, runs=2, rounds=1, only="Traverse")
-    merged = calibrated_ranges(read_noise(results, MACHINE))
+    merged = calibrated_noise(read_noise(results, MACHINE))
     assert set(ranges) < set(merged) and any(k.startswith("bench.Traverse.") for k in merged)
     path.write_bytes(gzip.compress(b"[]"))
     with pytest.raises(UsdBenchError, match="gate-noise.json.gz"):
@@ -263,7 +281,11 @@ def test_calibrate_from_runs_keeps_each_runs_median(asv_runs, tmp_path):
         assert entry["range"] == 2 * STEP and entry["runs"] == 3
         assert entry["commit"] == project.commits[0]
     assert noise["from_runs"] == [str(r) for r in project.runs]
-    assert calibrated_ranges(noise) == {k: 2 * STEP for k in figures}
+    # Three runs' medians 2 steps apart: two further runs may fall 2.15x that
+    # apart (rule.between_runs_bound), more than the range the three took.
+    allowed = calibrated_noise(noise)
+    assert set(allowed) == set(figures)
+    assert all(v == pytest.approx(2.576 * 2**0.5 / 1.693 * 2 * STEP) for v in allowed.values())
 
 
 def test_calibrate_from_runs_refuses_bad_input(asv_runs, tmp_path):

@@ -255,7 +255,7 @@ def _check(args) -> int:
     from usdbench.gate import (
         REGRESSION,
         Rule,
-        calibrated_ranges,
+        calibrated_noise,
         check_protocols,
         compare,
         fewest_samples,
@@ -289,7 +289,7 @@ def _check(args) -> int:
         )
     rule = Rule(args.rel, args.floor, args.spread)
     figures = compare(
-        results_dir, args.machine, args.base, args.head, rule, args.bench, calibrated_ranges(noise)
+        results_dir, args.machine, args.base, args.head, rule, args.bench, calibrated_noise(noise)
     )
     print(report(figures, args.verbose))
     return 1 if any(f.verdict == REGRESSION for f in figures) else 0

@@ -30,7 +30,7 @@ from .figures import bench_pattern, figure_key, memory_samples, newest_result, s
 from .measure import fewest_samples, measure, record_protocol, suite_protocol
 from .noise import (
     Run,
-    calibrated_ranges,
+    calibrated_noise,
     noise_from_runs,
     noise_path,
     read_noise,
@@ -52,7 +52,7 @@ __all__ = [
     "Rule",
     "Run",
     "bench_pattern",
-    "calibrated_ranges",
+    "calibrated_noise",
     "check_protocols",
     "compare",
     "fewest_samples",

@@ -5,8 +5,9 @@ run: it can sit at one level in every process of one run and at another,
 megabytes away, in every process of the next (docs/measurements.md, "The
 memory gate"). Comparing two runs on their own samples then cries wolf.
 ``calibrate`` runs asv several times on one commit and keeps, per figure,
-the whole range its samples took: the gate's rule never calls a change
-below it a regression.
+the whole range its samples took and each run's median: the gate's rule
+never calls a change below that range, or below the bound the runs'
+medians give on two further runs (rule.between_runs_bound), a regression.
 
 Stored as <results_dir>/<machine>/gate-noise.json.gz (gzipped: asv warns of
 any *.json in its results folder without a machine.json beside it), next
@@ -33,6 +34,7 @@ from usdbench.asv_results import NOT_RESULTS, ResultFile, protocol_differences
 from usdbench.errors import UsdBenchError
 
 from .figures import memory_samples, newest_result
+from .rule import between_runs_bound
 
 VERSION = 1
 FILENAME = "gate-noise.json.gz"
@@ -183,8 +185,14 @@ def noise_from_runs(runs: list[Run], only: str | None = None) -> dict[str, dict]
     return entries
 
 
-def calibrated_ranges(data: dict | None) -> dict[str, float]:
-    """figure_key -> the range it took in calibration (empty without one)."""
+def calibrated_noise(data: dict | None) -> dict[str, float]:
+    """figure_key -> the change between runs the calibration allows for
+    (empty without one): the range its samples took, or the bound on two
+    further runs' medians that its runs' medians give, whichever is larger
+    (rule.between_runs_bound)."""
     if not data:
         return {}
-    return {key: float(entry["range"]) for key, entry in data.get("figures", {}).items()}
+    return {
+        key: max(float(entry["range"]), between_runs_bound(entry.get("run_medians") or []))
+        for key, entry in data.get("figures", {}).items()
+    }

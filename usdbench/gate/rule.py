@@ -6,15 +6,17 @@ combination, each sample from a fresh process) and b = HEAD's:
     change    = median(b) - median(a)
     threshold = max(REL x |median(a)|, FLOOR, SPREAD x max(range(a), range(b)), calibrated)
 
-``calibrated`` is the whole range the figure took over several asv runs of
-one commit (noise.py): memory figures also move between asv runs, by a
-page-aligned step or an allocator's arena, which the samples of one run
-cannot show. A regression is change > threshold, an improvement
+``calibrated`` is what the figure did over several asv runs of one commit
+(noise.py): the whole range its samples took, or more where few runs were
+seen (``between_runs_bound``): memory figures also move between asv runs,
+by a page-aligned step or an allocator's arena, which the samples of one
+run cannot show. A regression is change > threshold, an improvement
 change < -threshold.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -26,6 +28,9 @@ REL = 0.03
 # 1.5 MiB load at 1k prims moves by ~30 KiB; 5% of it is 75 KiB).
 FLOOR = 64 * 1024
 SPREAD = 1.5  # nor below 1.5x what the figure does across processes of one run
+# d2(m): the expected range of m normal samples, in standard deviations.
+_D2 = {2: 1.128, 3: 1.693, 4: 2.059, 5: 2.326, 6: 2.534, 7: 2.704, 8: 2.847, 9: 2.970, 10: 3.078}
+_Z99 = 2.576  # two-sided 99%
 REGRESSION, IMPROVEMENT, UNCHANGED, MISSING = "regression", "improvement", "unchanged", "missing"
 
 
@@ -50,3 +55,18 @@ class Rule:
         if change < -threshold:
             return IMPROVEMENT, change, threshold
         return UNCHANGED, change, threshold
+
+
+def between_runs_bound(run_medians: list[float]) -> float:
+    """How far apart two further runs' medians of an unchanged figure may
+    fall (99%), from the medians of m calibration runs: z x sqrt(2) x sigma,
+    sigma estimated as their range / d2(m). The range of m runs alone
+    understates what the next runs do: judged on calibrations from three
+    runs, the runs outside them fell beyond the range in 8 of 10 pairs
+    (docs/measurements.md, "Protocol 4"). 2.15x the range for 3 runs,
+    1.57x for 5; 0 with fewer than 2."""
+    m = len(run_medians)
+    if m < 2:
+        return 0.0
+    d2 = _D2.get(m, _D2[max(_D2)])  # beyond 10 runs: 10's, the larger bound
+    return _Z99 * math.sqrt(2) / d2 * (max(run_medians) - min(run_medians))
