@@ -251,6 +251,72 @@ def test_opening_a_series_decodes_no_value_and_one_time_code_only_what_it_needs(
     assert [c["blocks_decoded"] for c in columns] == [1] * 5, columns
 
 
+def test_a_full_series_read_keeps_no_file_bytes_resident_and_gives_its_blocks_back(tmp_path):
+    """Every block of every column decoded (prim 0's samples of a
+    frame-major table lie in every block): the decoders read copies of the
+    file, so the compressed bytes they touched do not stay resident as
+    mapped file pages (the whole file, before), and the decoded blocks are
+    maps of the page pool that leave the process with their layer
+    (docs/measurements.md, "Series full read: the peak")."""
+    prims, samples = 5_000, 100
+    table = _frame_major_table(prims, samples)
+    files = [str(tmp_path / f"series{i}.parquet") for i in range(2)]
+    for name in files:
+        pq.write_table(
+            table, name, row_group_size=100_000, compression="none", use_dictionary=["path"]
+        )
+    run = run_child(
+        f"""
+        import json
+        from pathlib import Path
+        import usdbench
+        from usdbench import native
+        from pxr import Sdf
+
+        def rss():
+            fields = {{}}
+            for line in Path("/proc/self/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("RssAnon", "RssFile"):
+                    fields[key] = int(value.split()[0]) * 1024
+            return fields
+
+        def read_all(name):
+            layer = Sdf.Layer.FindOrOpen(name)
+            before = rss()
+            total = 0.0
+            for k in range(5):
+                for t in range({samples}):
+                    total += layer.QueryTimeSample(f"/World/Prim_0.v{{k}}", t)
+            after = rss()
+            return layer, total, {{key: after[key] - before[key] for key in after}}
+
+        # The first file pages the reader's code in; the second is measured.
+        warm, _, _ = read_all({files[0]!r})
+        layer, total, grown = read_all({files[1]!r})
+        held = native.cache_stats()
+        columns = native.layer_stats(layer)["columns"]
+        del layer, warm
+        print(json.dumps({{"total": total, "grown": grown, "held": held,
+                          "columns": columns, "released": native.cache_stats()}}))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    expected = sum(t * prims * (k + 1) + 0.5 for k in range(5) for t in range(samples))
+    assert result["total"] == pytest.approx(expected, rel=1e-12)
+    # Every block of every column was decoded: 5 columns x 500k doubles.
+    assert all(c["rows_decoded"] == prims * samples for c in result["columns"]), result
+    values = 5 * prims * samples * 8
+    assert result["grown"]["RssFile"] < values // 4, result
+    held = result["held"]
+    assert held["bytes_held"] >= 2 * values * 0.9, held
+    assert held["page_pool_mapped_bytes"] >= 0.9 * held["bytes_held"], held
+    released = result["released"]
+    assert released["bytes_held"] == 0 and released["page_pool_mapped_bytes"] == 0, released
+    assert released["page_pool_maps"] == 0, released
+
+
 def _reordered(prims: int, samples: int, order: str) -> tuple[pa.Table, dict]:
     """The frame-major table in ``order`` and each prim's expected sample
     times (row ``t * prims + p`` of the frame-major table is prim p at t)."""

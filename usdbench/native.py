@@ -199,7 +199,10 @@ def cache_stats() -> dict:
     blocks_held, blocks_decoded, hits, evictions; and the arrays handed out:
     zero_copy_arrays_made / _live (VtArrays over a block's bytes: Arrow's
     buffers or the mapped file), unaligned_array_copies (arrays of the
-    mapped file copied once because their values were not aligned)."""
+    mapped file copied once because their values were not aligned);
+    page_pool_mapped_bytes / page_pool_maps (decode buffers of 64 KiB or
+    more, each an anonymous map of its own, unmapped when freed: the cached
+    blocks' values and any decode under way)."""
     return _stats(None)
 
 

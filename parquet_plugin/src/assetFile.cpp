@@ -54,12 +54,12 @@ AssetFile::Open(const std::string& resolvedPath)
     return std::make_shared<AssetFile>(std::move(asset), resolvedPath);
 }
 
-AssetFile::AssetFile(std::shared_ptr<ArAsset> asset, std::string path)
+AssetFile::AssetFile(std::shared_ptr<ArAsset> asset, std::string path, bool map)
     : _asset(std::move(asset)), _path(std::move(path))
 {
     _size = static_cast<int64_t>(_asset->GetSize());
-    static const bool map = TfGetEnvSetting(USDPARQUET_MAP_ASSETS);
-    if (_size > 0 && map) {
+    static const bool mapAssets = TfGetEnvSetting(USDPARQUET_MAP_ASSETS);
+    if (_size > 0 && map && mapAssets) {
         std::shared_ptr<const char> bytes = _asset->GetBuffer();
         if (bytes) {
             _buffer = std::make_shared<AssetBuffer>(std::move(bytes), _size);
@@ -68,6 +68,14 @@ AssetFile::AssetFile(std::shared_ptr<ArAsset> asset, std::string path)
 }
 
 AssetFile::~AssetFile() = default;
+
+std::shared_ptr<AssetFile>
+AssetFile::Copying(arrow::MemoryPool* pool) const
+{
+    auto copying = std::make_shared<AssetFile>(_asset, _path, /*map=*/false);
+    copying->_pool = pool;
+    return copying;
+}
 
 arrow::Status
 AssetFile::Close()
@@ -139,8 +147,9 @@ AssetFile::ReadAt(int64_t position, int64_t nbytes, bool)
     if (_buffer) {
         return arrow::SliceBuffer(_buffer, length == 0 ? 0 : position, length);
     }
-    ARROW_ASSIGN_OR_RAISE(std::unique_ptr<arrow::Buffer> buffer,
-                          arrow::AllocateBuffer(length));
+    ARROW_ASSIGN_OR_RAISE(
+        std::unique_ptr<arrow::Buffer> buffer,
+        arrow::AllocateBuffer(length, _pool ? _pool : arrow::default_memory_pool()));
     if (length > 0) {
         ARROW_ASSIGN_OR_RAISE(const int64_t n,
                               ReadAt(position, length, true, buffer->mutable_data()));

@@ -11,6 +11,7 @@
 
 #include <arrow/buffer.h>
 #include <arrow/io/interfaces.h>
+#include <arrow/memory_pool.h>
 
 #include <atomic>
 #include <cstdint>
@@ -25,8 +26,16 @@ public:
     // ParquetError if the resolver cannot open it.
     static std::shared_ptr<AssetFile> Open(const std::string& resolvedPath);
 
-    AssetFile(std::shared_ptr<pxr::ArAsset> asset, std::string path);
+    // ``map``: use the asset's buffer if it offers one (and
+    // USDPARQUET_MAP_ASSETS allows it).
+    AssetFile(std::shared_ptr<pxr::ArAsset> asset, std::string path, bool map = true);
     ~AssetFile() override;
+
+    // The same asset read by copies (ArAsset::Read: pread for a file) into
+    // buffers of ``pool``, never as slices of its mapping: what a decoder
+    // reads, so the compressed bytes it no longer needs are not file-backed
+    // memory of the process for as long as the mapping lives.
+    std::shared_ptr<AssetFile> Copying(arrow::MemoryPool* pool) const;
 
     // Whether reads are slices of the asset's own buffer (no copy).
     bool Mapped() const { return _buffer != nullptr; }
@@ -59,6 +68,7 @@ private:
     std::string _path;
     int64_t _size = 0;
     std::shared_ptr<arrow::Buffer> _buffer; // the whole asset, when mapped
+    arrow::MemoryPool* _pool = nullptr;     // copies' buffers; null: Arrow's default
     std::atomic<int64_t> _position{0};
     std::atomic<bool> _closed{false};
 };

@@ -1,6 +1,7 @@
 #include "parquetTable.h"
 
 #include "assetFile.h"
+#include "pagePool.h"
 #include "parquetError.h"
 
 #include <pxr/trace/trace.h>
@@ -86,10 +87,15 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
     TRACE_FUNCTION();
     TfAutoMallocTag tag("usdParquet", "ParquetTable (footer)");
     const std::shared_ptr<AssetFile> asset = AssetFile::Open(path);
-    _file = asset;
+    // Arrow's decoders read copies of the bytes (pread for a file) into
+    // buffers of the page pool, freed once the block is decoded; read
+    // through the mapping, every compressed byte a decode touched would stay
+    // resident (file-backed) for as long as the layer lives: the whole file
+    // after a full read. Only MappedLists' values are the mapping's bytes.
+    _file = asset->Copying(&PagePool::Instance());
     try {
         parquet::arrow::FileReaderBuilder builder;
-        arrow::Status status = builder.Open(_file);
+        arrow::Status status = builder.Open(_file, _ReaderProperties());
         if (!status.ok()) {
             throw ParquetError(path, "not a readable Parquet file (" +
                                          Describe(status) + ")");
@@ -99,7 +105,7 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
         parquet::ArrowReaderProperties properties;
         properties.set_use_threads(false);
         properties.set_pre_buffer(false);
-        builder.memory_pool(arrow::default_memory_pool());
+        builder.memory_pool(&PagePool::Instance());
         builder.properties(properties);
         status = builder.Build(&_reader);
         if (status.ok()) {
@@ -120,8 +126,12 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
             _starts.push_back(_starts.back() + rows);
         }
         if (asset->Mapped() && MappedLists::Enabled()) {
+            // Page headers read as slices of the mapping: a page's values
+            // are handed out as they lie in the file.
+            _mappedReader = parquet::ParquetFileReader::Open(
+                asset, parquet::default_reader_properties(), metadata);
             for (int field = 0; field < _schema->num_fields(); ++field) {
-                auto lists = std::make_unique<MappedLists>(*_reader->parquet_reader(),
+                auto lists = std::make_unique<MappedLists>(*_mappedReader,
                                                            asset->Mapping(),
                                                            _schema->field(field)->type(),
                                                            _Leaf(field));
@@ -129,6 +139,9 @@ ParquetTable::ParquetTable(const std::string& path) : _path(path)
                     _mapped.resize(static_cast<size_t>(_schema->num_fields()));
                     _mapped[static_cast<size_t>(field)] = std::move(lists);
                 }
+            }
+            if (_mapped.empty()) {
+                _mappedReader.reset(); // and with it the mapping
             }
         }
     } catch (const ParquetError&) {
@@ -563,7 +576,7 @@ ParquetTable::_ReadRange(int field, int rowGroup, int64_t first, int64_t rows) c
     std::shared_ptr<parquet::internal::RecordReader> records =
         parquet::internal::RecordReader::Make(
             descr, parquet::internal::LevelInfo::ComputeLevelInfo(descr),
-            arrow::default_memory_pool(), /*read_dictionary=*/false,
+            &PagePool::Instance(), /*read_dictionary=*/false,
             /*read_dense_for_nullable=*/false,
             binary ? (type->id() == arrow::Type::LARGE_STRING ? arrow::large_binary()
                                                               : arrow::binary())
@@ -615,7 +628,7 @@ ParquetTable::_ReadRange(int field, int rowGroup, int64_t first, int64_t rows) c
         std::shared_ptr<arrow::Buffer> values = records->ReleaseValues();
         if (type->id() == arrow::Type::BOOL) {
             // One byte per value from the record reader: Arrow packs bits.
-            auto packed = arrow::AllocateBuffer((rows + 7) / 8);
+            auto packed = arrow::AllocateBuffer((rows + 7) / 8, &PagePool::Instance());
             if (!packed.ok()) {
                 throw ParquetError(_path, packed.status().ToString(), -1, name);
             }
@@ -717,7 +730,7 @@ ParquetTable::_ReadBatches(int field, int rowGroup, int64_t first, int64_t rows)
         }
         std::unique_ptr<parquet::arrow::FileReader>& reader = _batchReaders[rows];
         if (!reader) {
-            reader = _NewReader(arrow::default_memory_pool(), rows);
+            reader = _NewReader(&PagePool::Instance(), rows);
         }
         batches = reader.get();
     }
@@ -820,11 +833,18 @@ ParquetTable::ReadBlock(int field, int rowGroup, int64_t first, int64_t count) c
     return _ReadGroup(*_reader, field, rowGroup);
 }
 
+parquet::ReaderProperties
+ParquetTable::_ReaderProperties()
+{
+    // Decompression buffers from the page pool: unmapped when freed.
+    return parquet::ReaderProperties(&PagePool::Instance());
+}
+
 std::unique_ptr<parquet::arrow::FileReader>
 ParquetTable::_NewReader(arrow::MemoryPool* pool, int64_t batchRows, int dictionaryLeaf) const
 {
     parquet::arrow::FileReaderBuilder builder;
-    PARQUET_THROW_NOT_OK(builder.Open(_file, parquet::default_reader_properties(),
+    PARQUET_THROW_NOT_OK(builder.Open(_file, _ReaderProperties(),
                                       _reader->parquet_reader()->metadata()));
     parquet::ArrowReaderProperties properties;
     properties.set_use_threads(false);

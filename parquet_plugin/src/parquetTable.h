@@ -13,6 +13,8 @@
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/file_reader.h>
+#include <parquet/properties.h>
 
 #include <cstdint>
 #include <map>
@@ -123,6 +125,8 @@ private:
     // past the rows before it a range at a time (memory: one range).
     std::shared_ptr<const Block> _ReadBatches(int field, int rowGroup, int64_t first,
                                               int64_t rows) const;
+    // How every Arrow reader of the file reads it (its buffers' pool).
+    static parquet::ReaderProperties _ReaderProperties();
     // Another Arrow reader of the file (its footer already parsed), reading
     // on the calling thread into ``pool``; ``batchRows`` > 0 sets its batch
     // size, ``dictionaryLeaf`` >= 0 reads that string leaf as a dictionary.
@@ -139,9 +143,13 @@ private:
     };
 
     std::string _path;
+    // The asset read by copies (AssetFile::Copying): what Arrow decodes.
     std::shared_ptr<arrow::io::RandomAccessFile> _file;
     std::unique_ptr<parquet::arrow::FileReader> _reader;
     std::shared_ptr<arrow::Schema> _schema;
+    // The file read as slices of the asset's mapping (null if the asset is
+    // not mapped), for MappedLists; declared first, so destroyed last.
+    std::unique_ptr<parquet::ParquetFileReader> _mappedReader;
     // Per top-level field, its reader over the mapped asset, or null (not
     // a list of numbers, or the asset not mapped).
     std::vector<std::unique_ptr<MappedLists>> _mapped;

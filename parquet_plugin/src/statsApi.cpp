@@ -5,6 +5,7 @@
 #include "blockCache.h"
 #include "layerData.h"
 #include "layerRegistry.h"
+#include "pagePool.h"
 #include "valueReader.h"
 
 #include <pxr/tf/weakPtr.h>
@@ -31,7 +32,9 @@ CacheJson()
         << ", \"hits\": " << stats.hits << ", \"evictions\": " << stats.evictions
         << ", \"zero_copy_arrays_live\": " << ArrowArraySource::Live()
         << ", \"zero_copy_arrays_made\": " << ArrowArraySource::Made()
-        << ", \"unaligned_array_copies\": " << UnalignedArrayCopies() << "}";
+        << ", \"unaligned_array_copies\": " << UnalignedArrayCopies()
+        << ", \"page_pool_mapped_bytes\": " << PagePool::Instance().MappedBytes()
+        << ", \"page_pool_maps\": " << PagePool::Instance().MappedCount() << "}";
     return out.str();
 }
 
