@@ -27,7 +27,7 @@ loader's reads) allocates from the system allocator rather than Arrow's
 mimalloc pool while memory figures are measured: mimalloc hands freed pages
 back some milliseconds after a free, so whether a read's temporaries were
 still resident at its peak depended on timing (up to 17% between runs).
-The native plugin's Arrow calls keep Arrow's default pool. Since protocol
+The native plugin's decoders keep their own pool (docs/native-parquet.md). Since protocol
 4 the delta is read after freed native memory is handed back (glibc's
 malloc_trim and Arrow's pool release, no garbage collection): a read's
 delta at 1k sat at two levels 0.3 MiB apart between runs (2.3%) while its
