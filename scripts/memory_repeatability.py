@@ -533,7 +533,53 @@ def asv_runs_main(args) -> int:
             print(f"    {line}")
         for key in pair["calibrated"]:
             print(f"    calibrated, still: {key}")
+    if args.calibrate_on:
+        print_out_of_sample(summary, args.calibrate_on, names)
     return 1 if misses else 0
+
+
+def out_of_sample(summary: dict, n: int) -> list[dict]:
+    """The gate's rule, calibrated on the first ``n`` runs as `gate calibrate
+    --from-runs` would, on every pair of runs that holds a later one."""
+    from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
+    from usdbench.gate.rule import between_runs_bound
+
+    per_run, rule = summary["per_run"], Rule()
+    if not 2 <= n < len(per_run):
+        raise SystemExit(f"--calibrate-on {n}: needs 2 or more runs and one after them")
+    noise = {}
+    for key in set().union(*per_run[:n]):
+        have = [r[key] for r in per_run[:n] if key in r]
+        if len(have) >= 2:
+            values = [v for h in have for v in h]
+            medians = [statistics.median(h) for h in have]
+            noise[key] = max(max(values) - min(values), between_runs_bound(medians))
+    out = []
+    for j in range(n, len(per_run)):
+        for i in range(j):
+            called = []
+            for key in sorted(set(per_run[i]) & set(per_run[j])):
+                verdict, change, threshold = rule.verdict(
+                    per_run[i][key], per_run[j][key], noise.get(key, 0.0)
+                )
+                if verdict in (REGRESSION, IMPROVEMENT):
+                    called.append(
+                        f"{verdict} {key}: {change / 1024:+.0f} KiB > {threshold / 1024:.0f}"
+                    )
+            out.append({"pair": (i + 1, j + 1), "called": called})
+    return out
+
+
+def print_out_of_sample(summary: dict, n: int, names: dict) -> None:
+    pairs = out_of_sample(summary, n)
+    print(f"\nthe gate calibrated on the first {n} runs, pairs with a later run:")
+    for pair in pairs:
+        a, b = pair["pair"]
+        print(f"  {names[a]} and {names[b]}: {len(pair['called'])} called")
+        for line in pair["called"]:
+            print(f"    {line}")
+    bad = sum(bool(p["called"]) for p in pairs)
+    print(f"  {bad} of {len(pairs)} comparisons with a figure called")
 
 
 def main(argv=None) -> int:
@@ -565,6 +611,13 @@ def main(argv=None) -> int:
         type=Path,
         default=REPO / "results" / "benchmarks.json",
         help="asv's benchmarks.json for asv compare (with --asv-runs)",
+    )
+    ap.add_argument(
+        "--calibrate-on",
+        type=int,
+        metavar="N",
+        help="with --asv-runs: also judge every pair that holds a run after the "
+        "first N against a calibration from those N (the gate out of sample)",
     )
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--child", help=argparse.SUPPRESS)

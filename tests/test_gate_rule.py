@@ -492,9 +492,12 @@ def test_repeatability_script_judges_asv_runs(asv_runs, tmp_path):
     script = [sys.executable, str(REPO / "scripts" / "memory_repeatability.py"), "--asv-runs"]
     bench_json = ["--benchmarks-json", str(project.path / "results" / "benchmarks.json")]
 
-    def judge(*dirs):
+    def judge(*dirs, options=()):
         return subprocess.run(
-            [*script, *map(str, dirs), *bench_json], cwd=REPO, capture_output=True, text=True
+            [*script, *map(str, dirs), *bench_json, *options],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         )
 
     run = judge(*project.runs)
@@ -519,3 +522,12 @@ def test_repeatability_script_judges_asv_runs(asv_runs, tmp_path):
     assert "miss: bench.Load.track_peak_bytes('usda', 10)" in run.stdout
     assert "+ bench.Load.track_peak_bytes('usda', 10)" in run.stdout
     assert "regression bench.Load.track_peak_bytes('usda', 10)" in run.stdout
+    # Out of sample: calibrated on the first two runs, the third judged against
+    # each of them; unchanged, nothing is called; moved, the figure in both.
+    run = judge(*project.runs, options=("--calibrate-on", "2"))
+    assert "the gate calibrated on the first 2 runs" in run.stdout, run.stdout + run.stderr
+    assert "0 of 2 comparisons with a figure called" in run.stdout, run.stdout
+    run = judge(project.runs[0], project.runs[1], moved, options=("--calibrate-on", "2"))
+    out_of_sample = run.stdout.split("the gate calibrated on the first 2 runs")[1]
+    assert "2 of 2 comparisons with a figure called" in out_of_sample, run.stdout
+    assert out_of_sample.count("regression bench.Load.track_peak_bytes('usda', 10)") == 2
