@@ -389,6 +389,10 @@ def test_protocol_record_is_written_read_and_compared(tmp_path):
     other = {**PROTOCOL_ONE, "memory_figures_threads": "default"}
     assert protocol_differences(record, other) == ["memory_figures_threads: 1 against 'default'"]
     assert "1 thread" in protocol_text(record) and "default threads" in protocol_text(other)
+    four = {**PROTOCOL_ONE, "protocol": 4, "delta_after": "malloc_trim"}
+    assert "delta read after malloc_trim" in protocol_text(four)
+    assert "delta read after" not in protocol_text(record)
+    assert protocol_differences(record, four)  # protocol 1's deltas do not compare
     # A second run of the commit under another protocol: the figures mix both.
     write_protocol(tmp_path, "box", commit, other)
     mixed = read_protocol(tmp_path, "box", commit)
