@@ -481,7 +481,7 @@ def gate_pairs(summary: dict) -> list[dict]:
     """The gate's rule on every two runs, each figure: without calibration,
     and calibrated on the runs outside the pair (where two or more are left)."""
     from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
-    from usdbench.gate.rule import between_runs_bound
+    from usdbench.gate.noise import allowance
 
     per_run, rule = summary["per_run"], Rule()
     out = []
@@ -494,12 +494,10 @@ def gate_pairs(summary: dict) -> list[dict]:
             verdict = rule.verdict(a, b)[0]
             if verdict in (REGRESSION, IMPROVEMENT):
                 plain.append(f"{verdict} {key}")
-            others = [v for r in rest if key in r for v in r[key]]
-            if sum(key in r for r in rest) >= 2:
+            others = [r[key] for r in rest if key in r]
+            if len(others) >= 2:
                 calibratable += 1
-                medians = [statistics.median(r[key]) for r in rest if key in r]
-                noise = max(max(others) - min(others), between_runs_bound(medians))
-                if rule.verdict(a, b, noise)[0] in (REGRESSION, IMPROVEMENT):
+                if rule.verdict(a, b, allowance(others))[0] in (REGRESSION, IMPROVEMENT):
                     calibrated.append(key)
         out.append(
             {
@@ -542,7 +540,7 @@ def out_of_sample(summary: dict, n: int) -> list[dict]:
     """The gate's rule, calibrated on the first ``n`` runs as `gate calibrate
     --from-runs` would, on every pair of runs that holds a later one."""
     from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
-    from usdbench.gate.rule import between_runs_bound
+    from usdbench.gate.noise import allowance
 
     per_run, rule = summary["per_run"], Rule()
     if not 2 <= n < len(per_run):
@@ -551,9 +549,7 @@ def out_of_sample(summary: dict, n: int) -> list[dict]:
     for key in set().union(*per_run[:n]):
         have = [r[key] for r in per_run[:n] if key in r]
         if len(have) >= 2:
-            values = [v for h in have for v in h]
-            medians = [statistics.median(h) for h in have]
-            noise[key] = max(max(values) - min(values), between_runs_bound(medians))
+            noise[key] = allowance(have)
     out = []
     for j in range(n, len(per_run)):
         for i in range(j):

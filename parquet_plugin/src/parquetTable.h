@@ -148,7 +148,8 @@ private:
     std::unique_ptr<parquet::arrow::FileReader> _reader;
     std::shared_ptr<arrow::Schema> _schema;
     // The file read as slices of the asset's mapping (null if the asset is
-    // not mapped), for MappedLists; declared first, so destroyed last.
+    // not mapped), for MappedLists: declared before _mapped, which reads
+    // through it, so destroyed after it.
     std::unique_ptr<parquet::ParquetFileReader> _mappedReader;
     // Per top-level field, its reader over the mapped asset, or null (not
     // a list of numbers, or the asset not mapped).

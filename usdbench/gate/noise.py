@@ -185,14 +185,24 @@ def noise_from_runs(runs: list[Run], only: str | None = None) -> dict[str, dict]
     return entries
 
 
+def allowance(runs: list[list[float]]) -> float:
+    """What a calibration from these runs' samples (one list per run)
+    allows for: the range they took, or the bound their medians give on two
+    further runs (rule.between_runs_bound), whichever is larger."""
+    values = [v for run in runs for v in run]
+    return _allowance(max(values) - min(values), [statistics.median(r) for r in runs])
+
+
+def _allowance(value_range: float, run_medians: list[float]) -> float:
+    return max(float(value_range), between_runs_bound(run_medians))
+
+
 def calibrated_noise(data: dict | None) -> dict[str, float]:
     """figure_key -> the change between runs the calibration allows for
-    (empty without one): the range its samples took, or the bound on two
-    further runs' medians that its runs' medians give, whichever is larger
-    (rule.between_runs_bound)."""
+    (empty without one): ``allowance`` of what it recorded."""
     if not data:
         return {}
     return {
-        key: max(float(entry["range"]), between_runs_bound(entry.get("run_medians") or []))
+        key: _allowance(entry["range"], entry.get("run_medians") or [])
         for key, entry in data.get("figures", {}).items()
     }
