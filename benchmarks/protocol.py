@@ -27,12 +27,19 @@ loader's reads) allocates from the system allocator rather than Arrow's
 mimalloc pool while memory figures are measured: mimalloc hands freed pages
 back some milliseconds after a free, so whether a read's temporaries were
 still resident at its peak depended on timing (up to 17% between runs).
-The native plugin's decoders keep their own pool (docs/native-parquet.md). Since protocol
-4 the delta is read after freed native memory is handed back (glibc's
+Since protocol 4 the delta is read after freed native memory is handed back (glibc's
 malloc_trim and Arrow's pool release, no garbage collection): a read's
 delta at 1k sat at two levels 0.3 MiB apart between runs (2.3%) while its
 retained figure held within 0.2%, i.e. what varied was freed memory glibc
-had not yet returned, not memory the operation held.
+had not yet returned, not memory the operation held. Since protocol 5
+every benchmark process starts with Arrow's default pool the system
+allocator (``ARROW_POOL``; benchmarks/arrow_start.py sets it when the
+package is imported, before pyarrow), for Arrow's C++ too: the native
+plugin's small decode buffers and what Arrow's readers allocate inside C++
+still came from mimalloc, whose reserved segments left a level of a few
+MiB under those figures that depended on the process. Arrow reads the
+choice once, when it starts, so the time figures run on it as well
+(docs/measurements.md, "Protocol 5", has both).
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -63,13 +70,17 @@ import os
 import sys
 import warnings
 
+# Arrow's default pool from the start of every benchmark process (protocol 5).
+from .arrow_start import ARROW_POOL, ARROW_POOL_VARIABLE
+
 ENV = "USDBENCH_MEMORY_THREADS"
 # The memory protocol's number: 1 = USD's work and Arrow's CPU pool on
 # MEMORY_THREADS thread(s) while a memory figure is measured; 2 = and
 # glibc's mmap threshold fixed at MMAP_THRESHOLD; 3 = and pyarrow's memory
 # pool the system allocator (PYARROW_POOL); 4 = and the delta read after
-# freed native memory is handed back (DELTA_AFTER).
-PROTOCOL = 4
+# freed native memory is handed back (DELTA_AFTER); 5 = and Arrow's default
+# pool (C++ included) the system allocator from process start (ARROW_POOL).
+PROTOCOL = 5
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -133,10 +144,30 @@ def for_memory_figures() -> int:
     the memory figures' thread count, for the rest of the process (a setup
     run again keeps it); returns USD's limit now in force."""
     global _memory_mode
+    if not _memory_mode:
+        _check_arrow_pool()
     _memory_mode = True
     _fix_mmap_threshold()
     _python_arrow_pool()
     return _limit()
+
+
+def _check_arrow_pool() -> None:
+    """Warn when Arrow did not start on the protocol's pool although the
+    environment asked for none other (pyarrow imported before benchmarks/)."""
+    import pyarrow
+
+    wanted = os.environ.get(ARROW_POOL_VARIABLE, "").strip() or ARROW_POOL
+    found = pyarrow.default_memory_pool().backend_name
+    if wanted == ARROW_POOL and found != ARROW_POOL:
+        warnings.warn(
+            f"benchmarks.protocol: Arrow's default memory pool is {found}, not "
+            f"{ARROW_POOL}: pyarrow was imported before the benchmarks package set "
+            f"{ARROW_POOL_VARIABLE}; the memory figures of Arrow's readers then hold "
+            f"{found}'s reserve",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _python_arrow_pool() -> None:

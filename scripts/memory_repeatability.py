@@ -126,8 +126,11 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
     "protocol-mmap-fixed": ({"MALLOC_MMAP_THRESHOLD_": "131072"}, ()),
     # The protocol with Arrow's pool the system allocator (glibc's malloc,
-    # whose mmap threshold the protocol fixes) instead of mimalloc.
+    # whose mmap threshold the protocol fixes): the protocol's own since 5.
     "protocol-arrow-system": ({"ARROW_DEFAULT_MEMORY_POOL": "system"}, ()),
+    # The protocol with Arrow's pool mimalloc (pyarrow's default, and the
+    # protocol's before 5).
+    "protocol-mimalloc": ({"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}, ()),
 }
 OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1", "cached")
 

@@ -106,7 +106,7 @@ def test_memory_figures_allocate_pyarrow_from_the_system_pool():
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=_without_arrow_pool(PYTHONPATH=str(REPO)),
         check=True,
     )
     before, during, counted, recorded = json.loads(out.stdout.strip().splitlines()[-1])
@@ -115,9 +115,85 @@ def test_memory_figures_allocate_pyarrow_from_the_system_pool():
     assert counted, "the table's 800 KB were not allocated from the system pool"
 
 
+def _without_arrow_pool(**extra) -> dict:
+    """This environment without a pool choice (importing benchmarks/ in the
+    test process may have set one), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    return {**env, **extra}
+
+
+def test_start_arrow_pool_chooses_the_system_pool_before_pyarrow_starts():
+    from benchmarks.arrow_start import start_arrow_pool
+
+    environ = {}
+    assert start_arrow_pool(environ, modules={}) == "system"
+    assert environ == {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+    # An experiment's own choice is kept (and recorded with its figures).
+    environ = {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}
+    assert start_arrow_pool(environ, modules={}) == "mimalloc"
+    assert environ == {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}
+    # Too late once pyarrow has started: nothing set, None says so.
+    environ = {}
+    assert start_arrow_pool(environ, modules={"pyarrow": object()}) is None
+    assert environ == {}
+
+
+# A benchmark process as asv starts one: the suite imported first, then a
+# native Parquet stage loaded (the plugin's Arrow is the process's Arrow).
+_START_PROBE = """
+import json, sys, warnings
+if sys.argv[1] == "pyarrow-first":
+    import pyarrow
+import benchmarks.load
+import pyarrow
+from benchmarks import protocol
+recorded = protocol.record()["arrow_pool"]  # Arrow's own default, as started
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    protocol.for_memory_figures()
+print(json.dumps([pyarrow.default_memory_pool().backend_name,
+                  [str(w.message) for w in caught], recorded]))
+"""
+
+
+@pytest.mark.parametrize(
+    "order, chosen, expected, warns",
+    [
+        ("suite-first", None, "system", False),
+        ("suite-first", "mimalloc", "mimalloc", False),
+        ("pyarrow-first", None, "mimalloc", True),
+    ],
+)
+def test_benchmark_processes_start_arrow_on_the_protocol_pool(order, chosen, expected, warns):
+    import json
+
+    env = _without_arrow_pool(PYTHONPATH=str(REPO))
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    out = subprocess.run(
+        [sys.executable, "-c", _START_PROBE, order],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+    # pyarrow's pool is the system one while measuring in every case; Arrow's
+    # own default (C++, the native plugin's) is what the record read first.
+    pool, warnings_seen, recorded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert pool == "system"
+    assert recorded == expected
+    said = [w for w in warnings_seen if "Arrow's default memory pool is" in w]
+    assert bool(said) == warns, warnings_seen
+    if warns:
+        assert "imported before" in said[0] and expected in said[0]
+
+
 # Where glibc puts a 256 KiB block after a 1 MiB mmapped block was freed:
-# mmapped (at 16 bytes into a page) under a fixed threshold, from the heap
-# once the dynamic threshold has risen above it.
+# mmapped under a fixed threshold, from the heap once the dynamic threshold
+# has risen above it. glibc marks an mmapped chunk in its size field, the
+# word before the block (IS_MMAPPED, 0x2); the block's offset in its page
+# would not tell (a heap block may sit 16 bytes into a page too).
 _MMAP_PROBE = """
 import ctypes, json, sys
 from benchmarks import protocol
@@ -128,7 +204,7 @@ libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 libc.free(libc.malloc(1 << 20))
 blocks = [libc.malloc(256 << 10) for _ in range(8)]
-print(json.dumps([b % 4096 == 16 for b in blocks]))
+print(json.dumps([bool(ctypes.c_size_t.from_address(b - 8).value & 0x2) for b in blocks]))
 """
 
 
