@@ -38,8 +38,11 @@ package is imported, before pyarrow), for Arrow's C++ too: the native
 plugin's small decode buffers and what Arrow's readers allocate inside C++
 still came from mimalloc, whose reserved segments left a level of a few
 MiB under those figures that depended on the process. Arrow reads the
-choice once, when it starts, so the time figures run on it as well
-(docs/measurements.md, "Protocol 5", has both).
+choice once, when it starts, so the time figures run on it as well. And a
+memory figure's process maps its libraries' read-only pages before it
+measures (``map_library_code``): which library pages an operation mapped
+depended on the page cache and the libraries' addresses, not on the
+operation (docs/measurements.md, "Protocol 5").
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -79,7 +82,8 @@ ENV = "USDBENCH_MEMORY_THREADS"
 # glibc's mmap threshold fixed at MMAP_THRESHOLD; 3 = and pyarrow's memory
 # pool the system allocator (PYARROW_POOL); 4 = and the delta read after
 # freed native memory is handed back (DELTA_AFTER); 5 = and Arrow's default
-# pool (C++ included) the system allocator from process start (ARROW_POOL).
+# pool (C++ included) the system allocator from process start (ARROW_POOL),
+# and the libraries' read-only pages mapped before measuring (LIBRARY_CODE).
 PROTOCOL = 5
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
@@ -107,6 +111,9 @@ PYARROW_POOL = "system"
 # What runs between the end of a measured operation and the reading of its
 # delta (memtrack's release_before_delta): freed heap returned to the OS.
 DELTA_AFTER = "malloc_trim"
+# What happens to the shared libraries' pages before a memory figure is
+# measured (map_library_code).
+LIBRARY_CODE = "mapped before measuring"
 
 
 def memory_threads(environ=None) -> int | None:
@@ -149,7 +156,51 @@ def for_memory_figures() -> int:
     _memory_mode = True
     _fix_mmap_threshold()
     _python_arrow_pool()
+    map_library_code()
     return _limit()
+
+
+_MADV_POPULATE_READ = 22  # Linux 5.14 (asm-generic/mman-common.h)
+
+
+def map_library_code(maps_path: str = "/proc/self/maps") -> int | None:
+    """Map every read-only page of the shared libraries loaded in this
+    process (their code and constants) before a memory figure is measured;
+    returns the bytes asked for, None where the platform cannot.
+
+    A library page the measured operation executes first is otherwise mapped
+    during the measurement and counted, and how many are mapped for the same
+    code (the kernel maps up to 16 cached pages around each fault) depends
+    on the page cache and the libraries' addresses: a loader's figure moved
+    by 0.9 MiB of Arrow's and numpy's code between asv runs. Code is not
+    memory the operation holds; its data still counts, mapped data files
+    (usdc's, the native reader's) included: only shared objects are mapped
+    here, and only their read-only parts (writable ones would be copied)."""
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return None
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    total = 0
+    with open(maps_path) as maps:
+        for line in maps:
+            fields = line.split()
+            perms = fields[1] if len(fields) >= 6 else ""
+            if not perms.startswith("r") or "w" in perms or ".so" not in fields[5]:
+                continue  # not a library's readable, read-only part (guards: ---p)
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            # EINVAL on a kernel without MADV_POPULATE_READ: nothing mapped.
+            if madvise(start, end - start, _MADV_POPULATE_READ) != 0:
+                if ctypes.get_errno() == 22:
+                    return None
+                continue
+            total += end - start
+    return total
 
 
 def _check_arrow_pool() -> None:
@@ -330,6 +381,7 @@ def record(environ=None) -> dict:
         "arrow_pool": pyarrow.default_memory_pool().backend_name,
         "pyarrow_pool_memory_figures": PYARROW_POOL,
         "delta_after": DELTA_AFTER,
+        "library_code": LIBRARY_CODE,
         "environment": allocator_environment(environ),
     }
 

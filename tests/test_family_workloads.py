@@ -103,3 +103,31 @@ def test_a_row_order_the_family_cannot_take_is_an_error():
         arrays.parquet_table(arrays.property_table(), "frame")
     with pytest.raises(UsdBenchError, match="unknown row order 'random'"):
         arrays.parquet_table(arrays.property_table(), "random")
+
+
+@pytest.mark.parametrize("family", ["series", "arrays", "sparse"])
+def test_warm_up_runs_a_familys_reads_on_a_tiny_scenario_of_it(monkeypatch, family):
+    """A family benchmark's process runs that family's reads once before it
+    measures (their library pages and first-use costs then land in no
+    figure), in its own format; a props benchmark's does not."""
+    ensured, ran = [], []
+    real_ensure = workloads.ensure
+    monkeypatch.setattr(
+        workloads,
+        "ensure",
+        lambda scenario, name: (
+            ensured.append((scenario.family, scenario.scale, name)) or real_ensure(scenario, name)
+        ),
+    )
+    for read in ("read_every_sample", "arrays_every_prim", "sparse_authored", "flatten"):
+        real = getattr(workloads, read)
+        monkeypatch.setattr(
+            workloads, read, lambda stage, _read=read, _real=real: ran.append(_read) or _real(stage)
+        )
+    workloads.warm_up("usdc", "props")
+    assert {f for f, _, _ in ensured} == {"props"} and ran == []
+    ensured.clear()
+    workloads.warm_up("usdc", family)
+    assert (family, workloads.WARM_UP_SCENARIO.scale, "usdc") in ensured
+    assert [f for f, _, _ in ensured if f != "props"] == [family]
+    assert ran == ["read_every_sample", "arrays_every_prim", "sparse_authored", "flatten"]

@@ -392,6 +392,9 @@ def test_protocol_record_is_written_read_and_compared(tmp_path):
     four = {**PROTOCOL_ONE, "protocol": 4, "delta_after": "malloc_trim"}
     assert "delta read after malloc_trim" in protocol_text(four)
     assert "delta read after" not in protocol_text(record)
+    five = {**four, "protocol": 5, "library_code": "mapped before measuring"}
+    assert "library code mapped before measuring" in protocol_text(five)
+    assert protocol_differences(four, five)  # protocol 4 counted code pages
     assert protocol_differences(record, four)  # protocol 1's deltas do not compare
     # A second run of the commit under another protocol: the figures mix both.
     write_protocol(tmp_path, "box", commit, other)

@@ -189,6 +189,85 @@ def test_benchmark_processes_start_arrow_on_the_protocol_pool(order, chosen, exp
         assert "imported before" in said[0] and expected in said[0]
 
 
+# Library code executed for the first time after the memory figures'
+# protocol is in force: numpy's linear algebra and FFT (their libraries
+# loaded before). RssFile grows by what the kernel maps for that code.
+_CODE_PROBE = """
+import json, sys
+import benchmarks
+from benchmarks import protocol
+import numpy as np
+import numpy.fft, numpy.linalg, numpy.random  # loaded (not run) before the protocol
+def rss_file():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) * 1024
+if sys.argv[1] == "protocol":
+    protocol.for_memory_figures()
+before = rss_file()
+a = np.random.default_rng(0).random((64, 64))
+np.linalg.svd(a), np.fft.fft(a), np.linalg.inv(a)
+print(json.dumps(rss_file() - before))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise, /proc")
+def test_memory_figures_map_library_code_before_measuring():
+    def grown(mode):
+        run = subprocess.run(
+            [sys.executable, "-c", _CODE_PROBE, mode],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            check=True,
+        )
+        return int(run.stdout.strip().splitlines()[-1])
+
+    if protocol.map_library_code() is None:
+        pytest.skip("no MADV_POPULATE_READ here (Linux 5.14)")
+    # Without the protocol the first run of that code maps pages of numpy's
+    # and OpenBLAS's libraries into the process (counted as resident); under
+    # it they were mapped before, so nothing of the libraries is added.
+    assert grown("plain") >= 64 * 1024
+    assert grown("protocol") == 0
+
+
+def test_map_library_code_maps_read_only_parts_of_shared_objects_only(tmp_path, monkeypatch):
+    maps = tmp_path / "maps"
+    maps.write_text(
+        "7f0000000000-7f0000001000 r--p 00000000 08:01 1 /usr/lib/libx.so.1\n"
+        "7f0000001000-7f0000002000 r-xp 00001000 08:01 1 /usr/lib/libx.so.1\n"
+        "7f0000002000-7f0000003000 rw-p 00002000 08:01 1 /usr/lib/libx.so.1\n"
+        "7f0000003000-7f0000004000 ---p 00003000 08:01 1 /usr/lib/libx.so.1\n"
+        "7f0000004000-7f0000006000 r--s 00000000 08:01 2 /data/props.usdc\n"
+        "7f0000006000-7f0000007000 rw-p 00000000 00:00 0 \n"
+    )
+    calls = []
+
+    class FakeMadvise:
+        argtypes = None
+
+        def __call__(self, start, length, advice):
+            calls.append((start, length, advice))
+            return 0
+
+    class FakeLibc:
+        madvise = FakeMadvise()
+
+    import ctypes
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda *args, **kwargs: FakeLibc())
+    asked = protocol.map_library_code(str(maps))
+    if not sys.platform.startswith("linux"):
+        assert asked is None
+        return
+    # The library's constants and code; not its writable data, not its guard
+    # page, not a mapped data file, not anonymous memory.
+    assert calls == [(0x7F0000000000, 0x1000, 22), (0x7F0000001000, 0x1000, 22)]
+    assert asked == 0x2000
+
+
 # Where glibc puts a 256 KiB block after a 1 MiB mmapped block was freed:
 # mmapped under a fixed threshold, from the heap once the dynamic threshold
 # has risen above it. glibc marks an mmapped chunk in its size field, the

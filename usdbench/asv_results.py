@@ -272,6 +272,8 @@ def protocol_text(record: dict | None) -> str:
         text += f", glibc mmap threshold {record['malloc_mmap_threshold']}"
     if record.get("delta_after"):
         text += f", delta read after {record['delta_after']}"
+    if record.get("library_code"):
+        text += f", library code {record['library_code']}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
