@@ -42,7 +42,9 @@ choice once, when it starts, so the time figures run on it as well. And a
 memory figure's process maps its libraries' read-only pages before it
 measures (``map_library_code``): which library pages an operation mapped
 depended on the page cache and the libraries' addresses, not on the
-operation (docs/measurements.md, "Protocol 5").
+operation (docs/measurements.md, "Protocol 5"). The record also says
+whether the processes ran at fixed addresses (``address_space``): .ci/suite
+and .ci/memory_gate run asv under ``setarch -R`` where the system allows it.
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -114,6 +116,8 @@ DELTA_AFTER = "malloc_trim"
 # What happens to the shared libraries' pages before a memory figure is
 # measured (map_library_code).
 LIBRARY_CODE = "mapped before measuring"
+# personality(2)'s flag that turns address-space randomisation off (setarch -R).
+_ADDR_NO_RANDOMIZE = 0x0040000
 
 
 def memory_threads(environ=None) -> int | None:
@@ -360,6 +364,26 @@ def settings() -> dict:
     return out
 
 
+def address_space(
+    personality_path="/proc/self/personality", randomize_path="/proc/sys/kernel/randomize_va_space"
+) -> str:
+    """ "fixed" where this process (and so the benchmark processes started
+    the same way: the flag is inherited) runs without address-space
+    randomisation (``setarch -R``, as .ci/suite runs asv, or the kernel's
+    setting), "randomised" where it does not, "unknown" off Linux. A file
+    mapped at another address in every run is faulted in other windows of
+    16 pages, so a read of a few pages of it moved by 20 to 50 KiB between
+    asv runs (docs/measurements.md, "Protocol 5")."""
+    try:
+        with open(personality_path) as f:
+            personality = int(f.read().strip(), 16)
+        with open(randomize_path) as f:
+            randomize = int(f.read().strip())
+    except (OSError, ValueError):
+        return "unknown"
+    return "fixed" if personality & _ADDR_NO_RANDOMIZE or randomize == 0 else "randomised"
+
+
 def allocator_environment(environ=None) -> dict[str, str]:
     """The allocator and thread variables set in the environment."""
     environ = os.environ if environ is None else environ
@@ -382,6 +406,7 @@ def record(environ=None) -> dict:
         "pyarrow_pool_memory_figures": PYARROW_POOL,
         "delta_after": DELTA_AFTER,
         "library_code": LIBRARY_CODE,
+        "address_space": address_space(),
         "environment": allocator_environment(environ),
     }
 

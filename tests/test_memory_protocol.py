@@ -364,3 +364,43 @@ def test_five_percent_more_in_a_load_shows_at_its_size(tmp_path, monkeypatch, fi
         f"(plain {plain}, heavier {heavier})"
     )
     assert min(heavier) > max(plain) + 0.8 * extra, (plain, heavier)
+
+
+def test_address_space_is_read_from_the_process_and_the_kernel(tmp_path):
+    personality, randomize = tmp_path / "personality", tmp_path / "randomize"
+
+    def found(flags, setting):
+        personality.write_text(f"{flags:08x}\n")
+        randomize.write_text(f"{setting}\n")
+        return protocol.address_space(str(personality), str(randomize))
+
+    assert found(0, 2) == "randomised"
+    assert found(0x0040000, 2) == "fixed"  # setarch -R
+    assert found(0, 0) == "fixed"  # the kernel's own setting
+    assert protocol.address_space(str(tmp_path / "none"), str(randomize)) == "unknown"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="setarch, /proc")
+def test_the_record_says_whether_asvs_processes_run_at_fixed_addresses():
+    import json
+    import platform
+    import shutil
+
+    def recorded(*prefix):
+        run = subprocess.run(
+            [*prefix, sys.executable, "-m", "benchmarks.protocol"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            check=True,
+        )
+        return json.loads(run.stdout)["address_space"]
+
+    fixed = ["setarch", platform.machine(), "-R"]
+    allowed = shutil.which("setarch") and subprocess.run([*fixed, "true"]).returncode == 0
+    if not allowed:
+        pytest.skip("setarch -R is not allowed here")
+    assert recorded(*fixed) == "fixed"
+    if Path("/proc/sys/kernel/randomize_va_space").read_text().strip() != "0":
+        assert recorded() == "randomised"
