@@ -17,6 +17,23 @@ from usdbench.fresh_process import run_script
 
 REPO = Path(__file__).resolve().parents[1]
 
+
+def _probe(args: list, env: dict | None = None, prefix: tuple = ()):
+    """A fresh interpreter with the suite importable (python ``args``, run
+    under ``prefix``): the JSON of the last line it prints."""
+    import json
+
+    run = subprocess.run(
+        [*prefix, sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env or {**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 # One benchmark process, as asv runs it: the suite imported (before pxr: a
 # USD that has run parallel work cannot lower its thread limit), its setup, one
 # figure (the track_ method, or time_operation first when asked), and the USD
@@ -99,17 +116,8 @@ print(json.dumps([before, pyarrow.default_memory_pool().backend_name,
 
 
 def test_memory_figures_allocate_pyarrow_from_the_system_pool():
-    import json
-
-    out = subprocess.run(
-        [sys.executable, "-c", _POOL_PROBE],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=_without_arrow_pool(PYTHONPATH=str(REPO)),
-        check=True,
-    )
-    before, during, counted, recorded = json.loads(out.stdout.strip().splitlines()[-1])
+    found = _probe(["-c", _POOL_PROBE], env=_without_arrow_pool(PYTHONPATH=str(REPO)))
+    before, during, counted, recorded = found
     assert before != "system", "Arrow's default pool is already the system one: nothing tested"
     assert during == "system" and recorded == "system"
     assert counted, "the table's 800 KB were not allocated from the system pool"
@@ -165,22 +173,12 @@ print(json.dumps([pyarrow.default_memory_pool().backend_name,
     ],
 )
 def test_benchmark_processes_start_arrow_on_the_protocol_pool(order, chosen, expected, warns):
-    import json
-
     env = _without_arrow_pool(PYTHONPATH=str(REPO))
     if chosen:
         env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
-    out = subprocess.run(
-        [sys.executable, "-c", _START_PROBE, order],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
     # pyarrow's pool is the system one while measuring in every case; Arrow's
     # own default (C++, the native plugin's) is what the record read first.
-    pool, warnings_seen, recorded = json.loads(out.stdout.strip().splitlines()[-1])
+    pool, warnings_seen, recorded = _probe(["-c", _START_PROBE, order], env=env)
     assert pool == "system"
     assert recorded == expected
     said = [w for w in warnings_seen if "Arrow's default memory pool is" in w]
@@ -214,15 +212,7 @@ print(json.dumps(rss_file() - before))
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise, /proc")
 def test_memory_figures_map_library_code_before_measuring():
     def grown(mode):
-        run = subprocess.run(
-            [sys.executable, "-c", _CODE_PROBE, mode],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            check=True,
-        )
-        return int(run.stdout.strip().splitlines()[-1])
+        return _probe(["-c", _CODE_PROBE, mode])
 
     if protocol.map_library_code() is None:
         pytest.skip("no MADV_POPULATE_READ here (Linux 5.14)")
@@ -289,25 +279,12 @@ print(json.dumps([bool(ctypes.c_size_t.from_address(b - 8).value & 0x2) for b in
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_memory_figures_fix_glibcs_mmap_threshold():
-    import json
 
-    fixed = json.loads(_run_probe("fixed"))
-    dynamic = json.loads(_run_probe("dynamic"))
+    fixed = _probe(["-c", _MMAP_PROBE, "fixed"])
+    dynamic = _probe(["-c", _MMAP_PROBE, "dynamic"])
     assert all(fixed), "a 256 KiB block came from the heap under the fixed threshold"
     assert not any(dynamic), "the probe cannot tell the thresholds apart"
     assert protocol.record()["malloc_mmap_threshold"] == protocol.MMAP_THRESHOLD
-
-
-def _run_probe(mode: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", _MMAP_PROBE, mode],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        check=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 @pytest.mark.slow
@@ -382,20 +359,11 @@ def test_address_space_is_read_from_the_process_and_the_kernel(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="setarch, /proc")
 def test_the_record_says_whether_asvs_processes_run_at_fixed_addresses():
-    import json
     import platform
     import shutil
 
     def recorded(*prefix):
-        run = subprocess.run(
-            [*prefix, sys.executable, "-m", "benchmarks.protocol"],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            check=True,
-        )
-        return json.loads(run.stdout)["address_space"]
+        return _probe(["-m", "benchmarks.protocol"], prefix=prefix)["address_space"]
 
     fixed = ["setarch", platform.machine(), "-R"]
     allowed = shutil.which("setarch") and subprocess.run([*fixed, "true"]).returncode == 0
