@@ -70,8 +70,10 @@ records do not compare: the gate refuses them, the report says so.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import re
 import sys
 import warnings
 
@@ -165,6 +167,9 @@ def for_memory_figures() -> int:
 
 
 _MADV_POPULATE_READ = 22  # Linux 5.14 (asm-generic/mman-common.h)
+# A shared object's file name (libx.so, libx.so.1.2), not a data file whose
+# path merely contains ".so" (a folder "scenes.sorted/").
+_SHARED_OBJECT = re.compile(r"[^/]\.so(\.[0-9.]+)?$")
 
 
 def map_library_code(maps_path: str = "/proc/self/maps") -> int | None:
@@ -195,12 +200,12 @@ def map_library_code(maps_path: str = "/proc/self/maps") -> int | None:
         for line in maps:
             fields = line.split()
             perms = fields[1] if len(fields) >= 6 else ""
-            if not perms.startswith("r") or "w" in perms or ".so" not in fields[5]:
+            if not perms.startswith("r") or "w" in perms or not _SHARED_OBJECT.search(fields[5]):
                 continue  # not a library's readable, read-only part (guards: ---p)
             start, end = (int(x, 16) for x in fields[0].split("-"))
             # EINVAL on a kernel without MADV_POPULATE_READ: nothing mapped.
             if madvise(start, end - start, _MADV_POPULATE_READ) != 0:
-                if ctypes.get_errno() == 22:
+                if ctypes.get_errno() == errno.EINVAL:
                     return None
                 continue
             total += end - start
@@ -367,10 +372,10 @@ def settings() -> dict:
 def address_space(
     personality_path="/proc/self/personality", randomize_path="/proc/sys/kernel/randomize_va_space"
 ) -> str:
-    """ "fixed" where this process (and so the benchmark processes started
-    the same way: the flag is inherited) runs without address-space
-    randomisation (``setarch -R``, as .ci/suite runs asv, or the kernel's
-    setting), "randomised" where it does not, "unknown" off Linux. A file
+    """Whether this process (and so the benchmark processes started the same
+    way: the flag is inherited) runs at fixed addresses: "fixed" without
+    address-space randomisation (``setarch -R``, as .ci/suite runs asv, or
+    the kernel's setting), "randomised" with it, "unknown" off Linux. A file
     mapped at another address in every run is faulted in other windows of
     16 pages, so a read of a few pages of it moved by 20 to 50 KiB between
     asv runs (docs/measurements.md, "Protocol 5")."""

@@ -231,6 +231,8 @@ def test_map_library_code_maps_read_only_parts_of_shared_objects_only(tmp_path, 
         "7f0000002000-7f0000003000 rw-p 00002000 08:01 1 /usr/lib/libx.so.1\n"
         "7f0000003000-7f0000004000 ---p 00003000 08:01 1 /usr/lib/libx.so.1\n"
         "7f0000004000-7f0000006000 r--s 00000000 08:01 2 /data/props.usdc\n"
+        "7f0000008000-7f0000009000 r--p 00000000 08:01 3 /data/scenes.sorted/props.usdc\n"
+        "7f0000009000-7f000000a000 r-xp 00000000 08:01 4 /lib/ld-linux-x86-64.so.2\n"
         "7f0000006000-7f0000007000 rw-p 00000000 00:00 0 \n"
     )
     calls = []
@@ -252,10 +254,15 @@ def test_map_library_code_maps_read_only_parts_of_shared_objects_only(tmp_path, 
     if not sys.platform.startswith("linux"):
         assert asked is None
         return
-    # The library's constants and code; not its writable data, not its guard
-    # page, not a mapped data file, not anonymous memory.
-    assert calls == [(0x7F0000000000, 0x1000, 22), (0x7F0000001000, 0x1000, 22)]
-    assert asked == 0x2000
+    # The libraries' constants and code; not their writable data, not a guard
+    # page, not a mapped data file (its folder's name holding ".so" or not),
+    # not anonymous memory.
+    assert calls == [
+        (0x7F0000000000, 0x1000, 22),
+        (0x7F0000001000, 0x1000, 22),
+        (0x7F0000009000, 0x1000, 22),
+    ]
+    assert asked == 0x3000
 
 
 # Where glibc puts a 256 KiB block after a 1 MiB mmapped block was freed:

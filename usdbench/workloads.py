@@ -102,12 +102,12 @@ def warm_up(format_name: str | None = None, family: str = "props") -> None:
 
 
 def _warm_up_family(format_name: str, family: str) -> None:
-    """The code a family's operations run that the props scenario does not
-    (time samples, arrays and their sums, sparse columns, Flatten), run once
-    on a tiny scenario of that family: its library pages (Arrow's list and
-    compute kernels, numpy's, the plugin's decoders, ~1 MiB) were otherwise
-    mapped during the measurement, as many as the page cache and the
-    libraries' layout happened to give (0.9 MiB apart between asv runs)."""
+    """The reads a family's operations make that the props scenario does
+    not (time samples, arrays and their sums, sparse columns, Flatten), run
+    once on a tiny scenario of that family: their first-use costs (USD's
+    value types and caches, numpy's and Arrow's kernels) land in no figure,
+    as warm_up's do for props. (Their library pages are mapped by
+    benchmarks/protocol.py's map_library_code before a memory figure.)"""
     scenario = Scenario(WARM_UP_SCENARIO.scale, WARM_UP_SCENARIO.hierarchy, family=family)
     files = ensure(scenario, format_name)
     stage = load(files)
