@@ -45,6 +45,12 @@ depended on the page cache and the libraries' addresses, not on the
 operation (docs/measurements.md, "Protocol 5"). The record also says
 whether the processes ran at fixed addresses (``address_space``): .ci/suite
 and .ci/memory_gate run asv under ``setarch -R`` where the system allows it.
+Since protocol 6 a peak is the higher of the kernel's high-water mark and
+the exact resident memory read every ~20 us by a watching process
+(``memtrack.watch_peaks``, ``PEAK``): since Linux 6.2 the kernel records
+its mark from per-CPU counters it has not summed, so a transient peak read
+up to ~0.3 MiB low, differently in every process (a series load's peak at
+3k prims moved by 0.9 MiB between processes, now 0.1).
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -77,6 +83,8 @@ import re
 import sys
 import warnings
 
+import memtrack
+
 # Arrow's default pool from the start of every benchmark process (protocol 5).
 from .arrow_start import ARROW_POOL, ARROW_POOL_VARIABLE
 
@@ -87,8 +95,9 @@ ENV = "USDBENCH_MEMORY_THREADS"
 # pool the system allocator (PYARROW_POOL); 4 = and the delta read after
 # freed native memory is handed back (DELTA_AFTER); 5 = and Arrow's default
 # pool (C++ included) the system allocator from process start (ARROW_POOL),
-# and the libraries' read-only pages mapped before measuring (LIBRARY_CODE).
-PROTOCOL = 5
+# and the libraries' read-only pages mapped before measuring (LIBRARY_CODE);
+# 6 = and a peak watched by a process reading the exact RSS (PEAK).
+PROTOCOL = 6
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -118,6 +127,8 @@ DELTA_AFTER = "malloc_trim"
 # What happens to the shared libraries' pages before a memory figure is
 # measured (map_library_code).
 LIBRARY_CODE = "mapped before measuring"
+# Where a memory figure's peak comes from (memtrack's hwm backend, watched).
+PEAK = "kernel high-water mark and a process watching the exact RSS"
 # personality(2)'s flag that turns address-space randomisation off (setarch -R).
 _ADDR_NO_RANDOMIZE = 0x0040000
 
@@ -163,6 +174,7 @@ def for_memory_figures() -> int:
     _fix_mmap_threshold()
     _python_arrow_pool()
     map_library_code()
+    memtrack.watch_peaks(True)
     return _limit()
 
 
@@ -411,6 +423,7 @@ def record(environ=None) -> dict:
         "pyarrow_pool_memory_figures": PYARROW_POOL,
         "delta_after": DELTA_AFTER,
         "library_code": LIBRARY_CODE,
+        "peak": PEAK,
         "address_space": address_space(),
         "environment": allocator_environment(environ),
     }

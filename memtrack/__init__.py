@@ -15,6 +15,7 @@ modules named with a leading underscore are private.
 """
 
 from ._backends import CHAIN as BACKENDS
+from ._backends import watch_peaks, watching_peaks
 from ._release import release_memory
 from ._timeline import Timeline
 from ._tracker import MemtrackWarning, PerformanceTracker, Probe, TrackerResult
@@ -27,4 +28,6 @@ __all__ = [
     "Timeline",
     "TrackerResult",
     "release_memory",
+    "watch_peaks",
+    "watching_peaks",
 ]

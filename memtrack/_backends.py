@@ -1,7 +1,13 @@
 """Ways to obtain the peak resident memory of an interval, best first.
 
-- "hwm": Linux kernel high-water mark, reset per interval. Exact, also for
-  spikes while C code holds the GIL or in other threads.
+- "hwm": Linux kernel high-water mark, reset per interval. Catches spikes
+  while C code holds the GIL or in other threads. Since Linux 6.2 the kernel
+  records the mark, when memory is unmapped, from per-CPU counters it has
+  not summed: a transient peak reads up to ~75 pages (0.3 MiB on 2 cores)
+  low, by an amount that differs from run to run, while the current RSS it
+  reports is exact. ``watch_peaks()`` adds a watching process that reads
+  the exact RSS every few microseconds; the peak is then the higher of the
+  two, exact for any rise held longer than a poll (docs/measurements.md).
 - "sampled": a separate process polls RSS at ~1 ms and keeps the maximum.
   Misses what rises and falls between two samples.
 - "getrusage": ru_maxrss cannot be reset, so it only tells something when it
@@ -124,10 +130,32 @@ class _ResettableBackend(Backend):
                 self._idle(mark.source)
 
 
+ENV_WATCH = "MEMTRACK_WATCH_PEAKS"
+_watch: bool | None = None  # watch_peaks(); None: $MEMTRACK_WATCH_PEAKS decides
+
+
+def watch_peaks(enabled: bool = True) -> None:
+    """Refine the hwm backend's peaks with a watching process (see above),
+    for every tracker of this process from now on. It polls only while a
+    tracker is active and costs most of a core then; a watcher that cannot
+    start or dies leaves the kernel's mark alone, and the method says so."""
+    global _watch
+    _watch = bool(enabled)
+
+
+def watching_peaks() -> bool:
+    """Whether the hwm backend's peaks are watched (watch_peaks(), else the
+    environment variable MEMTRACK_WATCH_PEAKS=1)."""
+    if _watch is not None:
+        return _watch
+    return os.environ.get(ENV_WATCH, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class HwmBackend(_ResettableBackend):
     name = "hwm"
     _refused: str | None = None  # why the kernel refused a reset: final
     _usable_in_pid: int | None = None  # the process where the check passed
+    watcher_note: str | None = None  # why the last mark's peak was not watched
 
     def unavailable_reason(self) -> str | None:
         if self._refused is not None:
@@ -141,23 +169,70 @@ class HwmBackend(_ResettableBackend):
             self._usable_in_pid = os.getpid()
         return reason
 
+    def _watcher(self, start: bool) -> _sampler.Sampler | None:
+        """The peak watcher if peaks are watched (started if ``start``)."""
+        if not watching_peaks():
+            return None
+        if not start:
+            return _sampler.existing_sampler("watcher")
+        try:
+            return _sampler.shared_sampler("watcher")
+        except _sampler.SamplerError as exc:
+            self.watcher_note = f"peak not watched: {exc}"
+            return None
+
+    def prepare(self) -> None:
+        """Start the peak watcher (if peaks are watched) before a tracker
+        reads its baseline: starting a process costs the measured one some
+        memory, which must not land inside the block."""
+        self._watcher(start=True)
+
+    def _ask_watcher(self, reset: bool) -> int:
+        """The watcher's maximum since its last reset (0 without one)."""
+        w = self._watcher(start=reset)
+        if w is None:
+            return 0
+        try:
+            peak, _ = w.reset() if reset else w.query()
+        except _sampler.SamplerError as exc:
+            _sampler.discard_shared_sampler(w)
+            self.watcher_note = f"peak watcher failed: {exc}"
+            return 0
+        if reset:
+            self.watcher_note = None
+        return peak
+
     def _reset(self, source) -> tuple[int, int, dict | None]:
         # Read, then reset: whatever RSS rises in between (microseconds, other
-        # threads only) is the one thing this cannot see.
+        # threads only) is the one thing this cannot see. The watcher's
+        # maximum is part of the process-wide maximum: reset with the mark.
+        watched = self._ask_watcher(reset=True)
         try:
             status = _procfs.read_status()
             _procfs.reset_hwm()
         except OSError as exc:
             self._refused = f"high-water-mark reset refused ({exc})"
             raise BackendError(self._refused) from exc
-        return status["hwm"], status["rss"], _procfs.rss_split(status)
+        return max(status["hwm"], watched), status["rss"], _procfs.rss_split(status)
 
     def _peek(self, source) -> tuple[int, int, dict | None]:
+        watched = self._ask_watcher(reset=False)
         try:
             status = _procfs.read_status()
         except OSError as exc:
             raise BackendError(f"/proc/self/status unreadable ({exc})") from exc
-        return status["hwm"], status["rss"], _procfs.rss_split(status)
+        return max(status["hwm"], watched), status["rss"], _procfs.rss_split(status)
+
+    def _idle(self, source) -> None:
+        w = self._watcher(start=False)
+        if w is not None:
+            w.idle()
+
+    def method_note(self) -> str | None:
+        """What the peaks of the marks just read were taken with, beyond the mark."""
+        if not watching_peaks():
+            return None
+        return self.watcher_note or "peak watched"
 
 
 class SampledBackend(_ResettableBackend):

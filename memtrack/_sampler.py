@@ -18,6 +18,10 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sampler_proc
 START_TIMEOUT_S = 20.0
 # Fields of one timeline record (see _sampler_process.py, command "s").
 RECORD_FIELDS = 6
+# How often the hwm backend's peak watcher reads the resident memory: with
+# Linux's timer slack at 1 ns a poll takes ~40-70 us here, so a rise held for
+# a tenth of a millisecond is seen (see _backends.HwmBackend).
+WATCH_INTERVAL_S = 20e-6
 
 
 class SamplerError(RuntimeError):
@@ -27,14 +31,14 @@ class SamplerError(RuntimeError):
 class Sampler:
     """A running sampling process polling `pid`'s resident memory."""
 
-    def __init__(self, pid: int, interval_s: float = 0.001):
+    def __init__(self, pid: int, interval_s: float = 0.001, watch: bool = False):
         if not sys.executable:
             raise SamplerError("sys.executable is empty: cannot start a sampling process")
         self.owner_pid = os.getpid()
         self._lock = threading.Lock()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, SCRIPT, str(pid), repr(interval_s)],
+                [sys.executable, SCRIPT, str(pid), repr(interval_s)] + (["watch"] if watch else []),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -160,28 +164,41 @@ class Sampler:
         self._proc.stdout.close()
 
 
-_shared: Sampler | None = None
+# The process's samplers, by kind: "sampler" (the sampled backend's and the
+# timelines', every 1 ms) and "watcher" (the hwm backend's peak watcher).
+_KINDS = {"sampler": (0.001, False), "watcher": (WATCH_INTERVAL_S, True)}
+_shared: dict[str, Sampler] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_sampler() -> Sampler:
-    """The process's sampler, started on first use (or after a fork, or a crash)."""
-    global _shared
+def shared_sampler(kind: str = "sampler") -> Sampler:
+    """The process's sampler of that kind, started on first use (or after a
+    fork, or a crash)."""
+    interval_s, watch = _KINDS[kind]
     with _shared_lock:
-        s = _shared
+        s = _shared.get(kind)
         if s is None or s.owner_pid != os.getpid() or not s.alive():
             if s is not None and s.owner_pid == os.getpid():
                 s.close()
-            _shared = s = Sampler(os.getpid())
+            _shared[kind] = s = Sampler(os.getpid(), interval_s, watch=watch)
         return s
+
+
+def existing_sampler(kind: str = "sampler") -> Sampler | None:
+    """The process's running sampler of that kind, without starting one."""
+    with _shared_lock:
+        s = _shared.get(kind)
+    if s is None or s.owner_pid != os.getpid() or not s.alive():
+        return None
+    return s
 
 
 def discard_shared_sampler(sampler: Sampler) -> None:
     """Forget a sampler that failed so the next use starts a fresh one."""
-    global _shared
     with _shared_lock:
-        if _shared is sampler:
-            _shared = None
+        for kind, s in list(_shared.items()):
+            if s is sampler:
+                del _shared[kind]
     if sampler.owner_pid == os.getpid():
         try:
             sampler.close()
@@ -191,7 +208,9 @@ def discard_shared_sampler(sampler: Sampler) -> None:
 
 @atexit.register
 def _shutdown() -> None:
-    global _shared
-    s, _shared = _shared, None
-    if s is not None and s.owner_pid == os.getpid():
-        s.close()
+    with _shared_lock:
+        samplers = list(_shared.values())
+        _shared.clear()
+    for s in samplers:
+        if s.owner_pid == os.getpid():
+            s.close()

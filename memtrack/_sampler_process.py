@@ -1,9 +1,11 @@
 """Standalone sampling process: polls another process's resident memory at ~1 ms.
 
-Run as `python _sampler_process.py PID [INTERVAL_S]`. It is a separate process,
+Run as `python _sampler_process.py PID [INTERVAL_S [watch]]`. It is a separate process,
 not a thread, because a thread of the measured process cannot run while C code
 holds the GIL and would miss exactly the spikes that matter. It imports nothing
-from memtrack so that it starts fast and stays independent.
+from memtrack so that it starts fast and stays independent. "watch": the
+peak watcher of the hwm backend (a short interval, ordinary priority; see
+_backends.py), rather than the sampled backend's and timelines' sampler.
 
 Protocol on stdin/stdout, one line each:
   start  -> "ok RSS" or "err REASON"
@@ -109,7 +111,7 @@ def _split_reader(pid):
     return "none", lambda: [read_rss(), -1, -1, -1, -1]
 
 
-def _wake_on_time():
+def _wake_on_time(realtime=True):
     """Best effort, for a 1 ms grid on a busy machine: a fine timer slack
     (Linux lets a sleeping thread oversleep by 50 us by default) and, where
     permitted (root, CAP_SYS_NICE), a higher priority than the measured
@@ -120,6 +122,8 @@ def _wake_on_time():
         ctypes.CDLL(None).prctl(29, 1, 0, 0, 0)  # PR_SET_TIMERSLACK, 1 ns
     except (OSError, AttributeError):
         pass
+    if not realtime:
+        return
     try:
         # Real-time round robin at the lowest priority: a waking sampler
         # preempts ordinary work at once. It sleeps between samples (~3% of a
@@ -135,6 +139,7 @@ def _wake_on_time():
 def main(argv):
     pid = int(argv[1])
     interval = float(argv[2]) if len(argv) > 2 else 0.001
+    watch = len(argv) > 3 and argv[3] == "watch"
     # Ctrl-C goes to the whole process group; the measured process decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer
@@ -147,7 +152,9 @@ def main(argv):
         return 1
     out.write(f"ok {rss}\n".encode())
     out.flush()
-    _wake_on_time()
+    # Not at a real-time priority for the watcher: polling every few
+    # microseconds so would take a core from everything else on the machine.
+    _wake_on_time(realtime=not watch)
 
     lock = threading.Lock()
     # tracking: a tracker wants the maximum; record: the timeline's samples

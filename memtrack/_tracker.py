@@ -187,6 +187,8 @@ class PerformanceTracker:
             return None
 
     def _start(self) -> None:
+        if self._requested == "hwm":
+            _backends.get_backend("hwm").prepare()
         if self.retained:
             release_memory()
         for name in CHAIN[CHAIN.index(self._requested) :]:
@@ -360,6 +362,10 @@ class PerformanceTracker:
         notes = list(self._notes)
         if not reading.exact and reading.note:
             notes.append(reading.note)
+        if name == "hwm":
+            note = self._backend.method_note()  # whether a watcher refined the peak
+            if note:
+                notes.append(note)
         method = f"{name} ({'; '.join(notes)})" if notes else name
         return TrackerResult(
             peak_bytes=peak,
