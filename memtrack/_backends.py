@@ -156,6 +156,7 @@ class HwmBackend(_ResettableBackend):
     _refused: str | None = None  # why the kernel refused a reset: final
     _usable_in_pid: int | None = None  # the process where the check passed
     watcher_note: str | None = None  # why the last mark's peak was not watched
+    _watched_by: _sampler.Sampler | None = None  # the watcher reset with the last mark
 
     def unavailable_reason(self) -> str | None:
         if self._refused is not None:
@@ -169,12 +170,10 @@ class HwmBackend(_ResettableBackend):
             self._usable_in_pid = os.getpid()
         return reason
 
-    def _watcher(self, start: bool) -> _sampler.Sampler | None:
-        """The peak watcher if peaks are watched (started if ``start``)."""
+    def _watcher(self) -> _sampler.Sampler | None:
+        """The peak watcher, started if need be, if peaks are watched."""
         if not watching_peaks():
             return None
-        if not start:
-            return _sampler.existing_sampler("watcher")
         try:
             return _sampler.shared_sampler("watcher")
         except _sampler.SamplerError as exc:
@@ -185,17 +184,20 @@ class HwmBackend(_ResettableBackend):
         """Start the peak watcher (if peaks are watched) before a tracker
         reads its baseline: starting a process costs the measured one some
         memory, which must not land inside the block."""
-        self._watcher(start=True)
+        self._watcher()
 
     def _ask_watcher(self, reset: bool) -> int:
         """The watcher's maximum since its last reset (0 without one)."""
-        w = self._watcher(start=reset)
+        if reset:
+            self._watched_by = self._watcher()
+        w = self._watched_by
         if w is None:
             return 0
         try:
             peak, _ = w.reset() if reset else w.query()
         except _sampler.SamplerError as exc:
             _sampler.discard_shared_sampler(w)
+            self._watched_by = None
             self.watcher_note = f"peak watcher failed: {exc}"
             return 0
         if reset:
@@ -224,7 +226,7 @@ class HwmBackend(_ResettableBackend):
         return max(status["hwm"], watched), status["rss"], _procfs.rss_split(status)
 
     def _idle(self, source) -> None:
-        w = self._watcher(start=False)
+        w, self._watched_by = self._watched_by, None
         if w is not None:
             w.idle()
 

@@ -18,10 +18,12 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sampler_proc
 START_TIMEOUT_S = 20.0
 # Fields of one timeline record (see _sampler_process.py, command "s").
 RECORD_FIELDS = 6
-# How often the hwm backend's peak watcher reads the resident memory: with
-# Linux's timer slack at 1 ns a poll takes ~40-70 us here, so a rise held for
-# a tenth of a millisecond is seen (see _backends.HwmBackend).
-WATCH_INTERVAL_S = 20e-6
+# How often the hwm backend's peak watcher reads the resident memory: without
+# pause (a read of /proc/PID/statm takes a few microseconds), because the
+# native reader's decode buffers live for tens of microseconds; with a 20 us
+# pause (~50 us a poll) a 0.2 MiB peak still went unseen now and then
+# (see _backends.HwmBackend).
+WATCH_INTERVAL_S = 0.0
 
 
 class SamplerError(RuntimeError):

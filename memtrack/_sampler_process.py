@@ -4,8 +4,8 @@ Run as `python _sampler_process.py PID [INTERVAL_S [watch]]`. It is a separate p
 not a thread, because a thread of the measured process cannot run while C code
 holds the GIL and would miss exactly the spikes that matter. It imports nothing
 from memtrack so that it starts fast and stays independent. "watch": the
-peak watcher of the hwm backend (a short interval, ordinary priority; see
-_backends.py), rather than the sampled backend's and timelines' sampler.
+peak watcher of the hwm backend (INTERVAL_S 0: reads without pausing, at
+an ordinary priority; see _backends.py), rather than the sampled backend's and timelines' sampler.
 
 Protocol on stdin/stdout, one line each:
   start  -> "ok RSS" or "err REASON"
@@ -152,9 +152,13 @@ def main(argv):
         return 1
     out.write(f"ok {rss}\n".encode())
     out.flush()
-    # Not at a real-time priority for the watcher: polling every few
-    # microseconds so would take a core from everything else on the machine.
+    # Not at a real-time priority for the watcher: polling without pause so
+    # would take a core from everything else on the machine. Its commands
+    # wait for the polling thread to let go of the interpreter: at most
+    # 0.1 ms rather than the default 5.
     _wake_on_time(realtime=not watch)
+    if watch:
+        sys.setswitchinterval(1e-4)
 
     lock = threading.Lock()
     # tracking: a tracker wants the maximum; record: the timeline's samples
@@ -188,6 +192,11 @@ def main(argv):
                 except Exception:
                     os._exit(0)  # the measured process is gone
                 every = state["every"]
+            if every <= 0:
+                # The watcher reads without pausing; sleep(0) only hands the
+                # interpreter to a command waiting for it.
+                time.sleep(0)
+                continue
             # A fixed grid rather than a fixed pause: the read's own time does
             # not stretch the interval. A late wake-up skips, never bunches.
             due += every

@@ -22,8 +22,10 @@ collected; this function is marked `skip_benchmark` for the same reason
 from __future__ import annotations
 
 import inspect
+import statistics
 
-from ._tracker import PerformanceTracker, TrackerResult
+from . import _fresh
+from ._tracker import PerformanceTracker, TrackerResult, _warn_once
 
 __all__ = ["MEMORY_METRICS", "track_memory"]
 
@@ -40,8 +42,9 @@ def _measure_once(bench, params) -> TrackerResult:
     return tracker.result
 
 
-def _samples(bench, params, name: str) -> dict | None:
-    """The figure ``name`` of ``measure`` taken ``samples`` times (see track_memory)."""
+def _samples(bench, params, name: str, method: str) -> dict | None:
+    """The figure ``name`` of ``measure`` taken ``samples`` times (see
+    track_memory), and in ``fresh_samples`` - 1 more processes when small."""
     values = []
     for i in range(getattr(bench, "memtrack_samples", 1)):
         if i:
@@ -51,6 +54,7 @@ def _samples(bench, params, name: str) -> dict | None:
             # None makes asv record "failed" rather than a misleading zero.
             return None
         values.append(getattr(result, name))
+    values += _fresh_samples(bench, params, method, values)
     # A distribution rather than a bare number: asv stores its median and a
     # 99% confidence interval, and `asv compare` / `asv continuous` flag a
     # change only when the intervals are apart, so page-sized allocator noise
@@ -58,10 +62,30 @@ def _samples(bench, params, name: str) -> dict | None:
     return {"samples": values, "number": 1}
 
 
+def _fresh_samples(bench, params, method: str, values: list) -> list:
+    """Samples of ``method`` from fresh processes, if the class asks for them
+    and the figure is small (see track_memory's fresh_samples)."""
+    wanted = getattr(bench, "memtrack_fresh_samples", 1) - 1
+    below = getattr(bench, "memtrack_fresh_below", None)
+    if wanted < 1 or _fresh.in_child():
+        return []
+    if below is not None and abs(statistics.median(values)) >= below:
+        return []
+    more = []
+    for _ in range(wanted):
+        try:
+            more += _fresh.measure(bench, method, params)
+        except _fresh.FreshSampleError as exc:
+            # The samples already taken stand; asv gets those.
+            _warn_once(f"memtrack: no fresh-process sample: {exc}")
+            break
+    return more
+
+
 def track_peak_bytes(self, *params):
     """Peak: highest resident memory (RSS, native allocations included) during
     measure() minus RSS just before it, in bytes."""
-    return _samples(self, params, "peak_bytes")
+    return _samples(self, params, "peak_bytes", "track_peak_bytes")
 
 
 def track_delta_bytes(self, *params):
@@ -69,14 +93,14 @@ def track_delta_bytes(self, *params):
     minus RSS just before it, in bytes (negative if measure() freed memory).
     With @track_memory(release_before_delta=True), freed native memory is
     handed back first (malloc_trim, Arrow's pool; no gc.collect)."""
-    return _samples(self, params, "current_bytes")
+    return _samples(self, params, "current_bytes", "track_delta_bytes")
 
 
 def track_retained_bytes(self, *params):
     """Retained: like delta, but after gc.collect(), glibc malloc_trim(0) and
     Arrow's pool release_unused(), with measure()'s return value still
     referenced: what the result keeps resident, in bytes."""
-    return _samples(self, params, "retained_bytes")
+    return _samples(self, params, "retained_bytes", "track_retained_bytes")
 
 
 _GENERATED = {
@@ -91,7 +115,13 @@ for _fn in _GENERATED.values():
 
 
 def track_memory(
-    cls=None, *, retained: bool = False, samples: int = 1, release_before_delta: bool = False
+    cls=None,
+    *,
+    retained: bool = False,
+    samples: int = 1,
+    release_before_delta: bool = False,
+    fresh_samples: int = 1,
+    fresh_below: int | None = None,
 ):
     """Class decorator adding track_peak_bytes, track_delta_bytes (and with
     retained=True track_retained_bytes), each with unit "bytes", measuring the
@@ -106,9 +136,24 @@ def track_memory(
     release_before_delta: hand freed native memory back (malloc_trim,
     Arrow's pool release; no garbage collection) before the delta is read,
     so that it does not depend on what the allocator happened to keep.
+
+    fresh_samples: for an operation that must be cold, the number of
+    processes a figure is taken in: asv's own, and fresh_samples - 1 new
+    interpreters that import the class's module, run its setup and the
+    same method (memtrack/_fresh.py). asv records their median and a
+    confidence interval, so `asv compare` judges a step against the spread
+    between processes. Only for a figure whose absolute value is below
+    ``fresh_below`` bytes (None: every figure): page-sized noise matters on
+    small figures, and a process of a large scene costs its setup again.
     """
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"@track_memory: samples must be an integer >= 1, got {samples!r}")
+    for label, value in (("samples", samples), ("fresh_samples", fresh_samples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"@track_memory: {label} must be an integer >= 1, got {value!r}")
+    if fresh_below is not None and (isinstance(fresh_below, bool) or not fresh_below > 0):
+        raise ValueError(
+            "@track_memory: fresh_below must be a positive number of bytes or None, "
+            f"got {fresh_below!r}"
+        )
 
     def decorate(klass):
         if not inspect.isclass(klass):
@@ -129,6 +174,8 @@ def track_memory(
         for name in names:
             setattr(klass, name, _GENERATED[name])
         klass.memtrack_samples = samples
+        klass.memtrack_fresh_samples = fresh_samples
+        klass.memtrack_fresh_below = fresh_below
         klass.memtrack_release_before_delta = bool(release_before_delta)
         return klass
 

@@ -65,6 +65,7 @@ OPERATIONS = {  # name -> (module, class) of the suite
     "series-history": ("benchmarks.series", "SeriesHistory"),
     "arrays-load": ("benchmarks.arrays", "ArraysLoad"),
     "arrays-every": ("benchmarks.arrays", "ArraysEveryPrim"),
+    "arrays-one": ("benchmarks.arrays", "ArraysOnePrim"),
     "sparse-load": ("benchmarks.sparse", "SparseLoad"),
     # Reads on a loaded stage (benchmarks/access.py): figures of a few KiB.
     "random-prims": ("benchmarks.access", "OnePropertyRandomPrims"),
@@ -120,7 +121,8 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "protocol-norandom": ({}, ("norandom",)),
     # And Python's hash seed fixed: set and dict layouts the same in every run.
     "protocol-fixed-layout": ({"PYTHONHASHSEED": "0"}, ("norandom",)),
-    # The data files read into the OS page cache after setup, before measuring.
+    # The data files read into the OS page cache after setup, before measuring
+    # (protocol 6 does it itself).
     "protocol-cached": ({}, ("cached",)),
     # The protocol with glibc's malloc in one arena, or a fixed mmap threshold.
     "protocol-arena1": ({"MALLOC_ARENA_MAX": "1"}, ()),
@@ -183,7 +185,7 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
         # What the suite's memory figure methods do before memtrack measures.
         from benchmarks import protocol
 
-        protocol.for_memory_figures()
+        protocol.before_memory_figure(bench)
     t0 = time.perf_counter()
     result = _measure_once(bench, params)
     out = {f: getattr(result, f) for f in FIGURES}

@@ -395,6 +395,18 @@ def test_protocol_record_is_written_read_and_compared(tmp_path):
     five = {**four, "protocol": 5, "library_code": "mapped before measuring"}
     assert "library code mapped before measuring" in protocol_text(five)
     assert protocol_differences(four, five)  # protocol 4 counted code pages
+    six = {
+        **five,
+        "protocol": 6,
+        "peak": "kernel high-water mark and a watcher",
+        "data_files": "in the page cache",
+    }
+    assert "peak from the kernel high-water mark and a watcher" in protocol_text(six)
+    assert "data files in the page cache" in protocol_text(six)
+    assert "peak from" not in protocol_text(five)
+    assert "peak: None against 'kernel high-water mark and a watcher'" in protocol_differences(
+        five, six
+    )  # protocol 5's peaks read low by the kernel's unsummed counters
     assert protocol_differences(record, four)  # protocol 1's deltas do not compare
     # A second run of the commit under another protocol: the figures mix both.
     write_protocol(tmp_path, "box", commit, other)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -211,3 +215,91 @@ def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
         assert params == [["1", "2"], ["'x'"]]
         for scale, value in zip((1, 2), values, strict=True):
             assert_near(value, per_unit * scale * unit, what=f"asv {name} at scale {scale}")
+
+
+# A class asking for fresh-process samples of its small figures. The child
+# imports this module by name, as asv's process did.
+FRESH_SOURCE = """
+import os
+from memtrack.asv import track_memory
+
+
+@track_memory(fresh_samples=3, fresh_below=8 * 2**20)
+class Small:
+    params = ([1, 16],)
+    param_names = ["mib"]
+
+    def setup(self, mib):
+        if os.environ.get("FAIL_IN_CHILD") and os.environ.get("MEMTRACK_FRESH_CHILD"):
+            raise RuntimeError("setup refused in the child")
+
+    def measure(self, mib):
+        with open(os.environ["PID_LOG"], "a") as log:
+            log.write(f"{os.getpid()}\\n")
+        return bytearray(mib * 2**20)
+"""
+
+FRESH_CALL = """
+import json, os, sys, warnings
+sys.path.insert(0, sys.argv[1])
+from fresh_bench import Small
+bench = Small()
+mib = int(sys.argv[2])
+bench.setup(mib)  # what asv does before calling the method
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    got = bench.track_delta_bytes(mib)
+print(json.dumps({"got": got, "pid": os.getpid(), "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+def _fresh_call(tmp_path, mib: int, **env) -> tuple[dict, list[int]]:
+    (tmp_path / "fresh_bench.py").write_text(FRESH_SOURCE)
+    log = tmp_path / f"pids-{mib}-{len(env)}.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH_CALL, str(tmp_path), str(mib)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PID_LOG": str(log), **env},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out, [int(line) for line in log.read_text().split()]
+
+
+@linux_hwm
+def test_fresh_samples_of_a_small_figure_come_from_new_processes(tmp_path):
+    out, pids = _fresh_call(tmp_path, 1)
+    samples = out["got"]["samples"]
+    assert out["got"]["number"] == 1 and len(samples) == 3, out
+    for value in samples:
+        assert_near(value, 1 * MiB, what="delta sample")
+    # asv's process measured once, two new interpreters once each.
+    assert len(pids) == 3 and len(set(pids)) == 3 and pids[0] == out["pid"], pids
+    assert not out["warnings"]
+
+
+@linux_hwm
+def test_a_figure_above_fresh_below_is_taken_once(tmp_path):
+    out, pids = _fresh_call(tmp_path, 16)
+    assert len(out["got"]["samples"]) == 1 and pids == [out["pid"]], (out, pids)
+    assert_near(out["got"]["samples"][0], 16 * MiB, what="delta")
+
+
+@linux_hwm
+def test_a_failing_child_keeps_the_samples_taken(tmp_path):
+    out, pids = _fresh_call(tmp_path, 1, FAIL_IN_CHILD="1")
+    assert len(out["got"]["samples"]) == 1 and pids == [out["pid"]], (out, pids)
+    assert_near(out["got"]["samples"][0], 1 * MiB, what="delta")
+    (warning,) = out["warnings"]
+    assert "no fresh-process sample" in warning and "setup refused in the child" in warning
+
+
+def test_fresh_options_are_checked():
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="fresh_samples must be an integer >= 1"):
+            track_memory(fresh_samples=bad)
+    for bad in (0, -5, True):
+        with pytest.raises(ValueError, match="fresh_below must be a positive number"):
+            track_memory(fresh_below=bad)

@@ -274,6 +274,10 @@ def protocol_text(record: dict | None) -> str:
         text += f", delta read after {record['delta_after']}"
     if record.get("library_code"):
         text += f", library code {record['library_code']}"
+    if record.get("peak"):
+        text += f", peak from the {record['peak']}"
+    if record.get("data_files"):
+        text += f", data files {record['data_files']}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
