@@ -5,7 +5,8 @@ asv measures a ``track_`` method once per run, in one process, so
 figure of a few pages, which pages an operation's first allocations take
 differs from process to process, and a 25 KiB step on a 65 KiB figure is
 "38% worse". A child started here does what asv's process did (imports
-the benchmark's module, runs the module's and the class's ``setup`` with
+the benchmark's module, its top-level package found in the same folder as
+asv_runner finds it, runs the module's and the class's ``setup`` with
 the same parameters, calls the same method) and prints the samples it
 took; asv then stores their median and a confidence interval, and compares
 by them. The child inherits the environment, the module path and the
@@ -26,9 +27,23 @@ TIMEOUT_S = 1800
 STDERR_TAIL = 800  # characters of a failed child's stderr in the error
 
 _CHILD = """
-import importlib, json, sys
+import importlib, importlib.machinery, json, sys
 module, qualname, method = sys.argv[1], sys.argv[2], sys.argv[3]
 params = json.loads(sys.argv[4])
+top, root = sys.argv[6], sys.argv[7]
+
+
+class OnlyTheBenchmarks:
+    # The benchmarks' top-level package from its folder, and nothing else
+    # from there (asv_runner imports it so): the project's own packages
+    # beside it come from the environment, as in asv's process.
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != top:
+            return None
+        return importlib.machinery.PathFinder().find_spec(fullname, [root], target)
+
+
+sys.meta_path.insert(0, OnlyTheBenchmarks())
 mod = importlib.import_module(module)
 cls = mod
 for part in qualname.split("."):
@@ -64,11 +79,19 @@ def measure(bench, method: str, params: tuple) -> list:
         raise FreshSampleError(f"parameters {params!r} are not JSON: {exc}") from None
     if json.loads(encoded) != list(params):
         raise FreshSampleError(f"parameters {params!r} do not survive JSON")
+    top = cls.__module__.split(".")[0]
+    location = getattr(sys.modules.get(top), "__file__", None)
+    if not location:
+        raise FreshSampleError(f"cannot tell where module {top!r} was imported from")
+    # The folder holding the top-level module or package.
+    root = os.path.dirname(location)
+    if os.path.basename(location).startswith("__init__."):
+        root = os.path.dirname(root)
     env = dict(os.environ)
     env[ENV_CHILD] = "1"
-    # The parent's module path: asv puts the benchmark folder on it.
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    argv = [sys.executable, "-c", _CHILD, cls.__module__, cls.__qualname__, method, encoded, _MARK]
+    argv = [sys.executable, "-c", _CHILD, cls.__module__, cls.__qualname__, method, encoded]
+    argv += [_MARK, top, root]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -194,13 +194,17 @@ def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
     header = f"import sys\nsys.path.insert(0, {str(REPO)!r})\n"
     header += "from memtrack.asv import track_memory\n"
     config = config_here("memtrack-asv-test")
-    files = {"benchmarks/__init__.py": "", "benchmarks/bench_three.py": header + BENCH_SOURCE}
+    files = {
+        "benchmarks/__init__.py": "",
+        "benchmarks/bench_three.py": header + BENCH_SOURCE,
+        "benchmarks/bench_fresh.py": header + FRESH_IN_ASV,
+    }
     asv = AsvProject.create(tmp_path / "proj", config, files)
     commit = asv.commit("init")
     asv.run_here(commit, "--quick")
 
     listed = asv.benchmarks()
-    names = sorted(k for k in listed if k != "version")
+    names = sorted(k for k in listed if k != "version" and not k.startswith("bench_fresh"))
     assert names == [
         "bench_three.ThreeFigures.track_delta_bytes",
         "bench_three.ThreeFigures.track_peak_bytes",
@@ -215,6 +219,22 @@ def test_real_asv_discovers_and_runs_the_generated_benchmarks(tmp_path):
         assert params == [["1", "2"], ["'x'"]]
         for scale, value in zip((1, 2), values, strict=True):
             assert_near(value, per_unit * scale * unit, what=f"asv {name} at scale {scale}")
+
+    # A small cold figure taken in three processes under asv (its benchmark
+    # package is imported by asv_runner's own finder, not from sys.path):
+    # asv stores the median of three samples and their interval.
+    columns = asv.results(commit)["result_columns"]
+    row = results["bench_fresh.Fresh.track_delta_bytes"]
+    assert row[columns.index("stats_repeat")] == [3], row
+    assert_near(row[0][0], 4 * MiB, what="asv fresh delta")
+
+
+FRESH_IN_ASV = """
+@track_memory(fresh_samples=3, fresh_below=64 * 2**20)
+class Fresh:
+    def measure(self):
+        return bytearray(4 * 2**20)
+"""
 
 
 # A class asking for fresh-process samples of its small figures. The child
@@ -240,9 +260,19 @@ class Small:
 """
 
 FRESH_CALL = """
-import json, os, sys, warnings
-sys.path.insert(0, sys.argv[1])
-from fresh_bench import Small
+import importlib.machinery, json, os, sys, warnings
+
+
+class SuiteOnly:
+    # How asv_runner imports a suite: its package found in one folder by a
+    # finder of its own, the folder not on sys.path.
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "suite_pkg":
+            return importlib.machinery.PathFinder().find_spec(fullname, [sys.argv[1]], target)
+
+
+sys.meta_path.insert(0, SuiteOnly())
+from suite_pkg.fresh_bench import Small
 bench = Small()
 mib = int(sys.argv[2])
 bench.setup(mib)  # what asv does before calling the method
@@ -254,7 +284,9 @@ print(json.dumps({"got": got, "pid": os.getpid(), "warnings": [str(w.message) fo
 
 
 def _fresh_call(tmp_path, mib: int, **env) -> tuple[dict, list[int]]:
-    (tmp_path / "fresh_bench.py").write_text(FRESH_SOURCE)
+    (tmp_path / "suite_pkg").mkdir(exist_ok=True)
+    (tmp_path / "suite_pkg" / "__init__.py").write_text("")
+    (tmp_path / "suite_pkg" / "fresh_bench.py").write_text(FRESH_SOURCE)
     log = tmp_path / f"pids-{mib}-{len(env)}.txt"
     proc = subprocess.run(
         [sys.executable, "-c", FRESH_CALL, str(tmp_path), str(mib)],
