@@ -46,7 +46,7 @@ operation (docs/measurements.md, "Protocol 5"). The record also says
 whether the processes ran at fixed addresses (``address_space``): .ci/suite
 and .ci/memory_gate run asv under ``setarch -R`` where the system allows it.
 Since protocol 6 a peak is the higher of the kernel's high-water mark and
-the exact resident memory read every ~20 us by a watching process
+the exact resident memory read without pause by a watching process
 (``memtrack.watch_peaks``, ``PEAK``): since Linux 6.2 the kernel records
 its mark from per-CPU counters it has not summed, so a transient peak read
 up to ~0.3 MiB low, differently in every process (a series load's peak at

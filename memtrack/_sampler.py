@@ -33,14 +33,14 @@ class SamplerError(RuntimeError):
 class Sampler:
     """A running sampling process polling `pid`'s resident memory."""
 
-    def __init__(self, pid: int, interval_s: float = 0.001, watch: bool = False):
+    def __init__(self, pid: int, interval_s: float = 0.001):
         if not sys.executable:
             raise SamplerError("sys.executable is empty: cannot start a sampling process")
         self.owner_pid = os.getpid()
         self._lock = threading.Lock()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, SCRIPT, str(pid), repr(interval_s)] + (["watch"] if watch else []),
+                [sys.executable, SCRIPT, str(pid), repr(interval_s)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -168,7 +168,7 @@ class Sampler:
 
 # The process's samplers, by kind: "sampler" (the sampled backend's and the
 # timelines', every 1 ms) and "watcher" (the hwm backend's peak watcher).
-_KINDS = {"sampler": (0.001, False), "watcher": (WATCH_INTERVAL_S, True)}
+_KINDS = {"sampler": 0.001, "watcher": WATCH_INTERVAL_S}
 _shared: dict[str, Sampler] = {}
 _shared_lock = threading.Lock()
 
@@ -176,13 +176,13 @@ _shared_lock = threading.Lock()
 def shared_sampler(kind: str = "sampler") -> Sampler:
     """The process's sampler of that kind, started on first use (or after a
     fork, or a crash)."""
-    interval_s, watch = _KINDS[kind]
+    interval_s = _KINDS[kind]
     with _shared_lock:
         s = _shared.get(kind)
         if s is None or s.owner_pid != os.getpid() or not s.alive():
             if s is not None and s.owner_pid == os.getpid():
                 s.close()
-            _shared[kind] = s = Sampler(os.getpid(), interval_s, watch=watch)
+            _shared[kind] = s = Sampler(os.getpid(), interval_s)
         return s
 
 

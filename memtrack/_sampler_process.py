@@ -1,11 +1,11 @@
 """Standalone sampling process: polls another process's resident memory at ~1 ms.
 
-Run as `python _sampler_process.py PID [INTERVAL_S [watch]]`. It is a separate process,
+Run as `python _sampler_process.py PID [INTERVAL_S]`. It is a separate process,
 not a thread, because a thread of the measured process cannot run while C code
 holds the GIL and would miss exactly the spikes that matter. It imports nothing
-from memtrack so that it starts fast and stays independent. "watch": the
-peak watcher of the hwm backend (INTERVAL_S 0: reads without pausing, at
-an ordinary priority; see _backends.py), rather than the sampled backend's and timelines' sampler.
+from memtrack so that it starts fast and stays independent. INTERVAL_S 0
+makes it the hwm backend's peak watcher: it reads without pausing, at an
+ordinary priority (see _backends.py).
 
 Protocol on stdin/stdout, one line each:
   start  -> "ok RSS" or "err REASON"
@@ -139,7 +139,7 @@ def _wake_on_time(realtime=True):
 def main(argv):
     pid = int(argv[1])
     interval = float(argv[2]) if len(argv) > 2 else 0.001
-    watch = len(argv) > 3 and argv[3] == "watch"
+    watch = interval <= 0
     # Ctrl-C goes to the whole process group; the measured process decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer

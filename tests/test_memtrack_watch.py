@@ -71,7 +71,7 @@ def test_the_watcher_polls_only_while_a_tracker_is_active(watched):
     assert w is not None and w.alive()
     before = _cpu_ticks(w.pid)
     time.sleep(0.5)
-    # Polling every 20 us takes most of a core: 0.5 s would be ~25+ ticks.
+    # Polling takes most of a core: 0.5 s would be ~25+ ticks.
     assert _cpu_ticks(w.pid) - before <= 2
     # Nested trackers: the outer keeps its peak when the inner one resets.
     with PerformanceTracker() as outer:
