@@ -119,8 +119,9 @@ MEMORY_THREADS = 1
 # is freed, so whether a later large block is mmapped (and unmapped on
 # free) or carved from the heap (and kept) depended on the process's
 # history, and the native reader's series peaks moved by up to 24% between
-# processes on one thread. Fixed, every block of this size or more is
-# mmapped and unmapped when freed, in every process.
+# processes on one thread. Fixed, a block of this size or more that no free
+# heap chunk already holds is mmapped and unmapped when freed, in every
+# process.
 MMAP_THRESHOLD = 128 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
 # pyarrow's memory pool while memory figures are measured: glibc's malloc,
