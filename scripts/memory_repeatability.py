@@ -133,8 +133,15 @@ CONFIGS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     # The protocol with Arrow's pool mimalloc (pyarrow's default, and the
     # protocol's before 5).
     "protocol-mimalloc": ({"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}, ()),
+    # The protocol with the benchmark process's threads on CPU 0 and the peak
+    # watcher on CPU 1: is a peak's spread the watcher's misses?
+    "protocol-pinned": ({}, ("spawn", "pin")),
+    # The protocol without numpy's request for transparent huge pages (it
+    # madvises arrays of 4 MiB or more), or with Python's objects in malloc.
+    "protocol-nohuge": ({"NUMPY_MADVISE_HUGEPAGE": "0"}, ("spawn",)),
+    "protocol-pymalloc-off": ({"PYTHONMALLOC": "malloc"}, ("spawn",)),
 }
-OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1", "cached")
+OPTIONS = ("spawn", "warm", "loader1", "opwarm", "io1", "cached", "pin")
 
 
 def _case(text: str) -> tuple[str, int, str | None]:
@@ -181,6 +188,8 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
         import pyarrow
 
         pyarrow.set_io_thread_count(1)
+    if spec.get("pin"):
+        _pin_process_and_watcher()
     if hasattr(bench, "track_peak_bytes"):
         # What the suite's memory figure methods do before memtrack measures.
         from benchmarks import protocol
@@ -191,7 +200,28 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
     out = {f: getattr(result, f) for f in FIGURES}
     out["seconds"] = time.perf_counter() - t0
     out["breakdown"] = result.breakdown
+    out["method"] = result.method
     return out
+
+
+def _pin_process_and_watcher() -> None:
+    """This process's threads on the first CPU it may use, and the peak
+    watcher memtrack starts for it on the last (needs two)."""
+    from memtrack import _sampler
+
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("pin: needs two CPUs")
+    for tid in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(tid), {cpus[0]})
+    start = _sampler.Sampler.__init__
+
+    def pinned(self, pid, interval_s=0.001):
+        start(self, pid, interval_s)
+        if interval_s <= 0:  # the watcher
+            os.sched_setaffinity(self.pid, {cpus[-1]})
+
+    _sampler.Sampler.__init__ = pinned
 
 
 def _measure_spec(spec: dict) -> dict:
@@ -538,16 +568,18 @@ def asv_runs_main(args) -> int:
             print(f"    calibrated, still: {key}")
     if args.calibrate_on:
         print_out_of_sample(summary, args.calibrate_on, names)
+    if args.noise:
+        print(f"\nthe gate with the calibration {args.noise}, every two runs:")
+        print_judged(with_calibration(summary, args.noise), names)
     return 1 if misses else 0
 
 
 def out_of_sample(summary: dict, n: int) -> list[dict]:
     """The gate's rule, calibrated on the first ``n`` runs as `gate calibrate
     --from-runs` would, on every pair of runs that holds a later one."""
-    from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
     from usdbench.gate.noise import allowance
 
-    per_run, rule = summary["per_run"], Rule()
+    per_run = summary["per_run"]
     if not 2 <= n < len(per_run):
         raise SystemExit(f"--calibrate-on {n}: needs 2 or more runs and one after them")
     noise = {}
@@ -555,25 +587,44 @@ def out_of_sample(summary: dict, n: int) -> list[dict]:
         have = [r[key] for r in per_run[:n] if key in r]
         if len(have) >= 2:
             noise[key] = allowance(have)
-    out = []
-    for j in range(n, len(per_run)):
-        for i in range(j):
-            called = []
-            for key in sorted(set(per_run[i]) & set(per_run[j])):
-                verdict, change, threshold = rule.verdict(
-                    per_run[i][key], per_run[j][key], noise.get(key, 0.0)
-                )
-                if verdict in (REGRESSION, IMPROVEMENT):
-                    called.append(
-                        f"{verdict} {key}: {change / 1024:+.0f} KiB > {threshold / 1024:.0f}"
-                    )
-            out.append({"pair": (i + 1, j + 1), "called": called})
+    pairs = [(i, j) for j in range(n, len(per_run)) for i in range(j)]
+    return _judged(per_run, pairs, noise)
+
+
+def with_calibration(summary: dict, path: Path) -> list[dict]:
+    """The gate's rule on every two runs with a committed calibration
+    (results/<machine>/gate-noise.json.gz), as `gate check` applies it."""
+    from usdbench import gzjson
+    from usdbench.gate.noise import calibrated_noise
+
+    noise = calibrated_noise(gzjson.read(path, "the noise calibration"))
+    return _judged(summary["per_run"], _pairs(len(summary["per_run"])), noise)
+
+
+def _judged(per_run: list[dict], pairs: list[tuple[int, int]], noise: dict) -> list[dict]:
+    """Per pair of runs (0-based), the figures the rule calls worse or better."""
+    from usdbench.gate import IMPROVEMENT, REGRESSION, Rule
+
+    rule, out = Rule(), []
+    for i, j in pairs:
+        called = []
+        for key in sorted(set(per_run[i]) & set(per_run[j])):
+            verdict, change, threshold = rule.verdict(
+                per_run[i][key], per_run[j][key], noise.get(key, 0.0)
+            )
+            if verdict in (REGRESSION, IMPROVEMENT):
+                called.append(f"{verdict} {key}: {change / 1024:+.0f} KiB > {threshold / 1024:.0f}")
+        out.append({"pair": (i + 1, j + 1), "called": called})
     return out
 
 
 def print_out_of_sample(summary: dict, n: int, names: dict) -> None:
     pairs = out_of_sample(summary, n)
     print(f"\nthe gate calibrated on the first {n} runs, pairs with a later run:")
+    print_judged(pairs, names)
+
+
+def print_judged(pairs: list[dict], names: dict) -> None:
     for pair in pairs:
         a, b = pair["pair"]
         print(f"  {names[a]} and {names[b]}: {len(pair['called'])} called")
@@ -619,6 +670,13 @@ def main(argv=None) -> int:
         metavar="N",
         help="with --asv-runs: also judge every pair that holds a run after the "
         "first N against a calibration from those N (the gate out of sample)",
+    )
+    ap.add_argument(
+        "--noise",
+        type=Path,
+        metavar="FILE",
+        help="with --asv-runs: also judge every pair of runs with this committed "
+        "calibration (results/<machine>/gate-noise.json.gz), as the gate does",
     )
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--child", help=argparse.SUPPRESS)
