@@ -188,13 +188,13 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
         import pyarrow
 
         pyarrow.set_io_thread_count(1)
-    if spec.get("pin"):
-        _pin_process_and_watcher()
     if hasattr(bench, "track_peak_bytes"):
         # What the suite's memory figure methods do before memtrack measures.
         from benchmarks import protocol
 
         protocol.before_memory_figure(bench)
+    if spec.get("pin"):
+        _pin_process_and_watcher()
     t0 = time.perf_counter()
     result = _measure_once(bench, params)
     out = {f: getattr(result, f) for f in FIGURES}
@@ -206,7 +206,8 @@ def _measure(op: str, fmt: str, scale: int, spec: dict) -> dict:
 
 def _pin_process_and_watcher() -> None:
     """This process's threads on the first CPU it may use, and the peak
-    watcher memtrack starts for it on the last (needs two)."""
+    watcher (started here, the one memtrack's tracker then uses) on the
+    last (needs two)."""
     from memtrack import _sampler
 
     cpus = sorted(os.sched_getaffinity(0))
@@ -214,14 +215,7 @@ def _pin_process_and_watcher() -> None:
         raise SystemExit("pin: needs two CPUs")
     for tid in os.listdir("/proc/self/task"):
         os.sched_setaffinity(int(tid), {cpus[0]})
-    start = _sampler.Sampler.__init__
-
-    def pinned(self, pid, interval_s=0.001):
-        start(self, pid, interval_s)
-        if interval_s <= 0:  # the watcher
-            os.sched_setaffinity(self.pid, {cpus[-1]})
-
-    _sampler.Sampler.__init__ = pinned
+    os.sched_setaffinity(_sampler.shared_sampler("watcher").pid, {cpus[-1]})
 
 
 def _measure_spec(spec: dict) -> dict:

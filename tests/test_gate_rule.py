@@ -555,12 +555,11 @@ def test_repeatability_script_judges_asv_runs(asv_runs, tmp_path):
     assert out_of_sample.count("regression bench.Load.track_peak_bytes('usda', 10)") == 2
     # With a committed calibration (as `gate calibrate --from-runs` writes one,
     # here from runs 1 and 2): every two runs judged as `gate check` judges.
+    from usdbench import gzjson
     from usdbench.gate.noise import noise_from_runs, read_runs
 
     noise = tmp_path / "gate-noise.json.gz"
-    entries = noise_from_runs(read_runs(project.runs[:2]))
-    with gzip.open(noise, "wt") as f:
-        json.dump({"figures": entries}, f)
+    gzjson.write(noise, {"figures": noise_from_runs(read_runs(project.runs[:2]))})
     run = judge(*project.runs, options=("--noise", str(noise)))
     calibrated = run.stdout.split(f"the gate with the calibration {noise}, every two runs:")[1]
     assert calibrated.count(": 0 called") == 3, run.stdout + run.stderr
