@@ -4,7 +4,9 @@ by real USD stages: strength order, nesting, lifetime, privacy and errors."""
 from __future__ import annotations
 
 import gc
+import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -329,3 +331,41 @@ def test_the_readers_leave_memory_release_to_the_tracker(tmp_path, reader):
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_other_sublayers_open_on_as_many_threads_as_usd_allows(tmp_path, reader, limit):
+    """At USD's concurrency limit of one (the memory figures' protocol, or a
+    user's PXR_WORK_THREAD_LIMIT=1) the rewrite opens the other sublayers on
+    the calling thread, so no thread allocates beside the Parquet load;
+    above it, in background threads. The stage is the same either way. In a
+    fresh process: USD's limit cannot be lowered once its threads ran."""
+    root = _scene(tmp_path)
+    probe = (
+        "import threading\n"
+        "from usdbench import stage as stage_module\n"
+        "from pxr import Work\n"
+        "opened_on = []\n"
+        "find_or_open = stage_module._find_or_open\n"
+        "def recording(identifier):\n"
+        "    opened_on.append(threading.current_thread() is threading.main_thread())\n"
+        "    return find_or_open(identifier)\n"
+        "stage_module._find_or_open = recording\n"
+        # A projection: the native reader rewrites the stack too.
+        f"stage = stage_module.open_stage({str(root)!r}, parquet_columns=['cost'],"
+        f" parquet_reader={reader!r})\n"
+        "get = lambda p, n: stage.GetPrimAtPath(p).GetAttribute(n).Get()\n"
+        "import json\n"
+        "values = [get('/World/P0', 'cost'), get('/World/P1', 'cost'),"
+        " get('/World/P3', 'base_only')]\n"
+        "print(json.dumps([Work.GetConcurrencyLimit(), opened_on, values]))\n"
+    )
+    env = {**os.environ, "PXR_WORK_THREAD_LIMIT": str(limit)}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    in_force, opened_on, values = json.loads(run.stdout.strip().splitlines()[-1])
+    assert in_force == limit
+    # The root on this thread (it is read first), the base sublayer by the rewrite.
+    assert opened_on[0] is True and len(opened_on) == 2, opened_on
+    assert opened_on[1] is (limit == 1), opened_on
+    assert values == [10.0, -1.0, 3.0]

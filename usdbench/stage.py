@@ -34,7 +34,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from pxr import Ar, Pcp, Sdf, Tf, Usd
+from pxr import Ar, Pcp, Sdf, Tf, Usd, Work
 
 from usdbench import native
 from usdbench.errors import UsdBenchError
@@ -238,7 +238,9 @@ class _Rewriter:
     the Python loader's anonymous layers, or by the native layer opened with
     the options as file format arguments. Other sublayers open in background
     threads meanwhile (the parse of Parquet text and USD's layer reads release
-    the GIL)."""
+    the GIL), as many as USD's own concurrency limit allows: at a limit of
+    one (the memory figures' protocol, or a user's PXR_WORK_THREAD_LIMIT=1)
+    they open on this thread, before the Parquet loads."""
 
     reader: str
     columns: object
@@ -249,7 +251,14 @@ class _Rewriter:
     _parquet: dict = field(default_factory=dict)  # file -> its parts' identifiers
 
     def __enter__(self) -> _Rewriter:
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="usdbench-open")
+        if Work.GetConcurrencyLimit() > 1:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="usdbench-open")
+        else:
+            # A thread parsing a sublayer while this one loads Parquet would
+            # interleave their allocations as the scheduler falls: the Python
+            # loader's peak at 100 prims moved by ~1 MiB between processes
+            # (docs/measurements.md, the eighth session).
+            self._pool = _OnThisThread()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -313,6 +322,22 @@ class _Rewriter:
         private.SetPermissionToSave(False)
         self.kept.append(private)
         return private
+
+
+class _OnThisThread:
+    """The part of ThreadPoolExecutor the rewriter uses, running each task
+    on the calling thread when it is submitted."""
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:  # noqa: BLE001 - raised by result(), as from a pool
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
 
 
 def _private_instance(layer: Sdf.Layer) -> Sdf.Layer:
