@@ -71,6 +71,10 @@ class Sampler:
         finally:
             if timer is not None:
                 timer.cancel()
+                # Gone before the caller measures: a thread that ends later
+                # frees its objects amid the measured operation's allocations,
+                # as the scheduler falls (the Python loader's peaks moved).
+                timer.join()
         if not line:
             raise SamplerError(f"sampling process {self._proc.pid} exited")
         return line.strip()

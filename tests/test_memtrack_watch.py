@@ -114,6 +114,19 @@ def test_starting_the_watcher_costs_the_block_nothing(watched, monkeypatch):
     assert abs(r.retained_bytes) <= 16 * PAGE, r
 
 
+def test_starting_the_watcher_leaves_no_thread_behind(watched):
+    """The start's guard timer has ended when the watcher is returned: a
+    thread that ended later freed its objects amid the measured operation's
+    allocations, as the scheduler fell, and moved the Python loader's peaks."""
+    import threading
+
+    before = set(threading.enumerate())
+    for _ in range(5):
+        w = _sampler.shared_sampler("watcher")
+        assert set(threading.enumerate()) == before, threading.enumerate()
+        _sampler.discard_shared_sampler(w)
+
+
 def test_a_watcher_that_cannot_start_leaves_the_kernels_peak(watched, monkeypatch, tmp_path):
     broken = tmp_path / "sampler.py"
     broken.write_text("print('err no sampling here', flush=True)\n")
