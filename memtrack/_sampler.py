@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import atexit
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -60,21 +61,20 @@ class Sampler:
 
     def _readline(self, timeout: float | None = None) -> bytes:
         # A plain readline; the timeout only matters at start, where a broken
-        # interpreter could hang: guard it with a timer that kills the child.
-        timer = None
+        # interpreter could hang. Waited for with select, not a timer thread:
+        # such a thread ended some time after the start, in the measured
+        # process's first milliseconds, and freed its objects amid the
+        # operation's allocations as the scheduler fell (the Python loader's
+        # peaks moved; seen in a malloc trace).
         if timeout is not None:
-            timer = threading.Timer(timeout, self._proc.kill)
-            timer.daemon = True
-            timer.start()
-        try:
-            line = self._proc.stdout.readline()
-        finally:
-            if timer is not None:
-                timer.cancel()
-                # Gone before the caller measures: a thread that ends later
-                # frees its objects amid the measured operation's allocations,
-                # as the scheduler falls (the Python loader's peaks moved).
-                timer.join()
+            ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+            if not ready:
+                self._proc.kill()
+                self.close()  # reaped, its pipes closed
+                raise SamplerError(
+                    f"sampling process {self._proc.pid} did not answer within {timeout} s"
+                )
+        line = self._proc.stdout.readline()
         if not line:
             raise SamplerError(f"sampling process {self._proc.pid} exited")
         return line.strip()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+import os
 import random
 import time
 from pathlib import Path
@@ -114,17 +115,31 @@ def test_starting_the_watcher_costs_the_block_nothing(watched, monkeypatch):
     assert abs(r.retained_bytes) <= 16 * PAGE, r
 
 
-def test_starting_the_watcher_leaves_no_thread_behind(watched):
-    """The start's guard timer has ended when the watcher is returned: a
-    thread that ended later freed its objects amid the measured operation's
-    allocations, as the scheduler fell, and moved the Python loader's peaks."""
+def test_starting_the_watcher_leaves_no_thread_behind(watched, monkeypatch):
+    """Starting the watcher starts no thread in the measured process: a guard
+    timer's thread ended some time after the start and freed its objects amid
+    the measured operation's allocations, as the scheduler fell, and moved
+    the Python loader's peaks."""
     import threading
 
-    before = set(threading.enumerate())
-    for _ in range(5):
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self.name))
+    for _ in range(3):
         w = _sampler.shared_sampler("watcher")
-        assert set(threading.enumerate()) == before, threading.enumerate()
+        assert w.query()[1] > 0
         _sampler.discard_shared_sampler(w)
+    assert started == []
+
+
+def test_a_sampling_process_that_never_answers_is_killed_and_named(tmp_path, monkeypatch):
+    silent = tmp_path / "silent.py"
+    silent.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(_sampler, "SCRIPT", str(silent))
+    monkeypatch.setattr(_sampler, "START_TIMEOUT_S", 0.5)
+    started = time.monotonic()
+    with pytest.raises(_sampler.SamplerError, match=r"did not answer within 0\.5 s"):
+        _sampler.Sampler(os.getpid())
+    assert time.monotonic() - started < 30
 
 
 def test_a_watcher_that_cannot_start_leaves_the_kernels_peak(watched, monkeypatch, tmp_path):
