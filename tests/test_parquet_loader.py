@@ -720,3 +720,71 @@ def test_the_usda_writer_imports_the_renderer_not_the_loader():
     loaded = set(ast.literal_eval(run.stdout))
     assert "usdbench.parquet.render" in loaded
     assert not loaded & {f"usdbench.parquet.{m}" for m in ("loader", "read", "parse", "scratch")}
+
+
+def _arrays_and_series_tables():
+    """Rows of very different sizes: point arrays (vectors), int arrays with
+    nulls and empty lists; and a time series of such arrays."""
+    rng = np.random.default_rng(5)
+    n = 60
+    sizes = rng.integers(0, 400, n)
+    points = pa.array(
+        [
+            None if i % 17 == 3 else [[j, j + 0.5, -j] for j in range(s)]
+            for i, s in enumerate(sizes)
+        ],
+        pa.list_(pa.list_(pa.float32(), 3)),
+    )
+    ints = pa.array([list(range(s // 2)) if i % 5 else [] for i, s in enumerate(sizes)])
+    field = pa.field("points", points.type, metadata={b"usd:type": b"point3f[]"})
+    paths = [f"/World/P{i:03d}" for i in range(n)]
+    arrays = pa.table(
+        [pa.array(paths), points, ints],
+        schema=pa.schema([pa.field("path", pa.string()), field, pa.field("ids", ints.type)]),
+    )
+    times = [float(t) for t in range(4)]
+    series = pa.table(
+        {
+            "path": [p for p in paths[:20] for _ in times],
+            "time": times * 20,
+            "ids": [list(range(int(s))) for s in np.repeat(sizes[:20], 4)],
+            "cost": [float(i) for i in range(80)],
+        }
+    )
+    return arrays, series
+
+
+def test_rows_render_in_chunks_of_bounded_values_to_the_same_text(monkeypatch):
+    """Rows of large arrays render a few at a time (the text held at once
+    stays small) and the text is the same however they are cut."""
+    from usdbench.parquet import render
+    from usdbench.parquet.prepared import PreparedTable
+    from usdbench.parquet.schema import checked_table
+
+    for table in _arrays_and_series_tables():
+        whole = table_to_usda(table)
+        prep = PreparedTable(checked_table(table, "t"), np.arange(table.num_rows), "t")
+        values = render._row_values(prep, 0, prep.num_rows)
+        assert len(values) == prep.num_rows and values.min() >= 1
+        for budget in (1, 50, 700, 1 << 30):
+            monkeypatch.setattr(render, "_CHUNK_VALUES", budget)
+            bounds = render.chunks(prep, 0, prep.num_rows)
+            assert bounds[0][0] == 0 and bounds[-1][1] == prep.num_rows
+            assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+            for lo, hi in bounds:  # within the budget, or one row
+                assert hi - lo == 1 or values[lo:hi].sum() <= budget, (budget, lo, hi)
+            if budget == 1:
+                assert len(bounds) == prep.num_rows
+            if budget == 1 << 30:
+                assert len(bounds) == 1
+            assert table_to_usda(table) == whole, budget
+    # A row's values: its path, and per column its value or its array's
+    # elements, a point's three components counted.
+    arrays, _ = _arrays_and_series_tables()
+    prep = PreparedTable(checked_table(arrays, "t"), np.arange(arrays.num_rows), "t")
+    expected = [
+        1 + max(1, 3 * len(p or [])) + max(1, len(i))
+        for p, i in zip(arrays["points"].to_pylist(), arrays["ids"].to_pylist(), strict=True)
+    ]
+    order = np.argsort(arrays["path"].to_numpy(zero_copy_only=False), kind="stable")
+    assert render._row_values(prep, 0, prep.num_rows).tolist() == [expected[i] for i in order]

@@ -20,6 +20,11 @@ USDA_HEADER = "#usda 1.0\n"
 # Rows rendered per text array: keeps each array far below Arrow's 2 GiB
 # string limit and the transient text memory small (~20 MB here).
 _CHUNK_ROWS = 32_768
+# And values per text array, counting a row's array elements and time samples
+# (each renders ~5 to 20 bytes): rows of large arrays (100 prims of 1,000 to
+# 3,000 points each: ~14 MB of text) are rendered a few at a time, so the
+# text held at once stays a few MB whatever the rows hold.
+_CHUNK_VALUES = 1 << 18
 
 
 def table_to_usda(table: pa.Table, source: str = "<table>") -> str:
@@ -56,12 +61,58 @@ def header(layer_metadata: dict) -> str:
 def write_part(prep: PreparedTable, lo: int, hi: int, out) -> None:
     """Write rows [lo, hi) as one complete usda layer to the binary stream ``out``."""
     out.write(header(getattr(prep, "layer_metadata", {})).encode())
-    for start in range(lo, hi, _CHUNK_ROWS):
-        text = _render_rows(prep, start, min(hi, start + _CHUNK_ROWS), lo)
+    for start, stop in chunks(prep, lo, hi):
+        text = _render_rows(prep, start, stop, lo)
         out.write(_string_bytes(text))
         del text
     if hi > lo:
         out.write(b"}\n" * int(prep.depth[hi - 1]))
+
+
+def chunks(prep: PreparedTable, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Rows [lo, hi) as consecutive runs rendered one text array each: at
+    most _CHUNK_ROWS rows and _CHUNK_VALUES values (a row at least)."""
+    total = np.cumsum(_row_values(prep, lo, hi))
+    bounds, start = [], lo
+    while start < hi:
+        before = int(total[start - lo - 1]) if start > lo else 0
+        stop = lo + int(np.searchsorted(total, before + _CHUNK_VALUES, side="right"))
+        stop = min(max(stop, start + 1), start + _CHUNK_ROWS, hi)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+def _row_values(prep: PreparedTable, lo: int, hi: int) -> np.ndarray:
+    """Values each row of [lo, hi) renders: each column's value, an array's
+    elements (a vector's components counted), for every time sample."""
+    if prep.sample_offsets is None:
+        return _values(prep, lo, hi)
+    first, last = int(prep.sample_offsets[lo]), int(prep.sample_offsets[hi])
+    if last == first:
+        return np.ones(hi - lo, np.int64)
+    per_sample = _values(prep, first, last)
+    # Every prim of a series table has a sample row: no run is empty.
+    starts = np.minimum(prep.sample_offsets[lo:hi] - first, last - first - 1)
+    return np.add.reduceat(per_sample, starts)
+
+
+def _values(prep: PreparedTable, lo: int, hi: int) -> np.ndarray:
+    """Values of rows [lo, hi) of the columns' arrays: one a row (its
+    path), and per column one a scalar or null, an array's elements."""
+    values = np.ones(hi - lo, np.int64)
+    for column in prep.columns:
+        part = column.values.slice(lo, hi - lo)
+        if not is_list_type(part.type):
+            values += 1
+            continue
+        lengths = pc.fill_null(pc.list_value_length(part), 0)
+        if isinstance(lengths, pa.ChunkedArray):
+            lengths = lengths.combine_chunks()
+        item = part.type.value_type
+        width = item.list_size if pa.types.is_fixed_size_list(item) else 1
+        values += np.maximum(lengths.to_numpy(zero_copy_only=False).astype(np.int64) * width, 1)
+    return values
 
 
 def _string_bytes(strings: pa.StringArray) -> memoryview:
