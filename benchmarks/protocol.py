@@ -54,7 +54,15 @@ up to ~0.3 MiB low, differently in every process (a series load's peak at
 figure's data files are in the page cache when it is measured
 (``cache_data_files``; its setup empties the cache for the time figures):
 how many pages of a mapped file a read maps depended on which of them the
-drive's read-ahead had brought in by then.
+drive's read-ahead had brought in by then. Since protocol 7 the record says
+whether Python's string hashes were fixed (``hash_seed``: .ci/suite and
+.ci/memory_gate run asv with ``PYTHONHASHSEED=0``): the seed orders sets and
+dicts, and with them what a process allocates in which order and how its
+heap fragments; every benchmark process of an asv run forks from one server
+with one seed, so the Python loader's peaks at 100 prims moved by up to 0.8
+MiB between runs and 0.2 with the seed fixed (docs/measurements.md, the
+eighth session). A process cannot change its own seed: like the address
+layout, it is the runner's to fix and the record's to say.
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -101,8 +109,10 @@ ENV = "USDBENCH_MEMORY_THREADS"
 # pool (C++ included) the system allocator from process start (ARROW_POOL),
 # and the libraries' read-only pages mapped before measuring (LIBRARY_CODE);
 # 6 = and a peak watched by a process reading the exact RSS (PEAK), and the
-# data files in the page cache when a memory figure is measured (DATA_FILES).
-PROTOCOL = 6
+# data files in the page cache when a memory figure is measured (DATA_FILES);
+# 7 = and the record says whether Python's string hashes were fixed
+# (hash_seed), which .ci/suite and .ci/memory_gate do.
+PROTOCOL = 7
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -458,6 +468,13 @@ def address_space(
     return "fixed" if personality & _ADDR_NO_RANDOMIZE or randomize == 0 else "randomised"
 
 
+def hash_seed(environ=None) -> str:
+    """Python's string hash seed of the benchmark processes started with this
+    environment (they inherit it): the seed, or "random"."""
+    value = (os.environ if environ is None else environ).get("PYTHONHASHSEED", "").strip()
+    return value if value and value != "random" else "random"
+
+
 def allocator_environment(environ=None) -> dict[str, str]:
     """The allocator and thread variables set in the environment."""
     environ = os.environ if environ is None else environ
@@ -483,6 +500,7 @@ def record(environ=None) -> dict:
         "peak": PEAK,
         "data_files": DATA_FILES,
         "address_space": address_space(),
+        "hash_seed": hash_seed(environ),
         "environment": allocator_environment(environ),
     }
 

@@ -407,6 +407,12 @@ def test_protocol_record_is_written_read_and_compared(tmp_path):
     assert "peak: None against 'kernel high-water mark and a watcher'" in protocol_differences(
         five, six
     )  # protocol 5's peaks read low by the kernel's unsummed counters
+    seven = {**six, "protocol": 7, "address_space": "fixed", "hash_seed": "0"}
+    assert "addresses fixed, hash seed 0" in protocol_text(seven)
+    assert "hash seed random" in protocol_text({**seven, "hash_seed": "random"})
+    assert "hash_seed: '0' against 'random'" in protocol_differences(
+        seven, {**seven, "hash_seed": "random"}
+    )  # a run's seed orders its allocations: runs of other seeds do not compare
     assert protocol_differences(record, four)  # protocol 1's deltas do not compare
     # A second run of the commit under another protocol: the figures mix both.
     write_protocol(tmp_path, "box", commit, other)

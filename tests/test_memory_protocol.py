@@ -406,6 +406,18 @@ def test_the_record_says_whether_asvs_processes_run_at_fixed_addresses():
         assert recorded() == "randomised"
 
 
+def test_the_record_says_whether_python_s_hashes_were_fixed():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONHASHSEED", None)
+    assert _probe(["-m", "benchmarks.protocol"], env=env)["hash_seed"] == "random"
+    assert (
+        _probe(["-m", "benchmarks.protocol"], env={**env, "PYTHONHASHSEED": "0"})["hash_seed"]
+        == "0"
+    )
+    assert protocol.hash_seed({"PYTHONHASHSEED": "random"}) == "random"
+    assert protocol.hash_seed({"PYTHONHASHSEED": " 42 "}) == "42"
+
+
 def _cached_pages(path) -> int:
     """How many of the file's pages are in the OS page cache (mincore)."""
     import ctypes

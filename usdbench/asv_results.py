@@ -278,6 +278,11 @@ def protocol_text(record: dict | None) -> str:
         text += f", peak from the {record['peak']}"
     if record.get("data_files"):
         text += f", data files {record['data_files']}"
+    if record.get("address_space"):
+        text += f", addresses {record['address_space']}"
+    if record.get("hash_seed"):
+        seed = record["hash_seed"]
+        text += ", hash seed random" if seed == "random" else f", hash seed {seed}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))
