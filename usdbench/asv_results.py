@@ -281,8 +281,7 @@ def protocol_text(record: dict | None) -> str:
     if record.get("address_space"):
         text += f", addresses {record['address_space']}"
     if record.get("hash_seed"):
-        seed = record["hash_seed"]
-        text += ", hash seed random" if seed == "random" else f", hash seed {seed}"
+        text += f", hash seed {record['hash_seed']}"
     env = record.get("environment") or {}
     if env:
         text += ", " + " ".join(f"{k}={v}" for k, v in sorted(env.items()))

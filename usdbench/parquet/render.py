@@ -100,18 +100,17 @@ def _row_values(prep: PreparedTable, lo: int, hi: int) -> np.ndarray:
 def _values(prep: PreparedTable, lo: int, hi: int) -> np.ndarray:
     """Values of rows [lo, hi) of the columns' arrays: one a row (its
     path), and per column one a scalar or null, an array's elements."""
-    values = np.ones(hi - lo, np.int64)
+    values = np.full(hi - lo, 1 + len(prep.columns), np.int64)
     for column in prep.columns:
-        part = column.values.slice(lo, hi - lo)
-        if not is_list_type(part.type):
-            values += 1
+        if not is_list_type(column.values.type):
             continue
-        lengths = pc.fill_null(pc.list_value_length(part), 0)
+        lengths = pc.fill_null(pc.list_value_length(column.values.slice(lo, hi - lo)), 0)
         if isinstance(lengths, pa.ChunkedArray):
             lengths = lengths.combine_chunks()
-        item = part.type.value_type
+        item = column.values.type.value_type
         width = item.list_size if pa.types.is_fixed_size_list(item) else 1
-        values += np.maximum(lengths.to_numpy(zero_copy_only=False).astype(np.int64) * width, 1)
+        elements = lengths.to_numpy(zero_copy_only=False).astype(np.int64) * width
+        values += np.maximum(elements, 1) - 1  # the column's one value counted above
     return values
 
 
