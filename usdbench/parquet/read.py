@@ -86,7 +86,7 @@ def _read_in_batches(pf: pq.ParquetFile, groups: list[int], columns: list[str], 
             chunk = group.column(c)
             if chunk.path_in_schema.split(".", 1)[0] in wanted:
                 values += chunk.num_values
-    batch_rows = max(1, min(rows, _BATCH_VALUES * rows // max(values, 1))) if rows else 1
+    batch_rows = max(1, _BATCH_VALUES * rows // max(values, 1))
     batches = list(
         pf.iter_batches(
             batch_size=batch_rows, row_groups=groups, columns=columns, use_threads=threads
