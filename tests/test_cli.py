@@ -191,6 +191,24 @@ BAD_ARGUMENTS = [
         "usdbench gate calibrate",
         "argument --runs: runs must be at least 2",
     ),
+    (["asv-install"], "usdbench asv-install", "the following arguments are required: --machine"),
+    (
+        ["asv-install", "--machine", "m", "--config", MISSING],
+        "usdbench asv-install",
+        f"asv config {MISSING} not found",
+    ),
+    (
+        [
+            "asv-install",
+            "no-such-commit",
+            "--machine",
+            "m",
+            "--config",
+            str(REPO / "asv.conf.json"),
+        ],
+        "usdbench asv-install",
+        f"commit 'no-such-commit': no such commit (git, in {REPO})",
+    ),
     (["plugin-path", "--verbose"], "usdbench plugin-path", "unrecognized arguments: --verbose"),
     (["status", "now"], "usdbench status", "unrecognized arguments: now"),
 ]
@@ -245,6 +263,15 @@ def test_commits_that_match_nothing_are_named(capsys, toy_asv_project):
     # Where the gate would run asv on it, git says first that it is no commit.
     measured = _in_process(capsys, *check, "--measure", "always")
     assert "base 'fffffff': no such commit" in _one_line_error(measured, "usdbench gate check")
+
+
+def test_asv_install_has_nothing_to_build_in_an_existing_environment(capsys, toy_asv_project):
+    # asv runs the suite in this interpreter there: no build, no build variables.
+    config = str(toy_asv_project.config_path)
+    run = _in_process(capsys, "asv-install", "--config", config, "--machine", TOY_MACHINE)
+    assert run.returncode == 0, run.stderr
+    assert "nothing to install (existing environment)" in run.stdout
+    assert "asv run of its own" not in run.stdout
 
 
 def test_an_unusable_plugin_is_exit_1_saying_why(usdbench):

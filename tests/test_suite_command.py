@@ -1,7 +1,8 @@
 """The README's main command, `.ci/suite`, run for real (quick profile) on a
 copy of this repository: it benchmarks the commit one class at a time, merges
 the results under a machine named for the profile, publishes, and resumes an
-interrupted run without re-measuring."""
+interrupted run without re-measuring, never measuring in the asv run that
+builds the commit."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ def test_suite_runs_class_by_class_publishes_and_resumes(tmp_path):
     run = _suite(project)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-6000:]
+    # Built and installed by an asv run of its own: no measuring run builds,
+    # so none hands asv's build variables to its benchmark processes.
+    assert f"== asv: installing {commit[:8]} by an asv run of its own" in out
+    assert f"Installing {commit[:8]}" not in out, out[-6000:]
     # One asv run per benchmark class, all merged into the commit's one result file.
     runs = [int(n) for n in re.findall(r"Running (\d+) total benchmarks", out)]
     benchmarks = _benchmark_names(project)

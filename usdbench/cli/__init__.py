@@ -19,14 +19,37 @@ import sys
 
 from usdbench.errors import UsdBenchError
 
-from . import convert, gate, generate, measure, plugin_path, prepare, report, status, timeline
+from . import (
+    asv_install,
+    convert,
+    gate,
+    generate,
+    measure,
+    plugin_path,
+    prepare,
+    report,
+    status,
+    timeline,
+)
 from .options import HelpFormatter
 
-COMMANDS = (prepare, generate, convert, measure, report, timeline, gate, plugin_path, status)
+COMMANDS = (
+    prepare,
+    generate,
+    convert,
+    measure,
+    report,
+    timeline,
+    gate,
+    asv_install,
+    plugin_path,
+    status,
+)
 
 EPILOG = """\
 typical use (what .ci/suite does, after `asv run`):
   usdbench prepare                      # generate the profile's data once
+  usdbench asv-install HEAD --machine NAME  # build in a run of its own, then `asv run`
   usdbench timeline --machine NAME      # memory over time, per format
   usdbench report --machine NAME        # after `asv publish`: html/formats/index.html
 

@@ -10,6 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from usdbench.asv_install import install
 from usdbench.asv_results import read_config, write_protocol
 from usdbench.errors import UsdBenchError
 
@@ -27,7 +28,9 @@ def measure(
 ) -> None:
     """asv run of the memory figures on one commit, ``rounds`` fresh processes
     each, samples kept; they replace the commit's samples of those figures,
-    or join them with ``append``."""
+    or join them with ``append``. The commit is installed by a run of its
+    own first (usdbench.asv_install: the building run's processes differ)."""
+    install(config, machine, commit)
     cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--machine", machine]
     cmd += ["--record-samples", "-a", f"rounds={rounds}", "--show-stderr"]
     if append:
