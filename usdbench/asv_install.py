@@ -28,11 +28,9 @@ from usdbench.errors import UsdBenchError
 NOTHING = "^$"
 
 
-def installed_commits(config: Path) -> dict[Path, str | None]:
-    """The commit installed in each of asv's environments of ``config``
+def installed_commits(env_dir: Path) -> dict[Path, str | None]:
+    """The commit installed in each of asv's environments under ``env_dir``
     (asv's asv-install-status.json; None where it records none)."""
-    conf = _read_json(config, comments=True)
-    env_dir = config.resolve().parent / conf.get("env_dir", "env")
     out: dict[Path, str | None] = {}
     for status in sorted(env_dir.glob("*/asv-install-status.json")):
         try:
@@ -43,7 +41,7 @@ def installed_commits(config: Path) -> dict[Path, str | None]:
 
 
 def install(config: Path, machine: str, commit: str) -> bool:
-    """Build and install ``commit`` (anything git names a commit by) into
+    """Build and install ``commit`` (a full hash, as asv records it) into
     asv's environments in an asv run that measures nothing; False where
     there is nothing to install (an "existing" environment: asv builds
     nothing there). Raises UsdBenchError with asv's output when no
@@ -55,27 +53,14 @@ def install(config: Path, machine: str, commit: str) -> bool:
         return False
     # Always asked of asv, even when its status file names the commit: asv
     # also reinstalls when the config's build or install commands changed.
-    commit = _full_hash(config, commit)
     cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--machine", machine]
     cmd += ["--show-stderr", "--bench", NOTHING, f"{commit}^!"]
     print(f"== asv: installing {commit[:8]} by an asv run of its own", flush=True)
     run = subprocess.run(cmd, cwd=config.resolve().parent, capture_output=True, text=True)
-    if commit not in installed_commits(config).values():
+    env_dir = config.resolve().parent / conf.get("env_dir", "env")
+    if commit not in installed_commits(env_dir).values():
         tail = (run.stdout + run.stderr)[-3000:]
         raise UsdBenchError(
             f"asv did not install {commit[:8]} (asv run exited {run.returncode}):\n{tail}"
         )
     return True
-
-
-def _full_hash(config: Path, commit: str) -> str:
-    """The full hash asv records as installed, by git in the config's folder."""
-    run = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
-        cwd=config.resolve().parent, capture_output=True, text=True,
-    )  # fmt: skip
-    if run.returncode != 0:
-        raise UsdBenchError(
-            f"commit {commit!r}: no such commit (git, in {config.resolve().parent})"
-        )
-    return run.stdout.strip()

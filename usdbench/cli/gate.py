@@ -191,10 +191,10 @@ def _calibrate(args) -> int:
         return _calibrate_from_runs(args, results_dir, config)
     if args.commit is None or args.machine is None:
         raise UsdBenchError("calibrate needs COMMIT and --machine (or --from-runs DIR ...)")
-    resolve(config.resolve().parent, args.commit, "commit")  # before asv is run on it
+    commit = resolve(config.resolve().parent, args.commit, "commit")  # before asv is run on it
     run_medians: dict[str, list[float]] = {}
     for run_index in range(args.runs):
-        measure(config, args.machine, args.commit, args.rounds, args.bench, append=run_index > 0)
+        measure(config, args.machine, commit, args.rounds, args.bench, append=run_index > 0)
         # asv appends each run's samples: the last --rounds are this run's.
         result = newest_result(results_dir, args.machine, args.commit)
         for key, values in memory_samples(result, args.bench).items():
@@ -270,8 +270,8 @@ def _check(args) -> int:
     for what, commit in (("base", args.base), ("head", args.head)):
         have = fewest_samples(results_dir, args.machine, commit, args.bench)
         if args.measure == "always" or (args.measure == "missing" and have < args.rounds):
-            resolve(config.resolve().parent, commit, what)  # before asv is run on it
-            measure(config, args.machine, commit, args.rounds, args.bench)
+            full = resolve(config.resolve().parent, commit, what)  # before asv is run on it
+            measure(config, args.machine, full, args.rounds, args.bench)
     noise = read_noise(results_dir, args.machine)
     warnings, use_noise = check_protocols(
         results_dir, args.machine, args.base, args.head, noise, strict=not args.any_protocol

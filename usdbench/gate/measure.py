@@ -26,7 +26,7 @@ def fewest_samples(results_dir: Path, machine: str, commit: str, only: str | Non
 def measure(
     config: Path, machine: str, commit: str, rounds: int, only: str | None, append: bool = False
 ) -> None:
-    """asv run of the memory figures on one commit, ``rounds`` fresh processes
+    """asv run of the memory figures on one commit (a full hash), ``rounds`` fresh processes
     each, samples kept; they replace the commit's samples of those figures,
     or join them with ``append``. The commit is installed by a run of its
     own first (usdbench.asv_install: the building run's processes differ)."""
