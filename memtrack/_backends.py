@@ -8,6 +8,11 @@
   reports is exact. ``watch_peaks()`` adds a watching process that reads
   the exact RSS every few microseconds; the peak is then the higher of the
   two, exact for any rise held longer than a poll (docs/measurements.md).
+  The reset has the opposite error: it sets the mark to those unsummed
+  counters, up to ~30 pages per CPU above the exact RSS (after a
+  malloc_trim, say), and the mark then reads that much for a block that
+  allocates nothing. So the mark counts only once it has moved above
+  where the reset left it; until then the peak is the exact RSS.
 - "sampled": a separate process polls RSS at ~1 ms and keeps the maximum.
   Misses what rises and falls between two samples.
 - "getrusage": ru_maxrss cannot be reset, so it only tells something when it
@@ -157,6 +162,7 @@ class HwmBackend(_ResettableBackend):
     _usable_in_pid: int | None = None  # the process where the check passed
     watcher_note: str | None = None  # why the last mark's peak was not watched
     _watched_by: _sampler.Sampler | None = None  # the watcher reset with the last mark
+    _floor: tuple[int, int] | None = None  # (pid, VmHWM right after the last reset)
 
     def unavailable_reason(self) -> str | None:
         if self._refused is not None:
@@ -204,6 +210,14 @@ class HwmBackend(_ResettableBackend):
             self.watcher_note = None
         return peak
 
+    def _kernel_peak(self, status: dict[str, int]) -> int:
+        """The kernel's mark, where it has moved since the last reset; else
+        the RSS now (what the reset set it to says nothing: see above)."""
+        floor = self._floor
+        if floor is not None and floor[0] == os.getpid() and status["hwm"] <= floor[1]:
+            return status["rss"]
+        return status["hwm"]
+
     def _reset(self, source) -> tuple[int, int, dict | None]:
         # Read, then reset: whatever RSS rises in between (microseconds, other
         # threads only) is the one thing this cannot see. The watcher's
@@ -215,7 +229,14 @@ class HwmBackend(_ResettableBackend):
         except OSError as exc:
             self._refused = f"high-water-mark reset refused ({exc})"
             raise BackendError(self._refused) from exc
-        return max(status["hwm"], watched), status["rss"], _procfs.rss_split(status)
+        before = max(self._kernel_peak(status), watched)
+        # Where the reset left the mark (VmHWM is the higher of it and the
+        # exact RSS): a mark that stays there has seen nothing.
+        try:
+            self._floor = (os.getpid(), _procfs.read_status()["hwm"])
+        except OSError:
+            self._floor = None
+        return before, status["rss"], _procfs.rss_split(status)
 
     def _peek(self, source) -> tuple[int, int, dict | None]:
         watched = self._ask_watcher(reset=False)
@@ -223,7 +244,7 @@ class HwmBackend(_ResettableBackend):
             status = _procfs.read_status()
         except OSError as exc:
             raise BackendError(f"/proc/self/status unreadable ({exc})") from exc
-        return max(status["hwm"], watched), status["rss"], _procfs.rss_split(status)
+        return max(self._kernel_peak(status), watched), status["rss"], _procfs.rss_split(status)
 
     def _idle(self, source) -> None:
         w, self._watched_by = self._watched_by, None
