@@ -62,7 +62,14 @@ heap fragments; every benchmark process of an asv run forks from one server
 with one seed, so the Python loader's peaks at 100 prims moved by up to 0.8
 MiB between runs and 0.2 with the seed fixed (docs/measurements.md, the
 eighth session). A process cannot change its own seed: like the address
-layout, it is the runner's to fix and the record's to say.
+layout, it is the runner's to fix and the record's to say. Since
+protocol 8 the kernel's mark counts only once it has moved above where
+its reset left it (memtrack, 6848c08): the reset sets it from the same
+unsummed counters, up to ~30 pages per CPU above the exact RSS after
+pages freed just before, and a warm read that allocates nothing read 40
+to 120 KiB as its peak in some processes (docs/measurements.md, the
+eleventh session). The record's ``peak`` names the memtrack the measured
+commit has (``peak_method``).
 
 How: every benchmark's ``setup`` runs on one thread (``on_one_thread``) and
 leaves the libraries' defaults behind; a memory figure's method
@@ -111,8 +118,9 @@ ENV = "USDBENCH_MEMORY_THREADS"
 # 6 = and a peak watched by a process reading the exact RSS (PEAK), and the
 # data files in the page cache when a memory figure is measured (DATA_FILES);
 # 7 = and the record says whether Python's string hashes were fixed
-# (hash_seed), which .ci/suite and .ci/memory_gate do.
-PROTOCOL = 7
+# (hash_seed), which .ci/suite and .ci/memory_gate do; 8 = and the kernel's
+# mark counted only once it moves above where its reset left it (PEAK).
+PROTOCOL = 8
 # Environment variables that change what an allocation costs in resident
 # memory (glibc's malloc, mimalloc, Arrow's pool choice, USD's threads).
 ALLOCATOR_VARIABLES = (
@@ -144,7 +152,12 @@ DELTA_AFTER = "malloc_trim"
 # measured (map_library_code).
 LIBRARY_CODE = "mapped before measuring"
 # Where a memory figure's peak comes from (memtrack's hwm backend, watched).
-PEAK = "kernel high-water mark and a process watching the exact RSS"
+PEAK = (
+    "kernel high-water mark, where it moved above its reset, and a process watching the exact RSS"
+)
+# ... and what memtrack before 6848c08 took it from: its reset's mark counted
+# too, up to ~30 pages per CPU above the exact RSS (peak_method()).
+PEAK_BEFORE_8 = "kernel high-water mark and a process watching the exact RSS"
 # Where a memory figure's data files are when it is measured (cache_data_files).
 DATA_FILES = "in the page cache"
 # personality(2)'s flag that turns address-space randomisation off (setarch -R).
@@ -481,6 +494,14 @@ def allocator_environment(environ=None) -> dict[str, str]:
     return {k: environ[k] for k in sorted(environ) if k.startswith(ALLOCATOR_VARIABLES)}
 
 
+def peak_method() -> str:
+    """Where this process's memtrack takes a peak from: benchmarks/ are the
+    working tree's whatever commit asv measures, memtrack is the commit's."""
+    from memtrack import _backends
+
+    return PEAK if hasattr(_backends.HwmBackend, "_kernel_peak") else PEAK_BEFORE_8
+
+
 def record(environ=None) -> dict:
     """The memory protocol in force for a benchmark process started with
     this environment: what makes its memory figures comparable to others."""
@@ -497,7 +518,7 @@ def record(environ=None) -> dict:
         "pyarrow_pool_memory_figures": PYARROW_POOL,
         "delta_after": DELTA_AFTER,
         "library_code": LIBRARY_CODE,
-        "peak": PEAK,
+        "peak": peak_method(),
         "data_files": DATA_FILES,
         "address_space": address_space(),
         "hash_seed": hash_seed(environ),

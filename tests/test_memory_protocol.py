@@ -244,6 +244,16 @@ def test_memory_figures_watch_their_peaks(hwm_backend):
     assert peak == protocol.PEAK and "watching" in peak
 
 
+def test_the_record_names_the_peak_method_of_the_measured_commits_memtrack(monkeypatch):
+    # benchmarks/ are the working tree's, memtrack the measured commit's: one
+    # from before protocol 8 counts its reset's mark, and its record says so.
+    from memtrack import _backends
+
+    assert protocol.record()["peak"] == protocol.PEAK
+    monkeypatch.delattr(_backends.HwmBackend, "_kernel_peak")
+    assert protocol.record()["peak"] == protocol.PEAK_BEFORE_8 != protocol.PEAK
+
+
 def test_map_library_code_maps_read_only_parts_of_shared_objects_only(tmp_path, monkeypatch):
     maps = tmp_path / "maps"
     maps.write_text(
