@@ -29,7 +29,17 @@ class SeriesFileSize(_ScenarioBenchmark):
     track_file_bytes.unit = "bytes"
 
 
-@memory_figures(retained=True)
+# The native reader's series peaks (its load at 3k, its frame at 1k) differ
+# between processes of one commit by up to 0.4 MiB (8%): its kernel mark
+# and its watched peak alike, so the operation really reaches another peak,
+# it is not a missed one. Taken in one process per asv run, `asv compare`
+# flagged them between runs. Below this they are taken in the profile's
+# small_figure_processes, as small cold figures are, and asv weighs them
+# against that spread (docs/measurements.md, the eleventh session).
+PROCESS_DEPENDENT_BELOW = 8 * 2**20
+
+
+@memory_figures(retained=True, fresh_below=PROCESS_DEPENDENT_BELOW)
 class SeriesLoad(_Series):
     """Open + compose; no value read."""
 
@@ -37,7 +47,7 @@ class SeriesLoad(_Series):
         return workloads.load(self.files)
 
 
-@memory_figures(retained=True)
+@memory_figures(retained=True, fresh_below=PROCESS_DEPENDENT_BELOW)
 class SeriesFrame(_SeriesEveryPrim):
     """Load, then every property of every prim at one time code (a dashboard's frame)."""
 
